@@ -1,0 +1,83 @@
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { Store } from "../storage/Store.ts";
+
+export type ElementKind = "meta" | "type" | "instance";
+export type AccessModifier = "public" | "protected" | "private";
+
+export interface FunctionArg {
+  name: string;
+  title?: string;
+  /** JitAi data type: "Stext", "Numeric", "JitDict", ... (mapped to JSON Schema by the server). */
+  dataType: string;
+}
+
+export interface FunctionDecl {
+  name: string;
+  title?: string;
+  args: FunctionArg[];
+  /** 1 (default): callers over HTTP need a session token. */
+  loginRequired: 0 | 1;
+}
+
+/** A link in a resolved chain or an overridden definition, for `jit show`. */
+export interface DefinitionRef {
+  fullName: string;
+  layer: string; // "platform" or an appId
+  file: string; // absolute path of the e.json
+}
+
+/**
+ * The merged, resolved declaration of one element as the app sees it.
+ * `getElementDefine` returns this without instantiating anything.
+ */
+export interface ElementDefine {
+  fullName: string;
+  kind: ElementKind;
+  /** "" for a Meta. */
+  type: string;
+  title: string;
+  description?: string;
+  accessModifier: AccessModifier;
+  /** "platform" or the appId of the layer whose definition won. */
+  layer: string;
+  /** Absolute path of the winning e.json and its folder. */
+  file: string;
+  dir: string;
+  backendBundleEntry?: string;
+  frontBundleEntry?: string;
+  /** Effective functionList: the nearest declaration of each function name along the chain wins. */
+  functionList: FunctionDecl[];
+  /** The e.json as declared (after schema defaults). */
+  declared: Record<string, unknown>;
+  /** The resolved chain, this element first, its Meta last. */
+  chain: DefinitionRef[];
+  /** Definitions of the same fullName in lower layers that this one overrides, nearest first. */
+  shadows: DefinitionRef[];
+  /** Instances only: Type-chain defaults < e.json < business config file. */
+  config: Record<string, unknown>;
+}
+
+/** What element code sees of the app it lives in. */
+export interface AppContext {
+  readonly appId: string;
+  /** The folder holding `elements/` and `apps/`. */
+  readonly root: string;
+  /** Where the app keeps its files (database, generated master key): `<root>/.jit` by default. */
+  readonly dataDir: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The app's store, opened on first use and shared by all its elements. */
+  getStore(): Promise<Store>;
+  /**
+   * The 32-byte master key that seals secrets at rest: JIT_MASTER_KEY (base64 or hex), else a
+   * key generated once into `<dataDir>/master.key` (mode 0600) with a warning. Memoized.
+   */
+  getMasterKey(): Promise<Buffer>;
+  getElement<T = unknown>(fullName: string): T;
+  getElementDefine(fullName: string): ElementDefine;
+  findElements(query: { type: string }): ElementDefine[];
+  /** Closes the store and anything else the app opened. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,107 @@
+/**
+ * The one error registry. Every machine-readable error code the project can produce is
+ * defined here exactly once, with its family, HTTP status and message template.
+ * `test/errors.test.ts` pins the list and checks README documents every code (and back),
+ * so a code is never renamed or reused by accident.
+ *
+ * Message templates use `{name}` placeholders filled from the error's params. Params are
+ * never secrets: callers pass names, paths and ids, not codes, keys or tokens.
+ */
+
+export type ErrorFamily =
+  | "declaration" // element declarations, apps, Type code
+  | "element" // looking up and calling elements
+  | "login" // the login flow
+  | "wechat" // the WeChat server API
+  | "vault" // session keys and encrypted user data
+  | "store" // the database
+  | "http" // the HTTP API
+  | "cli" // the command line
+  | "config"; // environment and start-up configuration
+
+export interface ErrorSpec {
+  family: ErrorFamily;
+  status: number;
+  message: string;
+}
+
+export const ERROR_CODES = {
+  // --- declarations (jit validate, loadApp) ---
+  DECLARATION_INVALID: { family: "declaration", status: 500, message: "{count} problem(s) in element declarations" },
+  JSON_MALFORMED: { family: "declaration", status: 500, message: "{file}: malformed JSON at line {line}, column {column}: {reason}" },
+  SCHEMA_INVALID: { family: "declaration", status: 500, message: "{file}{pointer}: {reason}" },
+  TYPE_NOT_FOUND: { family: "declaration", status: 500, message: "{file}: type \"{type}\" of {fullName} is not an element this app can see" },
+  TYPE_CYCLE: { family: "declaration", status: 500, message: "{file}: type chain of {fullName} loops: {chain}" },
+  META_AS_INSTANCE_TYPE: { family: "declaration", status: 500, message: "{file}: instance {fullName} names the Meta {type} as its type; an instance's type must be a Type" },
+  INSTANCE_AS_TYPE: { family: "declaration", status: 500, message: "{file}: {fullName} names the instance {type} ({typeFile}) as its type; only a Meta or Type can be a type" },
+  DUPLICATE_ELEMENT: { family: "declaration", status: 500, message: "{fullName} is declared twice in layer {layer}: {file} and {otherFile}" },
+  OVERRIDE_PROTECTED: { family: "declaration", status: 500, message: "{file}: {fullName} overrides a protected element of layer {layer} ({otherFile})" },
+  CONFIG_FILE_MISSING: { family: "declaration", status: 500, message: "{file}: frontBundleEntry \"{entry}\" does not exist" },
+  MODULE_LOAD_FAILED: { family: "declaration", status: 500, message: "{file}: cannot load the code of {fullName}: {reason}" },
+  APP_NOT_FOUND: { family: "declaration", status: 404, message: "app \"{appId}\" not found under {root}" },
+  APP_INVALID: { family: "declaration", status: 500, message: "{file}{pointer}: {reason}" },
+  APP_EXTENDS_CYCLE: { family: "declaration", status: 500, message: "app extends loop: {chain}" },
+  APP_EXTENDS_INCONSISTENT: { family: "declaration", status: 500, message: "app {appId}: no consistent order for extends ({reason})" },
+
+  // --- element lookup and calls ---
+  ELEMENT_NOT_FOUND: { family: "element", status: 404, message: "element \"{fullName}\" not found{suggestion}" },
+  FUNCTION_NOT_FOUND: { family: "element", status: 404, message: "{fullName} has no callable function \"{function}\"" },
+  ARGUMENT_INVALID: { family: "element", status: 400, message: "argument {argument} of {function}: {reason}" },
+
+  // --- login flow ---
+  LOGIN_TYPE_INACTIVE: { family: "login", status: 403, message: "login type {fullName} is not active" },
+  USER_AUTH_MISS: { family: "login", status: 403, message: "this WeChat user is not registered and {fullName} does not allow registration" },
+  BIND_CODE_INVALID: { family: "login", status: 400, message: "bind code is unknown or already used" },
+  BIND_CODE_EXPIRED: { family: "login", status: 400, message: "bind code has expired; log in again to get a new one" },
+  LOGIN_CODE_INVALID: { family: "login", status: 400, message: "login code is unknown or already used" },
+  LOGIN_CODE_EXPIRED: { family: "login", status: 400, message: "login code has expired; log in again to get a new one" },
+  USER_NOT_FOUND: { family: "login", status: 404, message: "user {userId} does not exist" },
+  ALREADY_BOUND: { family: "login", status: 409, message: "user {userId} is already bound to a WeChat identity in mini program {appId}" },
+  WECHAT_ALREADY_BOUND: { family: "login", status: 409, message: "this WeChat identity is already bound to another user in mini program {appId}" },
+  NOT_BOUND: { family: "login", status: 409, message: "user {userId} is not bound in mini program {appId}" },
+  CORP_NOT_MEMBER: { family: "login", status: 403, message: "user is not a member of organisation {corpId}" },
+  LOGIN_REQUIRED: { family: "login", status: 401, message: "this function needs a logged-in user: send Authorization: Bearer <token>" },
+  TOKEN_INVALID: { family: "login", status: 401, message: "the session token is unknown, expired or logged out" },
+  FORBIDDEN: { family: "login", status: 403, message: "{reason}" },
+
+  // --- WeChat server API ---
+  WECHAT_CODE_INVALID: { family: "wechat", status: 400, message: "WeChat rejected the login code as invalid (errcode {errcode}){rid}" },
+  WECHAT_CODE_USED: { family: "wechat", status: 400, message: "WeChat says the login code was already used (errcode {errcode}){rid}" },
+  WECHAT_RATE_LIMITED: { family: "wechat", status: 429, message: "WeChat rate limit reached (errcode {errcode}){rid}" },
+  WECHAT_USER_BLOCKED: { family: "wechat", status: 403, message: "WeChat blocked this high-risk user (errcode {errcode}){rid}" },
+  WECHAT_BUSY: { family: "wechat", status: 503, message: "WeChat is busy, try again (errcode {errcode}){rid}" },
+  WECHAT_BAD_CREDENTIALS: { family: "wechat", status: 502, message: "WeChat rejected the mini program's AppID or AppSecret (errcode {errcode}){rid}" },
+  WECHAT_UNAVAILABLE: { family: "wechat", status: 503, message: "WeChat could not be reached or gave an unreadable answer: {reason}" },
+  WECHAT_ERROR: { family: "wechat", status: 502, message: "WeChat answered with errcode {errcode}{rid}" },
+
+  // --- session key vault and encrypted user data ---
+  MASTER_KEY_INVALID: { family: "vault", status: 500, message: "{source} must be 32 bytes in base64 or hex: {reason}" },
+  SESSION_KEY_MISSING: { family: "vault", status: 409, message: "no WeChat session key is stored for user {userId}; the client must wx.login again" },
+  SESSION_KEY_STALE: { family: "vault", status: 409, message: "the data was not encrypted with the stored session key (stale key); the client must wx.login again and resend" },
+  ENCRYPTED_DATA_MALFORMED: { family: "vault", status: 400, message: "{field} is malformed: {reason}" },
+  WATERMARK_MISMATCH: { family: "vault", status: 400, message: "decrypted data belongs to another mini program (watermark appid differs)" },
+  SIGNATURE_INVALID: { family: "vault", status: 400, message: "rawData signature does not match" },
+
+  // --- store ---
+  STORE_OPEN_FAILED: { family: "store", status: 500, message: "cannot open database {file}: {reason}" },
+  STORE_MIGRATION_FAILED: { family: "store", status: 500, message: "database {file}: migration {version} failed: {reason}" },
+
+  // --- HTTP API ---
+  API_PARAMS_ERROR: { family: "http", status: 400, message: "{reason}" },
+  BODY_MALFORMED: { family: "http", status: 400, message: "request body is not valid JSON" },
+  BODY_TOO_LARGE: { family: "http", status: 413, message: "request body exceeds {limit} bytes" },
+  RATE_LIMITED: { family: "http", status: 429, message: "too many requests; retry after {retryAfter} s" },
+  ROUTE_NOT_FOUND: { family: "http", status: 404, message: "no route {method} {url}" },
+  INTERNAL_ERROR: { family: "http", status: 500, message: "internal error (request {requestId})" },
+
+  // --- CLI and configuration ---
+  USAGE_ERROR: { family: "cli", status: 400, message: "{reason}" },
+  APP_AMBIGUOUS: { family: "cli", status: 400, message: "several apps under {root}, choose one with --app: {apps}" },
+  CONFIG_INVALID: { family: "config", status: 500, message: "{source}: {reason}" },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}

@@ -1,0 +1,121 @@
+/**
+ * The storage port. Every method returns a Promise so a server database can replace
+ * SQLite without changing callers. Times are epoch milliseconds passed in by the caller
+ * (from its Clock), never read from the wall clock inside the store.
+ *
+ * Secrets never reach the store in clear: single-use codes and session tokens arrive as
+ * their SHA-256 hex hash (runtime/security/tokens.ts), session keys arrive sealed by the
+ * vault.
+ */
+
+export interface UserRecord {
+  userId: number;
+  name: string | null;
+  createdAt: number;
+}
+
+export interface CorpRecord {
+  corpId: string;
+  corpName: string;
+}
+
+/** A WeChat mini-program identity bound to a user. Unique per (appId, openId) and per (appId, userId). */
+export interface BindingRecord {
+  appId: string;
+  openId: string;
+  unionId: string | null;
+  userId: number;
+  createdAt: number;
+}
+
+export interface BindCodeRecord {
+  appId: string;
+  openId: string;
+  unionId: string | null;
+  expiresAt: number;
+}
+
+export interface LoginCodeRecord {
+  appId: string;
+  userId: number;
+  expiresAt: number;
+}
+
+export interface SessionRecord {
+  userId: number;
+  corpId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type CodeKind = "bind" | "login";
+
+/**
+ * Outcome of consuming a single-use code. `expired` codes are consumed as well (an expired
+ * code presented once is spent), so a later attempt sees `invalid`.
+ */
+export type ConsumeResult<T> = { status: "ok"; record: T } | { status: "expired"; record: T } | { status: "invalid" };
+
+export type RedeemResult =
+  | { status: "ok"; user: UserRecord; binding: BindingRecord }
+  | { status: "expired" }
+  | { status: "invalid" };
+
+export interface Store {
+  // --- users and organisations ---
+  createUser(input: { name?: string | null; corpId?: string | null }, now: number): Promise<UserRecord>;
+  getUser(userId: number): Promise<UserRecord | null>;
+  /** Creates the organisation or renames it. */
+  upsertCorp(corp: CorpRecord): Promise<void>;
+  /** Idempotent. The corp must exist. */
+  addCorpMember(corpId: string, userId: number, now: number): Promise<void>;
+  listUserCorps(userId: number): Promise<CorpRecord[]>;
+
+  // --- WeChat bindings ---
+  findBindingByOpenId(appId: string, openId: string): Promise<BindingRecord | null>;
+  findBindingByUser(appId: string, userId: number): Promise<BindingRecord | null>;
+  /** The user bound to this unionId in any mini program (oldest binding first), or null. */
+  findUserIdByUnionId(unionId: string): Promise<number | null>;
+  /**
+   * Inserts a binding in one transaction. Race-safe: on a unique conflict it throws
+   * LoginError WECHAT_ALREADY_BOUND (openId taken) or ALREADY_BOUND (user already bound in
+   * appId); USER_NOT_FOUND when the user does not exist.
+   */
+  createBinding(binding: Omit<BindingRecord, "createdAt">, now: number): Promise<BindingRecord>;
+  /** Removes the user's binding in appId; false when there was none. */
+  deleteBinding(appId: string, userId: number): Promise<boolean>;
+
+  // --- single-use codes (stored by hash) ---
+  saveBindCode(hash: string, record: BindCodeRecord, now: number): Promise<void>;
+  saveLoginCode(hash: string, record: LoginCodeRecord, now: number): Promise<void>;
+  /**
+   * THE single-use primitive: marks the code used and returns it, exactly once. Under any
+   * number of concurrent callers (in this process or another on the same database) at
+   * most one gets `ok` or `expired`; the rest get `invalid`.
+   */
+  consumeCode(kind: "bind", hash: string, now: number): Promise<ConsumeResult<BindCodeRecord>>;
+  consumeCode(kind: "login", hash: string, now: number): Promise<ConsumeResult<LoginCodeRecord>>;
+  /**
+   * Registration in ONE transaction: consume the bind code, create the user, bind the
+   * WeChat identity, and (when corp is given) upsert the corp and add the membership.
+   * Two concurrent calls with one code create exactly one user. If the identity was bound
+   * meanwhile, throws LoginError WECHAT_ALREADY_BOUND and nothing is written (the code stays
+   * unused).
+   */
+  redeemBindCode(hash: string, now: number, options: { corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult>;
+
+  // --- login sessions (token stored as SHA-256 hash) ---
+  createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void>;
+  /** The live session, or null when unknown or expired. */
+  getSession(tokenHash: string, now: number): Promise<SessionRecord | null>;
+  /** Ends a session; false when it did not exist. */
+  deleteSession(tokenHash: string): Promise<boolean>;
+
+  // --- WeChat session keys (sealed by the vault; opaque to the store) ---
+  putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void>;
+  getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null>;
+
+  /** Deletes expired or used codes and expired sessions; returns how many rows went. */
+  purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }>;
+  close(): Promise<void>;
+}
