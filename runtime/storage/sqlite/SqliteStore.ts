@@ -1,0 +1,262 @@
+import type Database from "better-sqlite3";
+import { ElementError, LoginError } from "../../errors/index.ts";
+import type {
+  BindCodeRecord,
+  BindingRecord,
+  CodeKind,
+  ConsumeResult,
+  CorpRecord,
+  LoginCodeRecord,
+  RedeemResult,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from "../Store.ts";
+import {
+  bindingConflict,
+  missingUser,
+  toBindCode,
+  toBinding,
+  toLoginCode,
+  toSession,
+  toUser,
+  type BindCodeRow,
+  type BindingRow,
+  type LoginCodeRow,
+  type SessionRow,
+  type UserRow,
+} from "./rows.ts";
+import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
+import { prepareAll, type Statements } from "./statements.ts";
+
+/**
+ * The Store port on one better-sqlite3 connection. better-sqlite3 is synchronous and a
+ * transaction commits at the first `await`, so every method does all of its database work
+ * synchronously (multi-row changes inside `transaction(...).immediate()`, which takes the
+ * write lock up front and so never fails half-way on a lock upgrade) and only the outer
+ * method is async.
+ *
+ * Codes and tokens are looked up by their SHA-256 hash through the primary key; the hash
+ * of a guess reveals nothing about a stored code, so no constant-time compare is needed
+ * here (the clear value never reaches the store).
+ */
+export class SqliteStore implements Store {
+  readonly file: string;
+  readonly #db: Database.Database;
+  readonly #q: Statements;
+
+  constructor(db: Database.Database, file: string) {
+    this.#db = db;
+    this.file = file;
+    this.#q = prepareAll(db);
+  }
+
+  // --- users and organisations ---
+
+  #insertUser(name: string | null, now: number): UserRecord {
+    return toUser(this.#q.insertUser.get(name, now) as UserRow);
+  }
+
+  #requireUser(userId: number): void {
+    if (this.#q.getUser.get(userId) === undefined) throw new LoginError("USER_NOT_FOUND", { userId });
+  }
+
+  #addMember(corpId: string, userId: number, now: number, fn: string): void {
+    if (this.#q.getCorp.get(corpId) === undefined) {
+      throw new ElementError("ARGUMENT_INVALID", { argument: "corpId", function: fn, reason: `organisation ${corpId} does not exist` });
+    }
+    this.#q.addMember.run(corpId, userId, now);
+  }
+
+  async createUser(input: { name?: string | null; corpId?: string | null }, now: number): Promise<UserRecord> {
+    return this.#db
+      .transaction(() => {
+        const user = this.#insertUser(input.name ?? null, now);
+        if (input.corpId) this.#addMember(input.corpId, user.userId, now, "createUser");
+        return user;
+      })
+      .immediate();
+  }
+
+  async getUser(userId: number): Promise<UserRecord | null> {
+    const row = this.#q.getUser.get(userId) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async upsertCorp(corp: CorpRecord): Promise<void> {
+    this.#q.upsertCorp.run(corp.corpId, corp.corpName);
+  }
+
+  async addCorpMember(corpId: string, userId: number, now: number): Promise<void> {
+    this.#db
+      .transaction(() => {
+        this.#requireUser(userId);
+        this.#addMember(corpId, userId, now, "addCorpMember");
+      })
+      .immediate();
+  }
+
+  async listUserCorps(userId: number): Promise<CorpRecord[]> {
+    const rows = this.#q.listUserCorps.all(userId) as { corp_id: string; corp_name: string }[];
+    return rows.map((r) => ({ corpId: r.corp_id, corpName: r.corp_name }));
+  }
+
+  // --- WeChat bindings ---
+
+  async findBindingByOpenId(appId: string, openId: string): Promise<BindingRecord | null> {
+    const row = this.#q.bindingByOpenId.get(appId, openId) as BindingRow | undefined;
+    return row ? toBinding(row) : null;
+  }
+
+  async findBindingByUser(appId: string, userId: number): Promise<BindingRecord | null> {
+    const row = this.#q.bindingByUser.get(appId, userId) as BindingRow | undefined;
+    return row ? toBinding(row) : null;
+  }
+
+  async findUserIdByUnionId(unionId: string): Promise<number | null> {
+    const row = this.#q.userIdByUnionId.get(unionId) as { user_id: number } | undefined;
+    return row ? row.user_id : null;
+  }
+
+  /** Checks run inside the caller's immediate transaction, so no other writer slips in between. */
+  #insertBinding(b: Omit<BindingRecord, "createdAt">, now: number): BindingRecord {
+    const byOpenId = this.#q.bindingByOpenId.get(b.appId, b.openId) as BindingRow | undefined;
+    if (byOpenId && byOpenId.user_id === b.userId) throw new LoginError("ALREADY_BOUND", { userId: b.userId, appId: b.appId });
+    if (byOpenId) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: b.appId });
+    if (this.#q.bindingByUser.get(b.appId, b.userId) !== undefined) {
+      throw new LoginError("ALREADY_BOUND", { userId: b.userId, appId: b.appId });
+    }
+    try {
+      this.#q.insertBinding.run(b.appId, b.openId, b.unionId ?? null, b.userId, now);
+    } catch (err) {
+      throw bindingConflict(err, b);
+    }
+    return { appId: b.appId, openId: b.openId, unionId: b.unionId ?? null, userId: b.userId, createdAt: now };
+  }
+
+  async createBinding(binding: Omit<BindingRecord, "createdAt">, now: number): Promise<BindingRecord> {
+    return this.#db
+      .transaction(() => {
+        this.#requireUser(binding.userId);
+        return this.#insertBinding(binding, now);
+      })
+      .immediate();
+  }
+
+  async deleteBinding(appId: string, userId: number): Promise<boolean> {
+    return this.#q.deleteBinding.run(appId, userId).changes > 0;
+  }
+
+  // --- single-use codes ---
+
+  async saveBindCode(hash: string, record: BindCodeRecord, now: number): Promise<void> {
+    this.#q.insertBindCode.run(hash, record.appId, record.openId, record.unionId ?? null, record.expiresAt, now);
+  }
+
+  async saveLoginCode(hash: string, record: LoginCodeRecord, now: number): Promise<void> {
+    try {
+      this.#q.insertLoginCode.run(hash, record.appId, record.userId, record.expiresAt, now);
+    } catch (err) {
+      throw missingUser(err, record.userId);
+    }
+  }
+
+  /** The guarded UPDATE: at most one caller anywhere gets the row back. */
+  #consume<T>(statement: Database.Statement, hash: string, now: number, map: (row: never) => T & { expiresAt: number }): ConsumeResult<T> {
+    const row = statement.get(now, hash);
+    if (row === undefined) return { status: "invalid" };
+    const record = map(row as never);
+    // A code is live strictly before its expiry instant; an expired one is spent all the same.
+    return record.expiresAt <= now ? { status: "expired", record } : { status: "ok", record };
+  }
+
+  consumeCode(kind: "bind", hash: string, now: number): Promise<ConsumeResult<BindCodeRecord>>;
+  consumeCode(kind: "login", hash: string, now: number): Promise<ConsumeResult<LoginCodeRecord>>;
+  async consumeCode(kind: CodeKind, hash: string, now: number): Promise<ConsumeResult<BindCodeRecord> | ConsumeResult<LoginCodeRecord>> {
+    return kind === "bind"
+      ? this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r))
+      : this.#consume(this.#q.consumeLoginCode, hash, now, (r: LoginCodeRow) => toLoginCode(r));
+  }
+
+  async redeemBindCode(hash: string, now: number, options: { corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult> {
+    // Everything below is one IMMEDIATE transaction: a thrown error (WECHAT_ALREADY_BOUND)
+    // rolls back the consumption too, so the code stays usable.
+    return this.#db
+      .transaction((): RedeemResult => {
+        const consumed = this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r));
+        if (consumed.status !== "ok") return { status: consumed.status };
+        const code = consumed.record;
+        const user = this.#insertUser(options.name ?? null, now);
+        const binding = this.#insertBinding({ appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId }, now);
+        if (options.corp) {
+          this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
+          this.#q.addMember.run(options.corp.corpId, user.userId, now);
+        }
+        return { status: "ok", user, binding };
+      })
+      .immediate();
+  }
+
+  // --- login sessions ---
+
+  async createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void> {
+    try {
+      this.#q.insertSession.run(tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt);
+    } catch (err) {
+      throw missingUser(err, record.userId);
+    }
+  }
+
+  async getSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
+    const row = this.#q.getSession.get(tokenHash, now) as SessionRow | undefined;
+    return row ? toSession(row) : null;
+  }
+
+  async deleteSession(tokenHash: string): Promise<boolean> {
+    return this.#q.deleteSession.run(tokenHash).changes > 0;
+  }
+
+  // --- WeChat session keys ---
+
+  async putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void> {
+    this.#q.putSessionKey.run(appId, openId, sealed, now);
+  }
+
+  async getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null> {
+    const row = this.#q.getSessionKey.get(appId, openId) as { sealed: string; updated_at: number } | undefined;
+    return row ? { sealed: row.sealed, updatedAt: row.updated_at } : null;
+  }
+
+  async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {
+    return this.#db
+      .transaction(() => ({
+        bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
+        loginCodes: this.#q.purgeLoginExpired.run(now).changes + this.#q.purgeLoginUsed.run(now).changes,
+        sessions: this.#q.purgeSessions.run(now).changes,
+      }))
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  // --- SQLite-only extras (not part of the port) ---
+
+  /** Connection settings in force, for tests and `jit doctor`-style checks. */
+  settings(): { journalMode: string; foreignKeys: boolean; synchronous: number; busyTimeoutMs: number; schemaVersion: number } {
+    const p = (name: string) => this.#db.pragma(name, { simple: true });
+    return {
+      journalMode: String(p("journal_mode")),
+      foreignKeys: p("foreign_keys") === 1,
+      synchronous: Number(p("synchronous")),
+      busyTimeoutMs: Number(p("busy_timeout")),
+      schemaVersion: Number(p("user_version")),
+    };
+  }
+
+  /** Bulk insert of users with bindings for benchmarks; see seed.ts. */
+  seedUsers(options: SeedOptions): SeedResult {
+    return insertSeedUsers(this.#db, options);
+  }
+}

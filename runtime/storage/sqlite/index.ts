@@ -1,0 +1,57 @@
+import path from "node:path";
+import Database from "better-sqlite3";
+import fse from "fs-extra";
+import { StoreError } from "../../errors/index.ts";
+import { migrate } from "./migrations.ts";
+import { SqliteStore } from "./SqliteStore.ts";
+
+export { SqliteStore } from "./SqliteStore.ts";
+export { MIGRATIONS, LATEST_VERSION, migrate, type Migration } from "./migrations.ts";
+export { seedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
+
+export interface SqliteStoreOptions {
+  /** Database file (created with its folder when missing), or ":memory:". */
+  file: string;
+  /** How long a writer waits for another connection's lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating when needed) a SQLite database and brings its schema up to date.
+ *
+ * - WAL: readers never block the writer, and a CLI process beside a server is normal.
+ * - busy_timeout: a second process waits for the write lock instead of failing at once.
+ * - foreign_keys=ON: SQLite leaves them off per connection unless asked.
+ * - synchronous=FULL: in WAL mode better-sqlite3's default NORMAL may lose the last
+ *   commits on power loss. These tables hold identities (a user just registered, a binding,
+ *   a spent single-use code); losing a "used" mark would let a code be replayed, so every
+ *   commit is fsynced. The cost is one fsync per commit, which logins can afford.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  const memory = options.file === ":memory:";
+  const file = memory ? options.file : path.resolve(options.file);
+  let db: Database.Database | undefined;
+  try {
+    if (!memory) await fse.ensureDir(path.dirname(file));
+    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    if (!memory && mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL could not be enabled`);
+    db.pragma("foreign_keys = ON");
+    db.pragma("synchronous = FULL");
+  } catch (err) {
+    db?.close();
+    throw new StoreError("STORE_OPEN_FAILED", { file, reason: reason(err) });
+  }
+  try {
+    migrate(db, file);
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError("STORE_MIGRATION_FAILED", { file, version: "?", reason: reason(err) });
+  }
+  return new SqliteStore(db, file);
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

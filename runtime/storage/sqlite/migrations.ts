@@ -1,0 +1,143 @@
+import type Database from "better-sqlite3";
+import { StoreError } from "../../errors/index.ts";
+
+/**
+ * Versioned schema changes, applied in order at open. The applied version is kept in
+ * `PRAGMA user_version` (stored in the database header, so it commits or rolls back with
+ * the migration's own transaction). Never edit a released migration: append a new one.
+ *
+ * Times are integer epoch milliseconds. Codes and tokens are stored only as SHA-256 hex.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "identity",
+    sql: `
+      CREATE TABLE users (
+        user_id    INTEGER PRIMARY KEY AUTOINCREMENT, -- never reuse the id of a deleted user
+        name       TEXT,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE corps (
+        corp_id   TEXT PRIMARY KEY,
+        corp_name TEXT NOT NULL
+      );
+
+      CREATE TABLE corp_members (
+        corp_id   TEXT    NOT NULL REFERENCES corps(corp_id) ON DELETE CASCADE,
+        user_id   INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (corp_id, user_id)
+      );
+      CREATE INDEX corp_members_by_user ON corp_members(user_id, joined_at);
+
+      CREATE TABLE wechat_mini_bindings (
+        app_id     TEXT    NOT NULL,
+        open_id    TEXT    NOT NULL,
+        union_id   TEXT,
+        user_id    INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        UNIQUE (app_id, open_id),
+        -- one identity per user and mini program; user_id first so that this index also
+        -- serves the foreign-key checks on users
+        UNIQUE (user_id, app_id)
+      );
+      CREATE INDEX wechat_mini_bindings_by_union ON wechat_mini_bindings(union_id, created_at)
+        WHERE union_id IS NOT NULL;
+
+      CREATE TABLE bind_codes (
+        code_hash  TEXT    PRIMARY KEY,
+        app_id     TEXT    NOT NULL,
+        open_id    TEXT    NOT NULL,
+        union_id   TEXT,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX bind_codes_by_expiry ON bind_codes(expires_at);
+      CREATE INDEX bind_codes_by_use ON bind_codes(used_at) WHERE used_at IS NOT NULL;
+
+      CREATE TABLE login_codes (
+        code_hash  TEXT    PRIMARY KEY,
+        app_id     TEXT    NOT NULL,
+        user_id    INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX login_codes_by_expiry ON login_codes(expires_at);
+      CREATE INDEX login_codes_by_use ON login_codes(used_at) WHERE used_at IS NOT NULL;
+      CREATE INDEX login_codes_by_user ON login_codes(user_id); -- foreign-key checks stay indexed
+
+      -- corp_id is the organisation chosen at login; no foreign key so that renaming or
+      -- removing an organisation never blocks logging out.
+      CREATE TABLE login_sessions (
+        token_hash TEXT    PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        corp_id    TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX login_sessions_by_user ON login_sessions(user_id);
+      CREATE INDEX login_sessions_by_expiry ON login_sessions(expires_at);
+
+      CREATE TABLE session_keys (
+        app_id     TEXT    NOT NULL,
+        open_id    TEXT    NOT NULL,
+        sealed     TEXT    NOT NULL, -- AES-256-GCM envelope from the vault, never the clear key
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (app_id, open_id)
+      );
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+function schemaVersion(db: Database.Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+function tooNew(file: string, found: number): InstanceType<typeof StoreError> {
+  return new StoreError("STORE_MIGRATION_FAILED", {
+    file,
+    version: found,
+    reason: `the database is at schema version ${found}, newer than this runtime knows (${LATEST_VERSION}); use a newer runtime or another database file`,
+  });
+}
+
+/**
+ * Brings the schema to LATEST_VERSION. Runs inside an IMMEDIATE transaction that re-reads
+ * the version, so two processes opening a fresh file at once apply each migration once.
+ * Returns the version the database is at afterwards.
+ */
+export function migrate(db: Database.Database, file: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const seen = schemaVersion(db);
+  if (seen > latest) throw tooNew(file, seen);
+  if (seen === latest) return seen; // the common case takes no write lock
+
+  const apply = db.transaction(() => {
+    const current = schemaVersion(db);
+    if (current > latest) throw tooNew(file, current);
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      try {
+        db.exec(m.sql);
+      } catch (err) {
+        throw new StoreError("STORE_MIGRATION_FAILED", { file, version: m.version, reason: `${m.name}: ${(err as Error).message}` });
+      }
+      // PRAGMA takes no parameters; the version is an integer from our own table.
+      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+    }
+  });
+  apply.immediate();
+  return schemaVersion(db);
+}

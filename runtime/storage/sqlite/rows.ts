@@ -1,0 +1,58 @@
+import Database from "better-sqlite3";
+import { LoginError } from "../../errors/index.ts";
+import type { BindCodeRecord, BindingRecord, LoginCodeRecord, SessionRecord, UserRecord } from "../Store.ts";
+
+/** Raw rows as SQLite returns them (snake_case columns). */
+export interface UserRow { user_id: number; name: string | null; created_at: number }
+export interface BindingRow { app_id: string; open_id: string; union_id: string | null; user_id: number; created_at: number }
+export interface BindCodeRow { app_id: string; open_id: string; union_id: string | null; expires_at: number }
+export interface LoginCodeRow { app_id: string; user_id: number; expires_at: number }
+export interface SessionRow { user_id: number; corp_id: string | null; created_at: number; expires_at: number }
+
+export const toUser = (r: UserRow): UserRecord => ({ userId: r.user_id, name: r.name, createdAt: r.created_at });
+
+export const toBinding = (r: BindingRow): BindingRecord => ({
+  appId: r.app_id,
+  openId: r.open_id,
+  unionId: r.union_id,
+  userId: r.user_id,
+  createdAt: r.created_at,
+});
+
+export const toBindCode = (r: BindCodeRow): BindCodeRecord => ({
+  appId: r.app_id,
+  openId: r.open_id,
+  unionId: r.union_id,
+  expiresAt: r.expires_at,
+});
+
+export const toLoginCode = (r: LoginCodeRow): LoginCodeRecord => ({ appId: r.app_id, userId: r.user_id, expiresAt: r.expires_at });
+
+export const toSession = (r: SessionRow): SessionRecord => ({
+  userId: r.user_id,
+  corpId: r.corp_id,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+/**
+ * Last line of defence for binding inserts: the store checks conflicts first inside the
+ * same transaction, but if a constraint still fires, map it to the same typed errors.
+ * SQLite names the columns of the violated UNIQUE constraint in its message.
+ */
+export function bindingConflict(err: unknown, binding: { appId: string; userId: number }): unknown {
+  if (!(err instanceof Database.SqliteError)) return err;
+  if (err.code === "SQLITE_CONSTRAINT_FOREIGNKEY") return new LoginError("USER_NOT_FOUND", { userId: binding.userId });
+  if (err.code === "SQLITE_CONSTRAINT_UNIQUE") {
+    if (err.message.includes(".open_id")) return new LoginError("WECHAT_ALREADY_BOUND", { appId: binding.appId });
+    if (err.message.includes(".user_id")) return new LoginError("ALREADY_BOUND", { userId: binding.userId, appId: binding.appId });
+  }
+  return err;
+}
+
+/** Rows that reference a user (login codes, sessions): a missing user is USER_NOT_FOUND. */
+export function missingUser(err: unknown, userId: number): unknown {
+  return err instanceof Database.SqliteError && err.code === "SQLITE_CONSTRAINT_FOREIGNKEY"
+    ? new LoginError("USER_NOT_FOUND", { userId })
+    : err;
+}

@@ -1,0 +1,64 @@
+import type Database from "better-sqlite3";
+
+/**
+ * Every statement the SQLite store runs, prepared once per store. Each lookup goes through
+ * a primary key or an index (test/store-sqlite.test.ts checks EXPLAIN QUERY PLAN), so
+ * logins stay flat with a million users.
+ *
+ * Single-use codes: the guarded `UPDATE … WHERE used_at IS NULL RETURNING` marks a code
+ * used and hands back its row in one statement; SQLite's single writer guarantees at most
+ * one caller, in any process, gets the row.
+ */
+export const SQL = {
+  insertUser: `INSERT INTO users (name, created_at) VALUES (?, ?) RETURNING user_id, name, created_at`,
+  getUser: `SELECT user_id, name, created_at FROM users WHERE user_id = ?`,
+
+  upsertCorp: `INSERT INTO corps (corp_id, corp_name) VALUES (?, ?)
+               ON CONFLICT (corp_id) DO UPDATE SET corp_name = excluded.corp_name`,
+  getCorp: `SELECT corp_id FROM corps WHERE corp_id = ?`,
+  addMember: `INSERT INTO corp_members (corp_id, user_id, joined_at) VALUES (?, ?, ?)
+              ON CONFLICT (corp_id, user_id) DO NOTHING`,
+  listUserCorps: `SELECT c.corp_id, c.corp_name FROM corp_members m JOIN corps c ON c.corp_id = m.corp_id
+                  WHERE m.user_id = ? ORDER BY m.joined_at, m.corp_id`,
+
+  bindingByOpenId: `SELECT app_id, open_id, union_id, user_id, created_at FROM wechat_mini_bindings
+                    WHERE app_id = ? AND open_id = ?`,
+  bindingByUser: `SELECT app_id, open_id, union_id, user_id, created_at FROM wechat_mini_bindings
+                  WHERE app_id = ? AND user_id = ?`,
+  userIdByUnionId: `SELECT user_id FROM wechat_mini_bindings WHERE union_id = ?
+                    ORDER BY created_at, rowid LIMIT 1`,
+  insertBinding: `INSERT INTO wechat_mini_bindings (app_id, open_id, union_id, user_id, created_at) VALUES (?, ?, ?, ?, ?)`,
+  deleteBinding: `DELETE FROM wechat_mini_bindings WHERE app_id = ? AND user_id = ?`,
+
+  insertBindCode: `INSERT INTO bind_codes (code_hash, app_id, open_id, union_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  consumeBindCode: `UPDATE bind_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL
+                    RETURNING app_id, open_id, union_id, expires_at`,
+  insertLoginCode: `INSERT INTO login_codes (code_hash, app_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)`,
+  consumeLoginCode: `UPDATE login_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL
+                     RETURNING app_id, user_id, expires_at`,
+
+  insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+  getSession: `SELECT user_id, corp_id, created_at, expires_at FROM login_sessions WHERE token_hash = ? AND expires_at > ?`,
+  deleteSession: `DELETE FROM login_sessions WHERE token_hash = ?`,
+
+  // An older write (smaller updated_at) never replaces a newer key.
+  putSessionKey: `INSERT INTO session_keys (app_id, open_id, sealed, updated_at) VALUES (?, ?, ?, ?)
+                  ON CONFLICT (app_id, open_id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+                  WHERE excluded.updated_at >= session_keys.updated_at`,
+  getSessionKey: `SELECT sealed, updated_at FROM session_keys WHERE app_id = ? AND open_id = ?`,
+
+  purgeBindExpired: `DELETE FROM bind_codes WHERE expires_at <= ?`,
+  purgeBindUsed: `DELETE FROM bind_codes WHERE used_at <= ?`,
+  purgeLoginExpired: `DELETE FROM login_codes WHERE expires_at <= ?`,
+  purgeLoginUsed: `DELETE FROM login_codes WHERE used_at <= ?`,
+  purgeSessions: `DELETE FROM login_sessions WHERE expires_at <= ?`,
+} as const;
+
+export type StatementName = keyof typeof SQL;
+export type Statements = { [K in StatementName]: Database.Statement };
+
+export function prepareAll(db: Database.Database): Statements {
+  const out = {} as Statements;
+  for (const name of Object.keys(SQL) as StatementName[]) out[name] = db.prepare(SQL[name]);
+  return out;
+}

@@ -1,0 +1,298 @@
+/**
+ * The contract every Store implementation must pass (style.md §7). Not a test file by
+ * itself: an implementation's test file calls runStoreContract with a factory.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
+import type { Store } from "../runtime/storage/Store.ts";
+
+export type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+
+const T0 = Date.UTC(2026, 0, 1);
+const MIN = 60_000;
+const APP = "wx-app-a";
+const OTHER_APP = "wx-app-b";
+
+const newHash = () => hashToken(newSecretToken());
+
+export function runStoreContract(name: string, makeStore: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await makeStore());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    const bound = async (openId: string, unionId: string | null = null, app = APP, now = T0) => {
+      const user = await store.createUser({ name: openId }, now);
+      const binding = await store.createBinding({ appId: app, openId, unionId, userId: user.userId }, now);
+      return { user, binding };
+    };
+
+    describe("users", () => {
+      it("creates users with distinct ids and reads them back", async () => {
+        const a = await store.createUser({ name: "Ann" }, T0);
+        const b = await store.createUser({}, T0 + 1);
+        expect(a).toEqual({ userId: expect.any(Number), name: "Ann", createdAt: T0 });
+        expect(b.name).toBeNull();
+        expect(b.userId).not.toBe(a.userId);
+        expect(await store.getUser(a.userId)).toEqual(a);
+        expect(await store.getUser(b.userId + 1000)).toBeNull();
+      });
+
+      it("joins the given organisation on creation, and refuses an unknown one", async () => {
+        await store.upsertCorp({ corpId: "c1", corpName: "One" });
+        const u = await store.createUser({ name: "x", corpId: "c1" }, T0);
+        expect(await store.listUserCorps(u.userId)).toEqual([{ corpId: "c1", corpName: "One" }]);
+        await expect(store.createUser({ corpId: "missing" }, T0)).rejects.toMatchObject({ code: expect.any(String) });
+      });
+    });
+
+    describe("organisations", () => {
+      it("upserts (creates then renames) and lists a user's organisations in joining order", async () => {
+        const u = await store.createUser({}, T0);
+        await store.upsertCorp({ corpId: "c2", corpName: "Two" });
+        await store.upsertCorp({ corpId: "c1", corpName: "One" });
+        await store.addCorpMember("c2", u.userId, T0);
+        await store.addCorpMember("c1", u.userId, T0 + 1);
+        await store.addCorpMember("c2", u.userId, T0 + 2); // idempotent
+        await store.upsertCorp({ corpId: "c2", corpName: "Two renamed" });
+        expect(await store.listUserCorps(u.userId)).toEqual([
+          { corpId: "c2", corpName: "Two renamed" },
+          { corpId: "c1", corpName: "One" },
+        ]);
+        expect(await store.listUserCorps(u.userId + 1000)).toEqual([]);
+      });
+
+      it("refuses a membership for an unknown user or organisation", async () => {
+        const u = await store.createUser({}, T0);
+        await store.upsertCorp({ corpId: "c1", corpName: "One" });
+        await expect(store.addCorpMember("c1", u.userId + 1000, T0)).rejects.toMatchObject({ code: "USER_NOT_FOUND" });
+        await expect(store.addCorpMember("nope", u.userId, T0)).rejects.toMatchObject({ code: expect.any(String) });
+        expect(await store.listUserCorps(u.userId)).toEqual([]);
+      });
+    });
+
+    describe("WeChat bindings", () => {
+      it("creates a binding and finds it by openId and by user, per appId", async () => {
+        const { user, binding } = await bound("o1", "u1");
+        expect(binding).toEqual({ appId: APP, openId: "o1", unionId: "u1", userId: user.userId, createdAt: T0 });
+        expect(await store.findBindingByOpenId(APP, "o1")).toEqual(binding);
+        expect(await store.findBindingByUser(APP, user.userId)).toEqual(binding);
+        expect(await store.findBindingByOpenId(OTHER_APP, "o1")).toBeNull();
+        expect(await store.findBindingByUser(OTHER_APP, user.userId)).toBeNull();
+        // The same user may hold one identity per mini program.
+        const other = await store.createBinding({ appId: OTHER_APP, openId: "o1-b", unionId: "u1", userId: user.userId }, T0);
+        expect(await store.findBindingByUser(OTHER_APP, user.userId)).toEqual(other);
+      });
+
+      it("refuses an openId already bound to another user: WECHAT_ALREADY_BOUND", async () => {
+        await bound("o1");
+        const u2 = await store.createUser({}, T0);
+        const attempt = store.createBinding({ appId: APP, openId: "o1", unionId: null, userId: u2.userId }, T0);
+        await expect(attempt).rejects.toMatchObject({ code: "WECHAT_ALREADY_BOUND", params: { appId: APP } });
+        expect(await store.findBindingByUser(APP, u2.userId)).toBeNull();
+      });
+
+      it("refuses a second identity for a user in one mini program: ALREADY_BOUND", async () => {
+        const { user } = await bound("o1");
+        const attempt = store.createBinding({ appId: APP, openId: "o2", unionId: null, userId: user.userId }, T0);
+        await expect(attempt).rejects.toMatchObject({ code: "ALREADY_BOUND", params: { userId: user.userId, appId: APP } });
+        expect(await store.findBindingByOpenId(APP, "o2")).toBeNull();
+      });
+
+      it("refuses a binding for an unknown user: USER_NOT_FOUND", async () => {
+        const attempt = store.createBinding({ appId: APP, openId: "o9", unionId: null, userId: 987654 }, T0);
+        await expect(attempt).rejects.toMatchObject({ code: "USER_NOT_FOUND", params: { userId: 987654 } });
+        expect(await store.findBindingByOpenId(APP, "o9")).toBeNull();
+      });
+
+      it("finds the user of a unionId across mini programs, oldest binding first", async () => {
+        const first = await bound("oa", "union-1", APP, T0);
+        const u2 = await store.createUser({}, T0);
+        await store.createBinding({ appId: OTHER_APP, openId: "ob", unionId: "union-1", userId: u2.userId }, T0 + MIN);
+        await bound("oc", null);
+        expect(await store.findUserIdByUnionId("union-1")).toBe(first.user.userId);
+        expect(await store.findUserIdByUnionId("union-unknown")).toBeNull();
+      });
+
+      it("deletes a binding so the identity can be bound again", async () => {
+        const { user } = await bound("o1");
+        expect(await store.deleteBinding(APP, user.userId)).toBe(true);
+        expect(await store.deleteBinding(APP, user.userId)).toBe(false);
+        expect(await store.findBindingByOpenId(APP, "o1")).toBeNull();
+        const u2 = await store.createUser({}, T0);
+        await store.createBinding({ appId: APP, openId: "o1", unionId: null, userId: u2.userId }, T0);
+        expect((await store.findBindingByOpenId(APP, "o1"))?.userId).toBe(u2.userId);
+      });
+    });
+
+    describe("single-use codes", () => {
+      const bindCode = { appId: APP, openId: "o-code", unionId: "u-code", expiresAt: T0 + 5 * MIN };
+
+      it("consumes a bind code once: ok, then invalid", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, bindCode, T0);
+        expect(await store.consumeCode("bind", h, T0 + MIN)).toEqual({ status: "ok", record: bindCode });
+        expect(await store.consumeCode("bind", h, T0 + MIN)).toEqual({ status: "invalid" });
+      });
+
+      it("reports an expired bind code once and spends it", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, bindCode, T0);
+        expect(await store.consumeCode("bind", h, bindCode.expiresAt)).toEqual({ status: "expired", record: bindCode });
+        expect(await store.consumeCode("bind", h, T0)).toEqual({ status: "invalid" });
+      });
+
+      it("reports unknown codes as invalid and keeps bind and login codes apart", async () => {
+        expect(await store.consumeCode("bind", newHash(), T0)).toEqual({ status: "invalid" });
+        expect(await store.consumeCode("login", newHash(), T0)).toEqual({ status: "invalid" });
+        const h = newHash();
+        await store.saveBindCode(h, bindCode, T0);
+        expect(await store.consumeCode("login", h, T0)).toEqual({ status: "invalid" });
+        expect((await store.consumeCode("bind", h, T0)).status).toBe("ok");
+      });
+
+      it("consumes a login code once, and reports expiry", async () => {
+        const u = await store.createUser({}, T0);
+        const live = { appId: APP, userId: u.userId, expiresAt: T0 + 5 * MIN };
+        const h1 = newHash();
+        const h2 = newHash();
+        await store.saveLoginCode(h1, live, T0);
+        await store.saveLoginCode(h2, live, T0);
+        expect(await store.consumeCode("login", h1, T0 + 5 * MIN - 1)).toEqual({ status: "ok", record: live });
+        expect(await store.consumeCode("login", h1, T0)).toEqual({ status: "invalid" });
+        expect(await store.consumeCode("login", h2, T0 + 5 * MIN)).toEqual({ status: "expired", record: live });
+        expect(await store.consumeCode("login", h2, T0)).toEqual({ status: "invalid" });
+      });
+
+      it("refuses a login code for an unknown user", async () => {
+        const attempt = store.saveLoginCode(newHash(), { appId: APP, userId: 424242, expiresAt: T0 + MIN }, T0);
+        await expect(attempt).rejects.toMatchObject({ code: "USER_NOT_FOUND" });
+      });
+    });
+
+    describe("redeemBindCode", () => {
+      const code = (openId: string, expiresAt = T0 + 5 * MIN) => ({ appId: APP, openId, unionId: `u-${openId}`, expiresAt });
+
+      it("creates the user, the binding and the membership in one go", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, code("o-new"), T0);
+        const result = await store.redeemBindCode(h, T0 + MIN, { corp: { corpId: "c1", corpName: "One" }, name: "Neo" });
+        if (result.status !== "ok") throw new Error(`expected ok, got ${result.status}`);
+        expect(result.user).toEqual({ userId: expect.any(Number), name: "Neo", createdAt: T0 + MIN });
+        expect(result.binding).toEqual({ appId: APP, openId: "o-new", unionId: "u-o-new", userId: result.user.userId, createdAt: T0 + MIN });
+        expect(await store.getUser(result.user.userId)).toEqual(result.user);
+        expect(await store.findBindingByOpenId(APP, "o-new")).toEqual(result.binding);
+        expect(await store.listUserCorps(result.user.userId)).toEqual([{ corpId: "c1", corpName: "One" }]);
+        expect(await store.redeemBindCode(h, T0 + MIN, {})).toEqual({ status: "invalid" });
+      });
+
+      it("works without an organisation", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, code("o-solo"), T0);
+        const result = await store.redeemBindCode(h, T0, {});
+        expect(result.status).toBe("ok");
+        if (result.status === "ok") expect(await store.listUserCorps(result.user.userId)).toEqual([]);
+      });
+
+      it("reports invalid and expired codes without creating anything; an expired code is spent", async () => {
+        expect(await store.redeemBindCode(newHash(), T0, {})).toEqual({ status: "invalid" });
+        const h = newHash();
+        await store.saveBindCode(h, code("o-late", T0 + MIN), T0);
+        expect(await store.redeemBindCode(h, T0 + MIN, {})).toEqual({ status: "expired" });
+        expect(await store.findBindingByOpenId(APP, "o-late")).toBeNull();
+        expect(await store.redeemBindCode(h, T0, {})).toEqual({ status: "invalid" });
+      });
+
+      it("rolls back on a binding conflict: WECHAT_ALREADY_BOUND, no user, code still unused", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, code("o-taken"), T0);
+        const { user: owner } = await bound("o-taken");
+        const before = await store.createUser({}, T0);
+        await expect(store.redeemBindCode(h, T0, { corp: { corpId: "c-rb", corpName: "Rolled back" } })).rejects.toMatchObject({
+          code: "WECHAT_ALREADY_BOUND",
+        });
+        const after = await store.createUser({}, T0);
+        // Ids grow; any id the failed redeem may have drawn between the two holds no user.
+        expect(after.userId).toBeGreaterThan(before.userId);
+        for (let id = before.userId + 1; id < after.userId; id++) expect(await store.getUser(id)).toBeNull();
+        expect((await store.findBindingByOpenId(APP, "o-taken"))?.userId).toBe(owner.userId);
+        expect(await store.consumeCode("bind", h, T0)).toMatchObject({ status: "ok" });
+      });
+
+      it("creates exactly one user when redeemed concurrently", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, code("o-race"), T0);
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.redeemBindCode(h, T0, {})));
+        expect(results.filter((r) => r.status === "ok")).toHaveLength(1);
+        expect(results.filter((r) => r.status === "invalid")).toHaveLength(19);
+      });
+    });
+
+    describe("login sessions", () => {
+      it("returns a live session, hides it at expiry, and deletes it once", async () => {
+        const u = await store.createUser({}, T0);
+        const h = newHash();
+        await store.createSession(h, { userId: u.userId, corpId: "c1", expiresAt: T0 + 60 * MIN }, T0);
+        expect(await store.getSession(h, T0 + MIN)).toEqual({ userId: u.userId, corpId: "c1", createdAt: T0, expiresAt: T0 + 60 * MIN });
+        expect(await store.getSession(h, T0 + 60 * MIN)).toBeNull();
+        expect(await store.getSession(newHash(), T0)).toBeNull();
+        expect(await store.deleteSession(h)).toBe(true);
+        expect(await store.deleteSession(h)).toBe(false);
+        expect(await store.getSession(h, T0)).toBeNull();
+      });
+
+      it("keeps a null corpId and refuses an unknown user", async () => {
+        const u = await store.createUser({}, T0);
+        const h = newHash();
+        await store.createSession(h, { userId: u.userId, corpId: null, expiresAt: T0 + MIN }, T0);
+        expect((await store.getSession(h, T0))?.corpId).toBeNull();
+        await expect(store.createSession(newHash(), { userId: 777777, corpId: null, expiresAt: T0 + MIN }, T0)).rejects.toMatchObject({
+          code: "USER_NOT_FOUND",
+        });
+      });
+    });
+
+    describe("session keys", () => {
+      it("keeps the newest sealed key per (appId, openId)", async () => {
+        expect(await store.getSessionKey(APP, "o1")).toBeNull();
+        await store.putSessionKey(APP, "o1", "sealed-1", T0);
+        await store.putSessionKey(APP, "o1", "sealed-2", T0 + MIN);
+        await store.putSessionKey(APP, "o1", "sealed-old", T0 + 1); // a late, older write loses
+        await store.putSessionKey(OTHER_APP, "o1", "sealed-b", T0);
+        expect(await store.getSessionKey(APP, "o1")).toEqual({ sealed: "sealed-2", updatedAt: T0 + MIN });
+        expect(await store.getSessionKey(OTHER_APP, "o1")).toEqual({ sealed: "sealed-b", updatedAt: T0 });
+      });
+    });
+
+    describe("purgeExpired", () => {
+      it("deletes expired and used codes and expired sessions, and counts them", async () => {
+        const u = await store.createUser({}, T0);
+        const now = T0 + 10 * MIN;
+        const live = (h: string) => store.saveBindCode(h, { appId: APP, openId: "o", unionId: null, expiresAt: now + MIN }, T0);
+        const [bLive, bUsed, bOld] = [newHash(), newHash(), newHash()];
+        await live(bLive);
+        await live(bUsed);
+        await store.consumeCode("bind", bUsed, T0);
+        await store.saveBindCode(bOld, { appId: APP, openId: "o", unionId: null, expiresAt: now }, T0);
+        const [lLive, lOld] = [newHash(), newHash()];
+        await store.saveLoginCode(lLive, { appId: APP, userId: u.userId, expiresAt: now + MIN }, T0);
+        await store.saveLoginCode(lOld, { appId: APP, userId: u.userId, expiresAt: now - MIN }, T0);
+        const [sLive, sOld] = [newHash(), newHash()];
+        await store.createSession(sLive, { userId: u.userId, corpId: null, expiresAt: now + MIN }, T0);
+        await store.createSession(sOld, { userId: u.userId, corpId: null, expiresAt: now }, T0);
+
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1 });
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0 });
+        expect((await store.consumeCode("bind", bLive, now)).status).toBe("ok");
+        expect((await store.consumeCode("login", lLive, now)).status).toBe("ok");
+        expect(await store.getSession(sLive, now)).not.toBeNull();
+      });
+    });
+  });
+}
