@@ -1,0 +1,2 @@
+export { createSessionKeyVault, type SessionKeyVault } from "./sessionKeyVault.ts";
+export { decryptUserData, verifyRawData, sessionSignature, decodeStrictBase64, type EncryptedUserData } from "./dataCrypto.ts";

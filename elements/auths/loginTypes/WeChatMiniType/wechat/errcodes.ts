@@ -1,0 +1,51 @@
+import type { ErrorCode } from "../../../../../runtime/errors/index.ts";
+
+/** WeChat errcodes of jscode2session and the stable code each maps to (wechat-api.md). */
+const ERRCODE_TO_CODE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [40029, "WECHAT_CODE_INVALID"],
+  [40163, "WECHAT_CODE_USED"],
+  [45011, "WECHAT_RATE_LIMITED"],
+  [40226, "WECHAT_USER_BLOCKED"],
+  [-1, "WECHAT_BUSY"],
+  [40013, "WECHAT_BAD_CREDENTIALS"],
+  [40125, "WECHAT_BAD_CREDENTIALS"],
+  [41002, "WECHAT_BAD_CREDENTIALS"],
+  [41004, "WECHAT_BAD_CREDENTIALS"],
+]);
+
+export function codeForErrcode(errcode: number): ErrorCode {
+  return ERRCODE_TO_CODE.get(errcode) ?? "WECHAT_ERROR";
+}
+
+/**
+ * WeChat has sent `errcode` as a string ("40029") as well as a number: both mean the same.
+ * Returns undefined for absent/null, NaN for anything that is not an integer.
+ */
+export function normaliseErrcode(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "number") return Number.isInteger(value) ? value : Number.NaN;
+  if (typeof value === "string" && /^\s*-?\d{1,10}\s*$/.test(value)) return Number(value.trim());
+  return Number.NaN;
+}
+
+/** The trace id WeChat support asks for: errmsg looks like "invalid code, rid: 65f1a2b3-1c2d3e4f-5a6b7c8d". */
+export function parseRid(errmsg: unknown): string | undefined {
+  if (typeof errmsg !== "string") return undefined;
+  return /rid:\s*([0-9A-Za-z-]{1,64})/.exec(errmsg)?.[1];
+}
+
+/** The errmsg texts WeChat uses (the fake server answers with them). */
+export const ERRMSG: Readonly<Record<number, string>> = {
+  [-1]: "system error",
+  40013: "invalid appid",
+  40125: "invalid appsecret",
+  40029: "invalid code",
+  40163: "code been used",
+  40226: "high risk user",
+  41002: "appid missing",
+  41004: "appsecret missing",
+  41008: "missing code",
+  45011: "api minute-quota reach limit  mustslower  retry next minute",
+  40001: "invalid credential, access_token is invalid or not latest",
+  87009: "invalid signature",
+};

@@ -1,0 +1,20 @@
+export {
+  createWeChatClient,
+  resolveApiBase,
+  DEFAULT_WECHAT_API_BASE,
+  DEFAULT_WECHAT_TIMEOUT_MS,
+  type WeChatClient,
+  type WeChatClientOptions,
+  type WeChatSession,
+} from "./client.ts";
+export { createExchangeOnce, getSharedExchange, resetSharedExchanges, EXCHANGE_TTL_MS, EXCHANGE_MAX_ENTRIES } from "./exchangeOnce.ts";
+export {
+  startFakeWeChatServer,
+  type FakeWeChatServer,
+  type FakeWeChatServerOptions,
+  type FakeRule,
+  type FakeApp,
+  type MintCodeInput,
+  type FakeWeChatStats,
+} from "./fakeServer.ts";
+export { codeForErrcode, normaliseErrcode, parseRid, ERRMSG } from "./errcodes.ts";
