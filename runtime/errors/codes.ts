@@ -81,6 +81,7 @@ export const ERROR_CODES = {
   ENCRYPTED_DATA_MALFORMED: { family: "vault", status: 400, message: "{field} is malformed: {reason}" },
   WATERMARK_MISMATCH: { family: "vault", status: 400, message: "decrypted data belongs to another mini program (watermark appid differs)" },
   SIGNATURE_INVALID: { family: "vault", status: 400, message: "rawData signature does not match" },
+  VAULT_SEAL_INVALID: { family: "vault", status: 500, message: "stored session key for mini program {appId} cannot be opened (tampered or sealed with another master key)" },
 
   // --- store ---
   STORE_OPEN_FAILED: { family: "store", status: 500, message: "cannot open database {file}: {reason}" },
