@@ -1,0 +1,70 @@
+import type { Command } from "commander";
+import { runWithCallContext } from "../../runtime/context/callContext.ts";
+import { ElementError, isJitError } from "../../runtime/errors/index.ts";
+import { parseCliArg, type CliKit } from "../kit.ts";
+
+interface CallOptions {
+  json?: boolean;
+  db?: string;
+  token?: string;
+}
+
+/**
+ * `jit call <fullName> <method> [args...]`: calls a function declared in the element's
+ * functionList, like a front door would, and prints the result as JSON on stdout. Each arg
+ * is JSON when it parses as JSON, else a string. An error prints {"error":{code,message}}
+ * on stderr and exits 1. Only the error's safe fields are printed, never an unknown
+ * error's message (it might carry a request URL with a secret).
+ */
+export function register(program: Command, kit: CliKit): void {
+  program
+    .command("call")
+    .description("call an element function: jit call auths.loginTypes.myWeChatMiniLogin getLoginCode CODE")
+    .argument("<fullName>", "element fullName, e.g. auths.loginTypes.myWeChatMiniLogin")
+    .argument("<method>", "a function of the element's functionList")
+    .argument("[args...]", "arguments in declared order (JSON when they parse, else strings); optional ones may be omitted")
+    .option("--json", "print the result as one line of JSON (default: indented)")
+    .option("--db <file>", "database file (else JIT_DB, else <root>/.jit/<appId>.sqlite)")
+    .option("--token <token>", "session token for functions that act for the caller (AuthSvc.getCurrentUser, logout)")
+    // Codes and tokens are base64url and may start with "-": such an argument is an
+    // argument, not an unknown option (commander keeps the order and still parses our options).
+    .allowUnknownOption()
+    .action((fullName: string, method: string, rawArgs: string[], opts: CallOptions) =>
+      kit.run(() => callOnce(kit, fullName, method, rawArgs, opts)),
+    );
+}
+
+async function callOnce(kit: CliKit, fullName: string, method: string, rawArgs: string[], opts: CallOptions): Promise<number> {
+  let app: Awaited<ReturnType<CliKit["loadApp"]>> | undefined;
+  try {
+    app = await kit.loadApp({ dbFile: opts.db });
+    const define = app.getElementDefine(fullName);
+    const element = app.getElement<Record<string, unknown>>(fullName);
+    const fn = define.functionList.find((f) => f.name === method);
+    const target = element?.[method];
+    if (!fn || typeof target !== "function") throw new ElementError("FUNCTION_NOT_FOUND", { fullName, function: method });
+    const args = rawArgs.map((text) => parseCliArg(text));
+    const loaded = app;
+    const result: unknown = await runWithCallContext({ via: "cli", token: opts.token }, () =>
+      (target as (...a: unknown[]) => unknown).apply(element, args),
+    );
+    const text = JSON.stringify(result ?? null, null, opts.json ? undefined : 2);
+    await loaded.close();
+    app = undefined;
+    await write(process.stdout, `${text}\n`);
+    return 0;
+  } catch (err) {
+    const body = isJitError(err)
+      ? { code: err.code, message: err.message }
+      : { code: "INTERNAL_ERROR", message: "internal error (run with --debug for details)" };
+    if (!isJitError(err) && kit.options().debug) console.error(err);
+    await write(process.stderr, `${JSON.stringify({ error: body })}\n`);
+    return 1;
+  } finally {
+    await app?.close().catch(() => undefined);
+  }
+}
+
+function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => stream.write(text, () => resolve()));
+}

@@ -1,0 +1,72 @@
+import type { Command } from "commander";
+import { usageError, type CliKit } from "../kit.ts";
+import { startFakeWeChatServer, type FakeApp } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+
+const WECHAT_MINI_TYPE = "auths.loginTypes.WeChatMiniType";
+
+interface FakeOptions {
+  port?: string;
+  appId: string[];
+  appSecret: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * `jit wechat-fake`: runs the fake WeChat server on 127.0.0.1 for development. It knows the
+ * AppID/AppSecret of every WeChatMiniType instance of the app (when --root holds one) plus
+ * the --app-id/--app-secret pairs given. Prints how to use it, never a secret.
+ */
+export function register(program: Command, kit: CliKit): void {
+  program
+    .command("wechat-fake")
+    .description("run the fake WeChat server on 127.0.0.1 and print how to mint login codes")
+    .option("--port <n>", "port (default: a free one)")
+    .option("--app-id <id>", "a mini program AppID the fake accepts (repeatable, pairs with --app-secret)", collect, [])
+    .option("--app-secret <secret>", "the AppSecret for the --app-id at the same position", collect, [])
+    .action((opts: FakeOptions) => kit.run(() => serveFake(kit, opts)));
+}
+
+async function serveFake(kit: CliKit, opts: FakeOptions): Promise<void> {
+    if (opts.appId.length !== opts.appSecret.length) throw usageError("give one --app-secret for each --app-id");
+    const port = opts.port === undefined ? 0 : Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be an integer from 0 to 65535");
+    const apps: FakeApp[] = [...(await appsOfRoot(kit)), ...opts.appId.map((appId, i) => ({ appId, appSecret: opts.appSecret[i]! }))];
+    const fake = await startFakeWeChatServer({ host: "127.0.0.1", port, apps });
+    const exampleAppId = apps[0]?.appId ?? "wx0000000000000000";
+    const lines = [
+      `fake WeChat server listening on ${fake.url}`,
+      `mini programs: ${apps.length > 0 ? apps.map((a) => a.appId).join(", ") : "(none: add --app-id ID --app-secret S)"}`,
+      "point the app at it:",
+      `  WECHAT_API_BASE=${fake.url}`,
+      "mint a wx.login code for a test user:",
+      `  curl -s -X POST ${fake.url}/__fake/codes -H 'content-type: application/json' -d '${JSON.stringify({ appId: exampleAppId, openId: "test-user-1" })}'`,
+      "stop with Ctrl-C",
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await fake.close();
+}
+
+/** AppID/AppSecret of the app's WeChatMiniType instances; none when --root holds no app. */
+async function appsOfRoot(kit: CliKit): Promise<FakeApp[]> {
+  let app: Awaited<ReturnType<CliKit["loadApp"]>> | undefined;
+  try {
+    app = await kit.loadApp();
+    const found: FakeApp[] = [];
+    for (const define of app.findElements({ type: WECHAT_MINI_TYPE })) {
+      const auth = define.config.authConfig as { appId?: unknown; appSecret?: unknown } | undefined;
+      if (typeof auth?.appId === "string" && typeof auth.appSecret === "string") found.push({ appId: auth.appId, appSecret: auth.appSecret });
+    }
+    return found;
+  } catch {
+    return [];
+  } finally {
+    await app?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,87 @@
+import { ElementBase } from "../../../../runtime/element/ElementBase.ts";
+import { ElementError, type JitError } from "../../../../runtime/errors/index.ts";
+import type { RowData } from "../../../../runtime/datatypes/RowData.ts";
+import type {
+  BindResult,
+  GetLoginCodeResult,
+  LoginConfig,
+  RegisteredUser,
+  UnbindResult,
+} from "./types.ts";
+
+export type * from "./types.ts";
+
+/**
+ * The base class of every login Type (auths.loginTypes.*): the shared interface. A Type
+ * overrides the four methods; the Meta's versions only say the Type did not.
+ *
+ * `authConfig` holds credentials (e.g. the AppSecret): it is never part of any output.
+ * Use getLoginConfig() for what may be shown; toJSON() returns the same.
+ */
+export class LoginType extends ElementBase {
+  // Brand of real instances. pino's redaction clones logged objects with
+  // Object.create(prototype): getters then run on a copy without private state, so they
+  // must not touch it there (logging an element must neither crash nor leak).
+  #real = true;
+
+  /** Which kind of login this is: the last segment of the family's Type (the link just above the Meta). */
+  get authType(): string {
+    const chain = this.define.chain;
+    const typeLink = chain.length >= 2 ? chain[chain.length - 2]! : chain[0]!;
+    return typeLink.fullName.split(".").pop() ?? typeLink.fullName;
+  }
+
+  get authConfig(): Readonly<Record<string, unknown>> {
+    if (!(#real in this)) return {};
+    const value = this.config.authConfig;
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  }
+
+  get allowRegister(): 0 | 1 {
+    const value = this.config.allowRegister ?? this.define.declared.allowRegister;
+    return value === 1 ? 1 : 0;
+  }
+
+  get isActive(): boolean {
+    return this.config.isActive !== false;
+  }
+
+  getLoginConfig(): LoginConfig {
+    const appId = this.authConfig.appId;
+    return {
+      fullName: this.fullName,
+      title: this.title,
+      authType: this.authType,
+      allowRegister: this.allowRegister,
+      isActive: this.isActive,
+      appId: typeof appId === "string" ? appId : null,
+    };
+  }
+
+  /** A logger or JSON.stringify that meets the element sees only public fields. */
+  toJSON(): LoginConfig | Record<string, never> {
+    return #real in this ? this.getLoginConfig() : {};
+  }
+
+  async getLoginCode(_code: string): Promise<GetLoginCodeResult> {
+    throw this.notImplemented("getLoginCode");
+  }
+
+  async register(_bindCode: string): Promise<RowData<RegisteredUser>> {
+    throw this.notImplemented("register");
+  }
+
+  async bind(_userId: number, _code: string): Promise<BindResult> {
+    throw this.notImplemented("bind");
+  }
+
+  async unbind(_userId: number): Promise<UnbindResult> {
+    throw this.notImplemented("unbind");
+  }
+
+  protected notImplemented(name: string): JitError {
+    return new ElementError("FUNCTION_NOT_FOUND", { fullName: this.fullName, function: name });
+  }
+}
+
+export default LoginType;

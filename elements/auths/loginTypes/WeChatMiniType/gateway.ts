@@ -1,0 +1,86 @@
+import type { AppContext } from "../../../../runtime/element/types.ts";
+import { currentCallContext } from "../../../../runtime/context/callContext.ts";
+import { VaultError } from "../../../../runtime/errors/index.ts";
+import { getSharedExchange } from "./wechat/index.ts";
+import { createSessionKeyVault } from "./vault/index.ts";
+import type { WeChatMiniAuthConfig } from "./types.ts";
+
+/** Who a wx.login code belongs to, per mini program AppID. */
+export interface WeChatIdentity {
+  appId: string;
+  openId: string;
+  unionId: string | null;
+}
+
+type Exchange = ReturnType<typeof getSharedExchange>;
+type Vault = Awaited<ReturnType<typeof createSessionKeyVault>>;
+
+/**
+ * The element's door to WeChat and to the session-key vault. The session_key goes straight
+ * from the exchange into the vault and never comes back to the element's callers.
+ */
+export class WeChatGateway {
+  readonly appId: string;
+  readonly #app: AppContext;
+  readonly #authConfig: WeChatMiniAuthConfig;
+  #exchange: Exchange | undefined;
+  #vault: Promise<Vault> | undefined;
+
+  constructor(app: AppContext, authConfig: WeChatMiniAuthConfig) {
+    this.#app = app;
+    this.#authConfig = authConfig;
+    this.appId = authConfig.appId;
+  }
+
+  /**
+   * Exchanges a wx.login code exactly once (the shared exchange dedupes concurrent and
+   * repeated codes), lets the front door rate-limit the identity, and keeps the newest
+   * session_key in the vault.
+   */
+  async exchange(code: string): Promise<WeChatIdentity> {
+    const { openId, unionId, sessionKey } = await this.#getExchange().code2Session(code);
+    const identity: WeChatIdentity = { appId: this.appId, openId, unionId: unionId ?? null };
+    currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
+    const vault = await this.#getVault();
+    await vault.save(this.appId, openId, sessionKey);
+    return identity;
+  }
+
+  /** The stored session key of a bound user, or SESSION_KEY_MISSING. */
+  async sessionKeyOf(userId: number): Promise<string> {
+    const store = await this.#app.getStore();
+    const binding = await store.findBindingByUser(this.appId, userId);
+    const sessionKey = binding ? await (await this.#getVault()).get(this.appId, binding.openId) : null;
+    if (!sessionKey) throw new VaultError("SESSION_KEY_MISSING", { userId });
+    return sessionKey;
+  }
+
+  #getExchange(): Exchange {
+    this.#exchange ??= getSharedExchange({
+      appId: this.appId,
+      appSecret: this.#authConfig.appSecret,
+      apiBase: this.#authConfig.apiBase,
+      env: this.#app.env,
+      clock: this.#app.clock,
+      timeoutMs: this.#authConfig.timeoutMs,
+    });
+    return this.#exchange;
+  }
+
+  #getVault(): Promise<Vault> {
+    if (!this.#vault) {
+      const opening = (async () =>
+        createSessionKeyVault({
+          masterKey: await this.#app.getMasterKey(),
+          store: await this.#app.getStore(),
+          clock: this.#app.clock,
+        }))();
+      // A failed start (bad master key) is not cached, so the next call reports it again.
+      opening.catch(() => {
+        if (this.#vault === opening) this.#vault = undefined;
+      });
+      this.#vault = opening;
+    }
+    return this.#vault;
+  }
+}

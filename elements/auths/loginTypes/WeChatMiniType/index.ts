@@ -1,0 +1,115 @@
+import { rowData, type RowData } from "../../../../runtime/datatypes/RowData.ts";
+import { LoginError } from "../../../../runtime/errors/index.ts";
+import { hashToken } from "../../../../runtime/security/tokens.ts";
+import type { CorpRecord } from "../../../../runtime/storage/Store.ts";
+import type { LoginType } from "../Meta/index.ts";
+import type { BindResult, GetLoginCodeResult, RegisteredUser, UnbindResult } from "../Meta/types.ts";
+import { requirePayload, requireText, requireUserId } from "./args.ts";
+import { WeChatGateway } from "./gateway.ts";
+import { issueBindCode, issueLoginCode, resolveUser } from "./loginFlow.ts";
+import { decryptForUser, verifyForUser } from "./userData.ts";
+import type { WeChatMiniAuthConfig } from "./types.ts";
+
+export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./types.ts";
+
+/** auths.loginTypes.WeChatMiniType: WeChat Mini Program login (see the seed document). */
+export default (Parent: typeof LoginType) =>
+  class WeChatMiniType extends Parent {
+    // #private, so a subclass cannot clash with it (style.md §9).
+    #gatewayInstance: WeChatGateway | undefined;
+
+    get appId(): string {
+      return this.#authConfig().appId;
+    }
+
+    /** wx.login code → `{ loginCode, corpList, userId }` (registered) or `{ bindCode }` (allowRegister 1). */
+    override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
+      requireText("getLoginCode", "code", code);
+      this.#requireActive();
+      const identity = await this.#gateway().exchange(code);
+      const store = await this.app.getStore();
+      const userId = await resolveUser(store, identity, this.app.clock.now());
+      if (userId !== null) {
+        this.app.logger.info({ element: this.fullName, userId }, "login code issued");
+        return issueLoginCode(store, this.app.clock, this.appId, userId);
+      }
+      if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      this.app.logger.info({ element: this.fullName }, "bind code issued to an unregistered WeChat user");
+      return issueBindCode(store, this.app.clock, identity);
+    }
+
+    /** Creates the user and its binding in one transaction; the result is a RowData. */
+    override async register(bindCode: string): Promise<RowData<RegisteredUser>> {
+      requireText("register", "bindCode", bindCode);
+      this.#requireActive();
+      if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      const store = await this.app.getStore();
+      const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), { corp: this.#registerCorp() });
+      if (result.status === "invalid") throw new LoginError("BIND_CODE_INVALID");
+      if (result.status === "expired") throw new LoginError("BIND_CODE_EXPIRED");
+      const { user } = result;
+      const corpList = (await store.listUserCorps(user.userId)).map(({ corpId, corpName }) => ({ corpId, corpName }));
+      this.app.logger.info({ element: this.fullName, userId: user.userId }, "user registered");
+      return rowData<RegisteredUser>({ userId: user.userId, name: user.name, corpList, createdAt: user.createdAt });
+    }
+
+    /** Binds the WeChat identity behind `code` to an existing user. */
+    override async bind(userId: number, code: string): Promise<BindResult> {
+      requireUserId("bind", userId);
+      requireText("bind", "code", code);
+      this.#requireActive();
+      const store = await this.app.getStore();
+      if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
+      if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
+      const identity = await this.#gateway().exchange(code);
+      const existing = await store.findBindingByOpenId(this.appId, identity.openId);
+      if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
+      // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
+      await store.createBinding({ ...identity, userId }, this.app.clock.now());
+      this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
+      return { success: true, userId, openId: identity.openId };
+    }
+
+    /** Removes the user's binding in this mini program. */
+    override async unbind(userId: number): Promise<UnbindResult> {
+      requireUserId("unbind", userId);
+      const store = await this.app.getStore();
+      if (!(await store.deleteBinding(this.appId, userId))) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
+      this.app.logger.info({ element: this.fullName, userId }, "WeChat identity unbound");
+      return { success: true };
+    }
+
+    /** Decrypts wx open data with the user's stored session key (checks watermark.appid). */
+    async decryptData(userId: number, encryptedData: string, iv: string): Promise<Record<string, unknown>> {
+      requireUserId("decryptData", userId);
+      requirePayload("decryptData", "encryptedData", encryptedData);
+      requireText("decryptData", "iv", iv);
+      return decryptForUser(this.#gateway(), userId, encryptedData, iv);
+    }
+
+    /** Checks sha1(rawData + session_key) in constant time; SIGNATURE_INVALID when it differs. */
+    async verifyRawData(userId: number, rawData: string, signature: string): Promise<{ valid: true }> {
+      requireUserId("verifyRawData", userId);
+      requirePayload("verifyRawData", "rawData", rawData);
+      requireText("verifyRawData", "signature", signature);
+      return verifyForUser(this.#gateway(), userId, rawData, signature);
+    }
+
+    #requireActive(): void {
+      if (!this.isActive) throw new LoginError("LOGIN_TYPE_INACTIVE", { fullName: this.fullName });
+    }
+
+    #authConfig(): WeChatMiniAuthConfig {
+      return this.authConfig as unknown as WeChatMiniAuthConfig;
+    }
+
+    #registerCorp(): CorpRecord | null {
+      const { registerCorpId, registerCorpName } = this.#authConfig();
+      return registerCorpId ? { corpId: registerCorpId, corpName: registerCorpName ?? registerCorpId } : null;
+    }
+
+    #gateway(): WeChatGateway {
+      this.#gatewayInstance ??= new WeChatGateway(this.app, this.#authConfig());
+      return this.#gatewayInstance;
+    }
+  };

@@ -1,0 +1,58 @@
+import type { Clock } from "../../../../runtime/clock.ts";
+import { JitError } from "../../../../runtime/errors/index.ts";
+import { hashToken, newSecretToken } from "../../../../runtime/security/tokens.ts";
+import type { Store } from "../../../../runtime/storage/Store.ts";
+import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
+import type { WeChatIdentity } from "./gateway.ts";
+
+const CODE_TTL_MS = CODE_TTL_SECONDS * 1000;
+
+/**
+ * The user behind a WeChat identity: its binding in this AppID, else (when WeChat gave a
+ * unionId) the user who holds that unionId in another mini program; that user then gets a
+ * binding here too. Returns null for an unregistered identity.
+ */
+export async function resolveUser(store: Store, identity: WeChatIdentity, now: number): Promise<number | null> {
+  const binding = await store.findBindingByOpenId(identity.appId, identity.openId);
+  if (binding) return binding.userId;
+  if (!identity.unionId) return null;
+
+  const userId = await store.findUserIdByUnionId(identity.unionId);
+  if (userId === null) return null;
+  // The user may already be bound here under another openId (e.g. bound by hand): log that
+  // user in without a second binding, since a user has one binding per AppID.
+  if (await store.findBindingByUser(identity.appId, userId)) return userId;
+  try {
+    await store.createBinding({ ...identity, userId }, now);
+  } catch (err) {
+    // Another request bound this identity or this user meanwhile: the store refused the
+    // duplicate, so look again rather than fail the login.
+    if (err instanceof JitError && (err.code === "WECHAT_ALREADY_BOUND" || err.code === "ALREADY_BOUND")) {
+      const winner = await store.findBindingByOpenId(identity.appId, identity.openId);
+      return winner ? winner.userId : userId;
+    }
+    throw err;
+  }
+  return userId;
+}
+
+/** A single-use login code for AuthSvc.loginByCode, stored only as its hash. */
+export async function issueLoginCode(store: Store, clock: Clock, appId: string, userId: number): Promise<LoginCodeResult> {
+  const now = clock.now();
+  const loginCode = newSecretToken(32);
+  await store.saveLoginCode(hashToken(loginCode), { appId, userId, expiresAt: now + CODE_TTL_MS }, now);
+  const corpList = (await store.listUserCorps(userId)).map(({ corpId, corpName }) => ({ corpId, corpName }));
+  return { loginCode, corpList, userId, expiresIn: CODE_TTL_SECONDS };
+}
+
+/** A single-use bind code that remembers the identity until register(), stored only as its hash. */
+export async function issueBindCode(store: Store, clock: Clock, identity: WeChatIdentity): Promise<BindCodeResult> {
+  const now = clock.now();
+  const bindCode = newSecretToken(32);
+  await store.saveBindCode(
+    hashToken(bindCode),
+    { appId: identity.appId, openId: identity.openId, unionId: identity.unionId, expiresAt: now + CODE_TTL_MS },
+    now,
+  );
+  return { bindCode, expiresIn: CODE_TTL_SECONDS };
+}

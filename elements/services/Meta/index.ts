@@ -1,0 +1,9 @@
+import { ElementBase } from "../../../runtime/element/ElementBase.ts";
+
+/**
+ * The base class of service elements (services.*): plain server-side functions. An
+ * instance of services.NormalType carries its own code (`(Parent) => class extends Parent`).
+ */
+export class Service extends ElementBase {}
+
+export default Service;

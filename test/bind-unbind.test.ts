@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
+
+/** bind(userId, code) / unbind(userId): attaching WeChat identities to existing users, per AppID. */
+describe("bind and unbind", () => {
+  let fx: LoginFixture | undefined;
+  afterEach(async () => {
+    await fx?.cleanup();
+    fx = undefined;
+  });
+
+  async function newUser(name = "u"): Promise<number> {
+    return (await (await fx!.app.getStore()).createUser({ name }, fx!.clock.now())).userId;
+  }
+
+  it("binds an identity, logs that user in, and after unbind the identity is unregistered again", async () => {
+    fx = await makeLoginApp();
+    const userId = await newUser("alice");
+    expect(await fx.login().bind(userId, fx.mint("o-alice"))).toEqual({ success: true, userId, openId: "o-alice" });
+    expect(await fx.login().getLoginCode(fx.mint("o-alice"))).toMatchObject({ loginCode: expect.any(String), userId });
+    expect(await fx.login().unbind(userId)).toEqual({ success: true });
+    expect(await fx.login().getLoginCode(fx.mint("o-alice"))).toEqual({ bindCode: expect.any(String), expiresIn: 300 });
+    // Unbound, the user may bind another identity.
+    expect(await fx.login().bind(userId, fx.mint("o-alice-2"))).toMatchObject({ success: true, openId: "o-alice-2" });
+  });
+
+  it("checks the user before spending the wx.login code", async () => {
+    fx = await makeLoginApp();
+    const userId = await newUser();
+    await fx.login().bind(userId, fx.mint("o-1"));
+    const before = fx.fake.stats().jscode2session;
+    await expect(fx.login().bind(987654, fx.mint("o-2"))).rejects.toMatchObject({ code: "USER_NOT_FOUND", message: expect.stringContaining("987654") });
+    await expect(fx.login().bind(userId, fx.mint("o-2"))).rejects.toMatchObject({ code: "ALREADY_BOUND", status: 409 });
+    expect(fx.fake.stats().jscode2session).toBe(before);
+  });
+
+  it("refuses an identity bound to another user, and NOT_BOUND for a user without binding", async () => {
+    fx = await makeLoginApp();
+    const a = await newUser("a");
+    const b = await newUser("b");
+    await fx.login().bind(a, fx.mint("o-shared"));
+    await expect(fx.login().bind(b, fx.mint("o-shared"))).rejects.toMatchObject({ code: "WECHAT_ALREADY_BOUND", status: 409 });
+    await expect(fx.login().unbind(b)).rejects.toMatchObject({ code: "NOT_BOUND", message: expect.stringContaining(fx.instances[0]!.appId) });
+    expect(await (await fx.app.getStore()).findBindingByOpenId(fx.instances[0]!.appId, "o-shared")).toMatchObject({ userId: a });
+  });
+
+  it("lets exactly one of two users win a concurrent bind of one identity", async () => {
+    fx = await makeLoginApp();
+    const users = [await newUser("a"), await newUser("b")];
+    const outcomes = await Promise.allSettled(users.map((u) => fx!.login().bind(u, fx!.mint("o-contested"))));
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    const loser = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    expect(loser?.reason).toMatchObject({ code: "WECHAT_ALREADY_BOUND" });
+  });
+
+  it("lets one user bind one identity per mini program only, even concurrently", async () => {
+    fx = await makeLoginApp();
+    const userId = await newUser();
+    const outcomes = await Promise.allSettled(["o-x", "o-y", "o-z"].map((o) => fx!.login().bind(userId, fx!.mint(o))));
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "ALREADY_BOUND" });
+  });
+
+  it("keeps bindings per AppID: unbinding in one mini program leaves the other", async () => {
+    fx = await makeLoginApp({ instances: [{ name: "aMini" }, { name: "bMini" }] });
+    const userId = await newUser();
+    await fx.login("aMini").bind(userId, fx.mint("o-same", { instance: "aMini" }));
+    await fx.login("bMini").bind(userId, fx.mint("o-same", { instance: "bMini" }));
+    await fx.login("bMini").unbind(userId);
+    expect(await fx.login("aMini").getLoginCode(fx.mint("o-same", { instance: "aMini" }))).toMatchObject({ userId });
+    expect(await fx.login("bMini").getLoginCode(fx.mint("o-same", { instance: "bMini" }))).toMatchObject({ bindCode: expect.any(String) });
+  });
+});
