@@ -68,4 +68,14 @@ describe("bind codes", () => {
     const closed = fx.login("closedMini");
     await expect(closed.register("whatever")).rejects.toMatchObject({ code: "USER_AUTH_MISS" });
   });
+
+  // Regression: a bind code minted by one mini program could be redeemed through another
+  // instance (another AppID); it now answers BIND_CODE_INVALID there and stays usable.
+  it("is only redeemable by the mini program that issued it", async () => {
+    fx = await makeLoginApp({ instances: [{ name: "aMini" }, { name: "bMini" }] });
+    const result = await fx.login("aMini").getLoginCode(fx.mint("o-a-only", { instance: "aMini" }));
+    if (!("bindCode" in result)) throw new Error("expected a bind code");
+    await expect(fx.login("bMini").register(result.bindCode)).rejects.toMatchObject({ code: "BIND_CODE_INVALID" });
+    expect((await fx.login("aMini").register(result.bindCode)).userId.value).toBeGreaterThan(0);
+  });
 });

@@ -182,31 +182,31 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       it("creates the user, the binding and the membership in one go", async () => {
         const h = newHash();
         await store.saveBindCode(h, code("o-new"), T0);
-        const result = await store.redeemBindCode(h, T0 + MIN, { corp: { corpId: "c1", corpName: "One" }, name: "Neo" });
+        const result = await store.redeemBindCode(h, T0 + MIN, { appId: APP, corp: { corpId: "c1", corpName: "One" }, name: "Neo" });
         if (result.status !== "ok") throw new Error(`expected ok, got ${result.status}`);
         expect(result.user).toEqual({ userId: expect.any(Number), name: "Neo", createdAt: T0 + MIN });
         expect(result.binding).toEqual({ appId: APP, openId: "o-new", unionId: "u-o-new", userId: result.user.userId, createdAt: T0 + MIN });
         expect(await store.getUser(result.user.userId)).toEqual(result.user);
         expect(await store.findBindingByOpenId(APP, "o-new")).toEqual(result.binding);
         expect(await store.listUserCorps(result.user.userId)).toEqual([{ corpId: "c1", corpName: "One" }]);
-        expect(await store.redeemBindCode(h, T0 + MIN, {})).toEqual({ status: "invalid" });
+        expect(await store.redeemBindCode(h, T0 + MIN, { appId: APP })).toEqual({ status: "invalid" });
       });
 
       it("works without an organisation", async () => {
         const h = newHash();
         await store.saveBindCode(h, code("o-solo"), T0);
-        const result = await store.redeemBindCode(h, T0, {});
+        const result = await store.redeemBindCode(h, T0, { appId: APP });
         expect(result.status).toBe("ok");
         if (result.status === "ok") expect(await store.listUserCorps(result.user.userId)).toEqual([]);
       });
 
       it("reports invalid and expired codes without creating anything; an expired code is spent", async () => {
-        expect(await store.redeemBindCode(newHash(), T0, {})).toEqual({ status: "invalid" });
+        expect(await store.redeemBindCode(newHash(), T0, { appId: APP })).toEqual({ status: "invalid" });
         const h = newHash();
         await store.saveBindCode(h, code("o-late", T0 + MIN), T0);
-        expect(await store.redeemBindCode(h, T0 + MIN, {})).toEqual({ status: "expired" });
+        expect(await store.redeemBindCode(h, T0 + MIN, { appId: APP })).toEqual({ status: "expired" });
         expect(await store.findBindingByOpenId(APP, "o-late")).toBeNull();
-        expect(await store.redeemBindCode(h, T0, {})).toEqual({ status: "invalid" });
+        expect(await store.redeemBindCode(h, T0, { appId: APP })).toEqual({ status: "invalid" });
       });
 
       it("rolls back on a binding conflict: WECHAT_ALREADY_BOUND, no user, code still unused", async () => {
@@ -214,7 +214,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         await store.saveBindCode(h, code("o-taken"), T0);
         const { user: owner } = await bound("o-taken");
         const before = await store.createUser({}, T0);
-        await expect(store.redeemBindCode(h, T0, { corp: { corpId: "c-rb", corpName: "Rolled back" } })).rejects.toMatchObject({
+        await expect(store.redeemBindCode(h, T0, { appId: APP, corp: { corpId: "c-rb", corpName: "Rolled back" } })).rejects.toMatchObject({
           code: "WECHAT_ALREADY_BOUND",
         });
         const after = await store.createUser({}, T0);
@@ -225,10 +225,18 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         expect(await store.consumeCode("bind", h, T0)).toMatchObject({ status: "ok" });
       });
 
+      it("refuses a code minted for another mini program and leaves it unused for its own", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, code("o-foreign"), T0);
+        expect(await store.redeemBindCode(h, T0, { appId: "wx-some-other-app" })).toEqual({ status: "invalid" });
+        expect(await store.findBindingByOpenId(APP, "o-foreign")).toBeNull();
+        expect((await store.redeemBindCode(h, T0, { appId: APP })).status).toBe("ok");
+      });
+
       it("creates exactly one user when redeemed concurrently", async () => {
         const h = newHash();
         await store.saveBindCode(h, code("o-race"), T0);
-        const results = await Promise.all(Array.from({ length: 20 }, () => store.redeemBindCode(h, T0, {})));
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.redeemBindCode(h, T0, { appId: APP })));
         expect(results.filter((r) => r.status === "ok")).toHaveLength(1);
         expect(results.filter((r) => r.status === "invalid")).toHaveLength(19);
       });

@@ -100,9 +100,10 @@ export interface Store {
    * WeChat identity, and (when corp is given) upsert the corp and add the membership.
    * Two concurrent calls with one code create exactly one user. If the identity was bound
    * meanwhile, throws LoginError WECHAT_ALREADY_BOUND and nothing is written (the code stays
-   * unused).
+   * unused). A code minted for another mini program (its appId differs from options.appId)
+   * answers `invalid` and stays unused, so one instance cannot spend another's codes.
    */
-  redeemBindCode(hash: string, now: number, options: { corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult>;
+  redeemBindCode(hash: string, now: number, options: { appId: string; corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult>;
 
   // --- login sessions (token stored as SHA-256 hash) ---
   createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void>;

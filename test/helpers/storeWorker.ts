@@ -20,7 +20,7 @@ const job = JSON.parse(String(first.value)) as { op: "redeem" | "consumeBind" | 
 
 const statuses: string[] = [];
 for (const hash of job.hashes) {
-  if (job.op === "redeem") statuses.push((await store.redeemBindCode(hash, job.now, { corp: { corpId: "c1", corpName: "One" } })).status);
+  if (job.op === "redeem") statuses.push((await store.redeemBindCode(hash, job.now, { appId: "wx1", corp: { corpId: "c1", corpName: "One" } })).status);
   else if (job.op === "consumeBind") statuses.push((await store.consumeCode("bind", hash, job.now)).status);
   else statuses.push((await store.consumeCode("login", hash, job.now)).status);
 }

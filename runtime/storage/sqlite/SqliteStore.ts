@@ -40,6 +40,9 @@ import { prepareAll, type Statements } from "./statements.ts";
  * of a guess reveals nothing about a stored code, so no constant-time compare is needed
  * here (the clear value never reaches the store).
  */
+/** Thrown inside a transaction to roll it back when a bind code belongs to another mini program. */
+const FOREIGN_CODE = Symbol("foreign bind code");
+
 export class SqliteStore implements Store {
   readonly file: string;
   readonly #db: Database.Database;
@@ -178,23 +181,30 @@ export class SqliteStore implements Store {
       : this.#consume(this.#q.consumeLoginCode, hash, now, (r: LoginCodeRow) => toLoginCode(r));
   }
 
-  async redeemBindCode(hash: string, now: number, options: { corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult> {
+  async redeemBindCode(hash: string, now: number, options: { appId: string; corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult> {
     // Everything below is one IMMEDIATE transaction: a thrown error (WECHAT_ALREADY_BOUND)
     // rolls back the consumption too, so the code stays usable.
-    return this.#db
-      .transaction((): RedeemResult => {
-        const consumed = this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r));
-        if (consumed.status !== "ok") return { status: consumed.status };
-        const code = consumed.record;
-        const user = this.#insertUser(options.name ?? null, now);
-        const binding = this.#insertBinding({ appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId }, now);
-        if (options.corp) {
-          this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
-          this.#q.addMember.run(options.corp.corpId, user.userId, now);
-        }
-        return { status: "ok", user, binding };
-      })
-      .immediate();
+    const redeem = this.#db.transaction((): RedeemResult => {
+      const consumed = this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r));
+      // A code minted for another mini program is not this one's to spend: roll back so it
+      // stays usable where it belongs, and answer as if it were unknown.
+      if (consumed.status !== "invalid" && consumed.record.appId !== options.appId) throw FOREIGN_CODE;
+      if (consumed.status !== "ok") return { status: consumed.status };
+      const code = consumed.record;
+      const user = this.#insertUser(options.name ?? null, now);
+      const binding = this.#insertBinding({ appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId }, now);
+      if (options.corp) {
+        this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
+        this.#q.addMember.run(options.corp.corpId, user.userId, now);
+      }
+      return { status: "ok", user, binding };
+    });
+    try {
+      return redeem.immediate();
+    } catch (err) {
+      if (err === FOREIGN_CODE) return { status: "invalid" };
+      throw err;
+    }
   }
 
   // --- login sessions ---

@@ -44,7 +44,7 @@ export default (Parent: typeof LoginType) =>
       this.#requireActive();
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       const store = await this.app.getStore();
-      const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), { corp: this.#registerCorp() });
+      const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), { appId: this.appId, corp: this.#registerCorp() });
       if (result.status === "invalid") throw new LoginError("BIND_CODE_INVALID");
       if (result.status === "expired") throw new LoginError("BIND_CODE_EXPIRED");
       const { user } = result;
