@@ -1,0 +1,151 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { Clock } from "../clock.ts";
+import type { ElementClass } from "../element/ElementBase.ts";
+import type { AppContext, ElementDefine } from "../element/types.ts";
+import { ElementError } from "../errors/index.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { Store } from "../storage/Store.ts";
+import { defineOf, maskSecrets } from "../registry/define.ts";
+import type { Def } from "../registry/model.ts";
+import { nearestNames } from "./suggest.ts";
+
+export interface AppInit {
+  appId: string;
+  root: string;
+  title: string;
+  /** The lookup order: the app, its `extends` in C3 order, then "platform". */
+  layers: string[];
+  clock: Clock;
+  logger: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  visible: Map<string, Def>;
+  dbFile?: string;
+  store?: Store;
+}
+
+/**
+ * A loaded app: the resolved elements one appId sees. Runtime state lives in #private
+ * fields so element code cannot reach or collide with it (style.md §9).
+ */
+export class App implements AppContext {
+  readonly appId: string;
+  readonly root: string;
+  readonly title: string;
+  readonly dataDir: string;
+  readonly layers: readonly string[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** fullName → instance (once created) or the class of a Meta/Type: the getElement hot path. */
+  readonly #cache = new Map<string, unknown>();
+  readonly #visible: Map<string, Def>;
+  readonly #dbFile: string | undefined;
+  readonly #injectedStore: Store | undefined;
+  #store: Promise<Store> | undefined;
+  #masterKey: Promise<Buffer> | undefined;
+  #closed = false;
+
+  constructor(init: AppInit) {
+    this.appId = init.appId;
+    this.root = init.root;
+    this.title = init.title;
+    this.dataDir = path.join(init.root, ".jit");
+    this.layers = Object.freeze([...init.layers]);
+    this.clock = init.clock;
+    this.logger = init.logger;
+    this.env = init.env;
+    this.#visible = init.visible;
+    this.#dbFile = init.dbFile;
+    this.#injectedStore = init.store;
+    for (const [name, def] of init.visible) {
+      if (def.kind !== "instance" && def.cls) this.#cache.set(name, def.cls);
+    }
+  }
+
+  /** Synchronous, exact match. Instances are created on first use and cached per App. */
+  getElement<T = unknown>(fullName: string): T {
+    const hit = this.#cache.get(fullName);
+    if (hit !== undefined) return hit as T;
+    return this.#instantiate(fullName) as T;
+  }
+
+  #instantiate(fullName: string): unknown {
+    const def = this.#find(fullName);
+    const Cls = def.cls as ElementClass;
+    const element = new Cls({ app: this, define: defineOf(def) });
+    this.#cache.set(fullName, element);
+    return element;
+  }
+
+  #find(fullName: string): Def {
+    const def = this.#visible.get(fullName);
+    if (def) return def;
+    const near = nearestNames(fullName, this.#visible.keys(), 3);
+    throw new ElementError("ELEMENT_NOT_FOUND", { fullName, suggestion: near.length ? ` (did you mean ${near.join(", ")}?)` : "" });
+  }
+
+  getElementDefine(fullName: string): ElementDefine {
+    return defineOf(this.#find(fullName));
+  }
+
+  /** Instances whose chain includes the element `type` (a Meta or Type fullName). */
+  findElements(query: { type: string }): ElementDefine[] {
+    const out: ElementDefine[] = [];
+    for (const def of this.#visible.values()) {
+      if (def.kind !== "instance") continue;
+      for (let link = def.next; link; link = link.next) {
+        if (link.fullName === query.type) {
+          out.push(defineOf(def));
+          break;
+        }
+      }
+    }
+    return out.sort((a, b) => (a.fullName < b.fullName ? -1 : 1));
+  }
+
+  /** Every element this app sees, sorted by fullName. */
+  listElements(): ElementDefine[] {
+    return [...this.#visible.keys()].sort().map((name) => defineOf(this.#visible.get(name)!));
+  }
+
+  /** The effective config with secrets replaced by "******" (for display). */
+  getMaskedConfig(fullName: string): Record<string, unknown> {
+    const def = this.#find(fullName);
+    const schemas: unknown[] = [];
+    for (let link: Def | undefined = def; link; link = link.next) {
+      if (link.raw.configSchema?.value !== undefined) schemas.push(link.raw.configSchema.value);
+    }
+    return maskSecrets(def.config ?? {}, schemas) as Record<string, unknown>;
+  }
+
+  getStore(): Promise<Store> {
+    this.#store ??= this.#openStore();
+    return this.#store;
+  }
+
+  async #openStore(): Promise<Store> {
+    if (this.#injectedStore) return this.#injectedStore;
+    const file = this.#dbFile ?? this.env.JIT_DB ?? path.join(this.dataDir, `${this.appId}.sqlite`);
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    const { openSqliteStore } = await import("../storage/sqlite/index.ts");
+    return openSqliteStore({ file });
+  }
+
+  getMasterKey(): Promise<Buffer> {
+    this.#masterKey ??= import("../security/masterKey.ts").then(({ loadMasterKey }) =>
+      loadMasterKey({ env: this.env, dataDir: this.dataDir, logger: this.logger }),
+    );
+    return this.#masterKey;
+  }
+
+  /** Closes the store the app opened itself (an injected store belongs to its owner). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#store && !this.#injectedStore) {
+      const store = await this.#store.catch(() => undefined);
+      await store?.close();
+    }
+  }
+}

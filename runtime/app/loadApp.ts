@@ -1,0 +1,87 @@
+import path from "node:path";
+import { systemClock, type Clock } from "../clock.ts";
+import { DeclarationError, type Problem } from "../errors/index.ts";
+import { createLogger, type Logger } from "../logging/logger.ts";
+import type { Store } from "../storage/Store.ts";
+import { chooseAppId, linearizeApps } from "../registry/apps.ts";
+import { classOf, loadModules } from "../registry/code.ts";
+import { buildConfig, SchemaCache, validateDeclaration } from "../registry/config.ts";
+import { resolveDefinitions } from "../registry/resolve.ts";
+import { walkElements } from "../registry/walk.ts";
+import { App } from "./App.ts";
+
+export interface LoadAppOptions {
+  /** The folder holding `elements/` (platform layer) and `apps/`. */
+  root: string;
+  /** Defaults to the only app under `apps/`. */
+  appId?: string;
+  /** SQLite file; defaults to env JIT_DB, else `<root>/.jit/<appId>.sqlite`. */
+  dbFile?: string;
+  clock?: Clock;
+  logger?: Logger;
+  env?: Record<string, string | undefined>;
+  store?: Store;
+}
+
+export const PLATFORM = "platform";
+
+function byLocation(a: Problem, b: Problem): number {
+  const fa = a.file ?? "";
+  const fb = b.file ?? "";
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  const pa = a.pointer ?? "";
+  const pb = b.pointer ?? "";
+  if (pa !== pb) return pa < pb ? -1 : 1;
+  return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+}
+
+/**
+ * Loads, validates and resolves an app's declarations and imports element code. Every
+ * declaration problem is collected and thrown as one DECLARATION_INVALID error.
+ */
+export async function loadApp(options: LoadAppOptions): Promise<App> {
+  const root = path.resolve(options.root);
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger();
+  if (env.JIT_MASTER_KEY !== undefined) {
+    // Fail at start-up, not at the first login, when the configured key is malformed.
+    const { parseMasterKey } = await import("../security/masterKey.ts");
+    parseMasterKey(env.JIT_MASTER_KEY, "JIT_MASTER_KEY");
+  }
+  const appId = await chooseAppId(root, options.appId);
+  const problems: Problem[] = [];
+  const { order, manifests } = await linearizeApps(root, appId, problems);
+  const layers = [...order, PLATFORM];
+
+  const walked = layers.map((layer) =>
+    walkElements(layer === PLATFORM ? path.join(root, "elements") : path.join(root, "apps", layer, "elements"), layer, problems),
+  );
+  const { visible, all } = resolveDefinitions(walked.flat(), layers, problems);
+
+  const schemas = new SchemaCache();
+  const usable = all.filter((def) => def.ok);
+  for (const def of usable) validateDeclaration(def, schemas, problems);
+  await loadModules(
+    usable.filter((def) => def.decl.backendBundleEntry !== undefined),
+    problems,
+  );
+  for (const def of usable) classOf(def, problems);
+  for (const def of usable) if (def.ok) buildConfig(def, env, schemas, problems);
+
+  if (problems.length > 0) {
+    problems.sort(byLocation);
+    throw new DeclarationError("DECLARATION_INVALID", { count: problems.length }, { problems });
+  }
+  return new App({
+    appId,
+    root,
+    title: manifests.get(appId)?.title ?? appId,
+    layers,
+    clock: options.clock ?? systemClock,
+    logger,
+    env,
+    visible,
+    ...(options.dbFile !== undefined ? { dbFile: options.dbFile } : {}),
+    ...(options.store !== undefined ? { store: options.store } : {}),
+  });
+}

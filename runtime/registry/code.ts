@@ -1,0 +1,139 @@
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { ElementBase, type ElementClass } from "../element/ElementBase.ts";
+import { problem, type Problem } from "../errors/index.ts";
+import type { Def } from "./model.ts";
+
+const CODE_FILE = /\.(ts|mts|js|mjs)$/;
+
+/** The module of an element: `backendBundleEntry` "." is its folder; no index.ts/js there = no code. */
+export function moduleFileOf(def: Def): string | undefined {
+  const entry = def.decl.backendBundleEntry;
+  if (typeof entry !== "string") return undefined;
+  const dir = def.raw.dir;
+  if (entry === "." || entry === "./") {
+    const files = def.raw.files;
+    if (files.includes("index.ts")) return path.join(dir, "index.ts");
+    if (files.includes("index.js")) return path.join(dir, "index.js");
+    return undefined;
+  }
+  const target = path.resolve(dir, entry);
+  if (CODE_FILE.test(target)) return target; // a missing file is reported when importing it
+  if (!existsSync(target) || !statSync(target).isDirectory()) return undefined;
+  for (const name of ["index.ts", "index.js"]) {
+    if (existsSync(path.join(target, name))) return path.join(target, name);
+  }
+  return undefined;
+}
+
+let tsxRegistered = false;
+/** Node caches modules too, but each import() still runs the (off-thread) loader hooks. */
+const imported = new Map<string, Promise<unknown>>();
+
+/**
+ * Imports a module; under plain node (no tsx loader) a `.ts` file fails with
+ * ERR_UNKNOWN_FILE_EXTENSION, so the tsx loader is registered once and the import retried
+ * (with a query, since node caches the failed attempt under the bare URL).
+ */
+export function importModule(file: string): Promise<unknown> {
+  let pending = imported.get(file);
+  if (!pending) {
+    pending = importUncached(file);
+    imported.set(file, pending);
+    pending.catch(() => imported.delete(file)); // a fixed file may be retried
+  }
+  return pending;
+}
+
+async function importUncached(file: string): Promise<unknown> {
+  const url = pathToFileURL(file).href;
+  try {
+    return await import(url);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw err;
+    if (!tsxRegistered) {
+      const { register } = await import("tsx/esm/api");
+      register();
+      tsxRegistered = true;
+    }
+    return await import(`${url}?tsx`);
+  }
+}
+
+/** Imports the code of every definition that has some, in parallel. */
+export async function loadModules(defs: Def[], problems: Problem[]): Promise<void> {
+  const withCode: Def[] = [];
+  for (const def of defs) {
+    const file = moduleFileOf(def);
+    if (file) {
+      def.modulePath = file;
+      withCode.push(def);
+    }
+  }
+  await Promise.all(
+    withCode.map(async (def) => {
+      const file = def.modulePath!;
+      try {
+        const mod = (await importModule(file)) as { default?: unknown };
+        if (typeof mod.default !== "function") throw new Error("the module has no default export function/class");
+        def.moduleExport = mod.default;
+      } catch (err) {
+        def.ok = false;
+        problems.push(moduleProblem(def, file, (err as Error)?.message ?? String(err)));
+      }
+    }),
+  );
+}
+
+function moduleProblem(def: Def, file: string, reason: string): Problem {
+  return problem("MODULE_LOAD_FAILED", { file, fullName: def.fullName, reason: reason.split("\n")[0]! }, { file });
+}
+
+function extendsClass(candidate: unknown, parent: Function): candidate is ElementClass {
+  return typeof candidate === "function" && (candidate === parent || candidate.prototype instanceof parent);
+}
+
+/**
+ * The class of a definition, computed once per App: a Meta's module exports its base
+ * class (ElementBase when it has no code); any other module exports
+ * `(Parent) => class extends Parent`, with Parent the class of `def.next`.
+ */
+export function classOf(def: Def, problems: Problem[]): ElementClass | undefined {
+  if (def.cls) return def.cls;
+  if (!def.ok) return undefined;
+  const exported = def.moduleExport;
+  const file = def.modulePath ?? def.file;
+  if (!def.next) {
+    if (exported === undefined) def.cls = ElementBase;
+    else if (extendsClass(exported, ElementBase)) def.cls = exported;
+    else {
+      def.ok = false;
+      problems.push(moduleProblem(def, file, "a Meta module must default-export a class extending ElementBase"));
+    }
+    return def.cls;
+  }
+  const parent = classOf(def.next, problems);
+  if (!parent) {
+    def.ok = false;
+    return undefined;
+  }
+  if (exported === undefined) return (def.cls = parent);
+  let made: unknown;
+  try {
+    made = (exported as (p: ElementClass) => unknown)(parent);
+  } catch (err) {
+    def.ok = false;
+    const reason = err instanceof TypeError && /class constructor/i.test(err.message)
+      ? "the default export is a class; a Type module must export (Parent) => class extends Parent"
+      : (err as Error)?.message ?? String(err);
+    problems.push(moduleProblem(def, file, reason));
+    return undefined;
+  }
+  if (!extendsClass(made, parent)) {
+    def.ok = false;
+    problems.push(moduleProblem(def, file, "the default export must be (Parent) => class extends Parent, returning a subclass of Parent"));
+    return undefined;
+  }
+  return (def.cls = made);
+}

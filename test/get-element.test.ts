@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ElementBase, loadApp } from "../runtime/index.ts";
+import { silentLogger } from "../runtime/logging/logger.ts";
+import type { Store } from "../runtime/storage/Store.ts";
+import { appJson, ELEMENT_BASE_URL, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+async function fixture(tree: Tree): Promise<string> {
+  const fx = await makeFixture(tree);
+  cleanups.push(fx.cleanup);
+  return fx.root;
+}
+
+// The Type counts constructions on globalThis, keyed by the fixture root.
+function countingFamily(): Tree {
+  const tree = greeterFamily();
+  tree["elements/demo/GreeterType/index.ts"] = `export default (Parent: any) => class Counted extends Parent {
+  constructor(init: any) {
+    super(init);
+    const g = globalThis as any;
+    g.__constructed = (g.__constructed ?? 0) + 1;
+  }
+  greet(who: string) { return this.config.greeting + " " + who; }
+};
+`;
+  return tree;
+}
+
+const constructed = () => ((globalThis as { __constructed?: number }).__constructed ?? 0);
+
+describe("app.getElement", () => {
+  it("instantiates lazily on first use and returns the same object afterwards, per App", async () => {
+    const root = await fixture({ ...countingFamily(), ...appJson("demo") });
+    const before = constructed();
+    const app = await loadApp({ root, logger: silentLogger, env: {} });
+    expect(constructed()).toBe(before); // loading instantiates nothing
+    app.getElementDefine("demo.hello");
+    expect(app.findElements({ type: "demo.GreeterType" })).toHaveLength(1);
+    expect(constructed()).toBe(before); // neither do defines
+    const first = app.getElement<{ greet(w: string): string; fullName: string; app: unknown }>("demo.hello");
+    expect(constructed()).toBe(before + 1);
+    expect(app.getElement("demo.hello")).toBe(first);
+    expect(constructed()).toBe(before + 1);
+    expect(first).toBeInstanceOf(ElementBase);
+    expect(first.fullName).toBe("demo.hello");
+    expect(first.app).toBe(app);
+    expect(first.greet("z")).toBe("hello z");
+
+    const other = await loadApp({ root, logger: silentLogger, env: {} });
+    expect(other.getElement("demo.hello")).not.toBe(first);
+  });
+
+  it("returns the class of a Type or Meta", async () => {
+    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
+    const TypeClass = app.getElement<new (...a: never[]) => unknown>("demo.GreeterType");
+    const MetaClass = app.getElement<new (...a: never[]) => unknown>("demo.Meta");
+    expect(typeof TypeClass).toBe("function");
+    expect(TypeClass.prototype).toBeInstanceOf(MetaClass);
+    expect(MetaClass.prototype).toBeInstanceOf(ElementBase);
+    expect(app.getElement("demo.hello")).toBeInstanceOf(TypeClass);
+  });
+
+  it("an unknown name is ELEMENT_NOT_FOUND with the nearest names suggested", async () => {
+    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
+    expect(() => app.getElement("demo.helo")).toThrow(expect.objectContaining({ code: "ELEMENT_NOT_FOUND", message: 'element "demo.helo" not found (did you mean demo.hello, demo.Meta?)' }));
+    expect(() => app.getElementDefine("zzzzzzzzzzzzzzzzzzzzzz")).toThrow(expect.objectContaining({ code: "ELEMENT_NOT_FOUND", message: 'element "zzzzzzzzzzzzzzzzzzzzzz" not found' }));
+    // Exact match only.
+    expect(() => app.getElement("Demo.hello")).toThrow(expect.objectContaining({ code: "ELEMENT_NOT_FOUND" }));
+  });
+
+  it("getElementDefine merges config lowest first and masks nothing (getMaskedConfig does)", async () => {
+    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
+    const define = app.getElementDefine("demo.hello");
+    expect(define.config).toEqual({
+      greeting: "hello",
+      nested: { a: 1, b: 3 },
+      list: [1, 2],
+      allowRegister: 0,
+      auth: { appId: "wx-hello", appSecret: "s3cr3t-value", pin: "1234" },
+    });
+    expect(Object.isFrozen(define.config)).toBe(true);
+    expect(app.getMaskedConfig("demo.hello")).toMatchObject({ auth: { appId: "wx-hello", appSecret: "******", pin: "******" } });
+    expect(define.functionList).toEqual([{ name: "greet", title: "Greet", args: [{ name: "who", dataType: "Stext" }], loginRequired: 0 }]);
+    expect(app.listElements().map((d) => `${d.fullName}:${d.kind}`)).toEqual(["demo.GreeterType:type", "demo.Meta:meta", "demo.hello:instance"]);
+  });
+
+  it("instances may carry their own code (service elements)", async () => {
+    const app = await loadApp({
+      root: await fixture({
+        ...appJson("demo"),
+        "elements/services/Meta/e.json": { title: "Services", type: "" },
+        "elements/services/NormalType/e.json": { title: "Normal service", type: "services.Meta" },
+        "apps/demo/elements/svc/Clock/e.json": { title: "Clock svc", type: "services.NormalType", backendBundleEntry: "." },
+        "apps/demo/elements/svc/Clock/index.ts": `export default (P: any) => class ClockSvc extends P { now() { return this.app.clock.now(); } };\n`,
+      }),
+      logger: silentLogger,
+      env: {},
+      clock: { now: () => 42 },
+    });
+    expect(app.getElement<{ now(): number }>("svc.Clock").now()).toBe(42);
+    // Meta without a module → ElementBase itself.
+    expect(app.getElement("services.Meta")).toBe(ElementBase);
+  });
+
+  it("getStore returns the injected store once; close leaves an injected store open", async () => {
+    let closed = 0;
+    const store = { close: async () => void closed++ } as unknown as Store;
+    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {}, store });
+    expect(await app.getStore()).toBe(store);
+    expect(await app.getStore()).toBe(store);
+    await app.close();
+    await app.close();
+    expect(closed).toBe(0);
+  });
+
+  it("a malformed JIT_MASTER_KEY fails at start-up", async () => {
+    const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
+    await expect(loadApp({ root, logger: silentLogger, env: { JIT_MASTER_KEY: "not-a-key" } })).rejects.toMatchObject({ code: "MASTER_KEY_INVALID" });
+  });
+
+  it("a Meta module exporting a non-ElementBase class is MODULE_LOAD_FAILED", async () => {
+    const root = await fixture({
+      ...appJson("demo"),
+      "elements/x/Meta/e.json": { title: "x", type: "", backendBundleEntry: "." },
+      "elements/x/Meta/index.ts": "export default class Plain {}\n",
+      "elements/x/Good/e.json": { title: "g", type: "", backendBundleEntry: "." },
+      "elements/x/Good/index.ts": `import { ElementBase } from ${JSON.stringify(ELEMENT_BASE_URL)};\nexport default class Good extends ElementBase {}\n`,
+      "elements/x/Broken/e.json": { title: "b", type: "x.Good", backendBundleEntry: "." },
+      "elements/x/Broken/index.ts": "export default (P: any) => { throw new Error('boom in factory'); };\n",
+      "elements/x/Syntax/e.json": { title: "s", type: "x.Good", backendBundleEntry: "." },
+      "elements/x/Syntax/index.ts": "export default (P: any) => class extends P { oops( };\n",
+      "elements/x/NoDefault/e.json": { title: "n", type: "x.Good", backendBundleEntry: "./impl.ts" },
+      "elements/x/NoDefault/impl.ts": "export const x = 1;\n",
+    });
+    const err = (await loadApp({ root, logger: silentLogger, env: {} }).catch((e: unknown) => e)) as { problems: Array<{ code: string; file: string; message: string }> };
+    expect(err.problems.map((p) => `${p.code} ${p.file.replace(root, "")}`).sort()).toEqual([
+      "MODULE_LOAD_FAILED /elements/x/Broken/index.ts",
+      "MODULE_LOAD_FAILED /elements/x/Meta/index.ts",
+      "MODULE_LOAD_FAILED /elements/x/NoDefault/impl.ts",
+      "MODULE_LOAD_FAILED /elements/x/Syntax/index.ts",
+    ]);
+    expect(err.problems.find((p) => p.file.endsWith("Broken/index.ts"))!.message).toContain("boom in factory");
+  });
+});
