@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import type { CliKit } from "../kit.ts";
+import { parsePort, serveApp } from "../../runtime/http/listen.ts";
+
+/**
+ * `jit serve`: the HTTP API of one app. Prints one line with the URL on stdout; logs are
+ * JSON lines on stderr. SIGTERM/SIGINT stop it gracefully (in-flight requests finish, the
+ * database is closed, exit 0).
+ */
+export function register(program: Command, kit: CliKit): void {
+  program
+    .command("serve")
+    .description("serve the app's element functions over HTTP: POST /api/<appId>/<element path>/<function>")
+    .option("--port <port>", "port to listen on (0 = any free port; default $PORT or 8080)")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--db <file>", "SQLite database file (default $JIT_DB, else <root>/.jit/<appId>.sqlite)")
+    .action((opts: { port?: string; host: string; db?: string }) =>
+      kit.run(async () => {
+        const port = parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
+        const app = await kit.loadApp(opts.db ? { dbFile: opts.db } : undefined);
+        // Open the database now: a bad --db fails at start-up, not on the first request.
+        await app.getStore();
+        const serving = await serveApp({ app, port, host: opts.host });
+        process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
+        // kit.run exits when the action settles: that is after a graceful stop.
+        return serving.stopped;
+      }),
+    );
+}

@@ -1,0 +1,76 @@
+import { ConfigError } from "../errors/index.ts";
+
+/** A fixed-window rate: at most `max` requests per `windowMs`. */
+export interface Rate {
+  max: number;
+  windowMs: number;
+}
+
+/** The server's protective limits. Every field has a safe default. */
+export interface HttpLimits {
+  /** Largest accepted request body in bytes (default 16 KiB). */
+  bodyLimit: number;
+  /** Per client IP, shared by all login functions (loginRequired 0). Default 60/minute. */
+  ipRate: Rate | null;
+  /** Per WeChat identity (appId + openId), applied when a login Type reports it. Default 20/minute. */
+  identityRate: Rate | null;
+}
+
+export const DEFAULT_LIMITS: HttpLimits = {
+  bodyLimit: 16 * 1024,
+  ipRate: { max: 60, windowMs: 60_000 },
+  identityRate: { max: 20, windowMs: 60_000 },
+};
+
+const UNITS: Record<string, number> = { second: 1000, sec: 1000, s: 1000, minute: 60_000, min: 60_000, m: 60_000, hour: 3_600_000, h: 3_600_000 };
+
+/**
+ * Parses "60/minute", "5/10s", "100/hour" or "off". `source` names the setting in errors.
+ */
+export function parseRate(text: string, source: string): Rate | null {
+  const value = text.trim().toLowerCase();
+  if (value === "off" || value === "0") return null;
+  const match = /^(\d+)\s*\/\s*(\d*)\s*([a-z]+)$/.exec(value);
+  const unit = match ? UNITS[match[3]!] : undefined;
+  if (!match || unit === undefined || Number(match[1]) < 1) {
+    throw new ConfigError("CONFIG_INVALID", { source, reason: `expected "<count>/<second|minute|hour>" (e.g. "60/minute") or "off"` });
+  }
+  const multiplier = match[2] ? Number(match[2]) : 1;
+  if (multiplier < 1) throw new ConfigError("CONFIG_INVALID", { source, reason: "window must be at least 1 unit" });
+  return { max: Number(match[1]), windowMs: unit * multiplier };
+}
+
+function parseBytes(text: string, source: string): number {
+  const match = /^(\d+)\s*(b|kb|kib|k|mb|mib|m)?$/i.exec(text.trim());
+  if (!match) throw new ConfigError("CONFIG_INVALID", { source, reason: 'expected a size such as "16384" or "16kb"' });
+  const unit = (match[2] ?? "b").toLowerCase();
+  const factor = unit.startsWith("k") ? 1024 : unit.startsWith("m") ? 1024 * 1024 : 1;
+  const bytes = Number(match[1]) * factor;
+  if (bytes < 64) throw new ConfigError("CONFIG_INVALID", { source, reason: "must be at least 64 bytes" });
+  return bytes;
+}
+
+/**
+ * Effective limits: explicit options win over the environment (JIT_BODY_LIMIT,
+ * JIT_RATE_LIMIT_IP, JIT_RATE_LIMIT_OPENID), which wins over the defaults.
+ */
+export function resolveLimits(options: Partial<HttpLimits> = {}, env: Readonly<Record<string, string | undefined>> = process.env): HttpLimits {
+  const fromEnv: Partial<HttpLimits> = {};
+  if (env.JIT_BODY_LIMIT) fromEnv.bodyLimit = parseBytes(env.JIT_BODY_LIMIT, "JIT_BODY_LIMIT");
+  if (env.JIT_RATE_LIMIT_IP) fromEnv.ipRate = parseRate(env.JIT_RATE_LIMIT_IP, "JIT_RATE_LIMIT_IP");
+  if (env.JIT_RATE_LIMIT_OPENID) fromEnv.identityRate = parseRate(env.JIT_RATE_LIMIT_OPENID, "JIT_RATE_LIMIT_OPENID");
+  const pick = <K extends keyof HttpLimits>(key: K): HttpLimits[K] =>
+    options[key] !== undefined ? (options[key] as HttpLimits[K]) : fromEnv[key] !== undefined ? (fromEnv[key] as HttpLimits[K]) : DEFAULT_LIMITS[key];
+  return { bodyLimit: pick("bodyLimit"), ipRate: pick("ipRate"), identityRate: pick("identityRate") };
+}
+
+/**
+ * Whose address is the client's: JIT_TRUST_PROXY unset → the socket's (direct exposure);
+ * "true" → every proxy is trusted (the left-most X-Forwarded-For); otherwise a comma list of
+ * the proxies' addresses/CIDRs. It matters for the per-IP login limit behind a proxy.
+ */
+export function resolveTrustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || value.trim() === "" || value === "false" || value === "0") return false;
+  if (value === "true") return true;
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}

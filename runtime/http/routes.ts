@@ -1,0 +1,110 @@
+import type { FastifyInstance, onRequestHookHandler } from "fastify";
+import { runWithCallContext, type CallContext } from "../context/callContext.ts";
+import type { ElementDefine, FunctionDecl } from "../element/types.ts";
+import { ElementError, HttpError, LoginError, type JitError } from "../errors/index.ts";
+import { bearerToken } from "./auth.ts";
+import { bodySchema, positionalArgs } from "./schema.ts";
+import type { Caller, ServedApp } from "./types.ts";
+
+/**
+ * One route per declared function of every callable element:
+ * `POST /api/<appId>/<fullName with . → />/<function>`. Only functionList entries are
+ * reachable; everything else falls to the not-found classifier below.
+ */
+
+export interface RouteDeps {
+  app: ServedApp;
+  resolveSession: (token: string, requestId: string) => Promise<Caller>;
+  /** Per-IP limit hook for login functions (loginRequired 0); null when off. */
+  loginRateHook: onRequestHookHandler | null;
+  /** Per-identity limit, called by login Types through the call context. */
+  onIdentity?: CallContext["onIdentity"];
+}
+
+export function elementPath(appId: string, fullName: string): string {
+  return `/api/${appId}/${fullName.split(".").join("/")}`;
+}
+
+/** Instances that are not private, with at least one declared function. */
+export function servedElements(app: ServedApp): ElementDefine[] {
+  const listed = app.listElements?.() ?? [];
+  const defines = listed.map((entry) => (typeof entry === "string" ? app.getElementDefine(entry) : entry));
+  return defines.filter((d) => d.kind === "instance" && d.accessModifier !== "private" && (d.functionList?.length ?? 0) > 0);
+}
+
+function guardUserId(decl: FunctionDecl, body: Record<string, unknown>, caller: Caller): void {
+  // Over HTTP a logged-in user acts on themself only; trusted server code calls elements directly.
+  if (body.userId !== undefined && body.userId !== caller.userId) {
+    throw new LoginError("FORBIDDEN", { reason: `over HTTP, ${decl.name} acts on the logged-in user only: userId must be your own` });
+  }
+}
+
+export function registerFunctionRoutes(server: FastifyInstance, deps: RouteDeps): number {
+  const { app } = deps;
+  let count = 0;
+  for (const define of servedElements(app)) {
+    let element: Record<string, unknown> | undefined;
+    for (const decl of define.functionList) {
+      const loginRequired = decl.loginRequired !== 0;
+      server.route<{ Body: Record<string, unknown> }>({
+        method: "POST",
+        url: `${elementPath(app.appId, define.fullName)}/${decl.name}`,
+        schema: { body: bodySchema(decl) },
+        onRequest: !loginRequired && deps.loginRateHook ? deps.loginRateHook : undefined,
+        // A function without arguments may be called with no body at all.
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
+        handler: async (request) => {
+          let token: string | null = null;
+          try {
+            token = bearerToken(request.headers.authorization);
+          } catch (err) {
+            // A stale or odd header must not stop anyone from logging in again.
+            if (loginRequired) throw err;
+          }
+          let caller: Caller | undefined;
+          if (loginRequired) {
+            if (token === null) throw new LoginError("LOGIN_REQUIRED");
+            caller = await deps.resolveSession(token, request.id);
+            guardUserId(decl, request.body, caller);
+          }
+          element ??= app.getElement<Record<string, unknown>>(define.fullName);
+          const fn = element[decl.name];
+          if (typeof fn !== "function") throw new ElementError("FUNCTION_NOT_FOUND", { fullName: define.fullName, function: decl.name });
+          const context: CallContext = {
+            via: "http",
+            requestId: request.id,
+            ip: request.ip,
+            ...(caller ? { userId: caller.userId } : {}),
+            ...(token !== null ? { token } : {}),
+            ...(deps.onIdentity ? { onIdentity: deps.onIdentity } : {}),
+          };
+          const result = await runWithCallContext(context, () => fn.apply(element, positionalArgs(decl, request.body)));
+          return { data: result === undefined ? null : result };
+        },
+      });
+      count += 1;
+    }
+  }
+  return count;
+}
+
+const SAFE_SEGMENT = /^[A-Za-z0-9_$-]{1,100}$/;
+
+/** Why a request matched no route: unknown element, undeclared function, or no such route at all. */
+export function makeClassifier(app: ServedApp, defines: ElementDefine[]) {
+  const byName = new Map(defines.map((d) => [d.fullName, d]));
+  return (method: string, path: string): JitError => {
+    const segments = path.split("/").filter(Boolean);
+    const route = () => new HttpError("ROUTE_NOT_FOUND", { method, url: path.length > 200 ? `${path.slice(0, 200)}…` : path });
+    if (method !== "POST" || segments[0] !== "api" || segments[1] !== app.appId || segments.length < 4) return route();
+    const names = segments.slice(2);
+    if (!names.every((s) => SAFE_SEGMENT.test(s))) return route();
+    const fullName = names.slice(0, -1).join(".");
+    const define = byName.get(fullName);
+    if (define) return new ElementError("FUNCTION_NOT_FOUND", { fullName, function: names[names.length - 1]! });
+    if (byName.has(names.join("."))) return route(); // element path without a function
+    return new ElementError("ELEMENT_NOT_FOUND", { fullName, suggestion: "" });
+  };
+}

@@ -1,0 +1,89 @@
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { makeSessionResolver } from "./auth.ts";
+import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler } from "./errors.ts";
+import { fastifyLoggerOptions, genRequestId, type HttpLogOptions } from "./logging.ts";
+import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
+import { FixedWindowLimiter, ipRateLimitHook } from "./rateLimit.ts";
+import { makeClassifier, registerFunctionRoutes, servedElements } from "./routes.ts";
+import type { ServedApp } from "./types.ts";
+
+export interface CreateServerOptions {
+  app: ServedApp;
+  /** Log options, or false for no logs. Default: JSON lines on stderr at JIT_LOG_LEVEL/info. */
+  logger?: HttpLogOptions | false;
+  /** Limits; unset fields come from the environment, then the defaults (options.ts). */
+  limits?: Partial<HttpLimits>;
+  /** See resolveTrustProxy; default from JIT_TRUST_PROXY. */
+  trustProxy?: boolean | string[];
+  /** Time source of the per-identity limiter (tests). */
+  now?: () => number;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The HTTP API of one app. The caller listens and closes; closing the server does not close
+ * the app (see shutdown.ts for the order on SIGTERM).
+ */
+export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
+  const { app } = options;
+  const limits = resolveLimits(options.limits, options.env);
+  const errorHandler = makeErrorHandler(limits.bodyLimit);
+  const server = Fastify({
+    logger: options.logger === false ? false : fastifyLoggerOptions(options.logger ?? {}),
+    bodyLimit: limits.bodyLimit,
+    genReqId: genRequestId,
+    // One line per request (onResponse below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Bad URLs and unparseable requests get our envelope, not Fastify's (which echoes the URL).
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
+    // Reject, do not repair: unknown keys and wrong types are the client's bug (style.md).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+    return503OnClosing: true,
+    trustProxy: options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY),
+    forceCloseConnections: "idle",
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  });
+
+  server.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  server.addHook("onResponse", async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, "request completed");
+  });
+  // While closing, answers to in-flight requests end their keep-alive connection: otherwise
+  // close() would wait for the clients' idle sockets (idle ones are closed at close time only).
+  let closing = false;
+  server.addHook("preClose", async () => {
+    closing = true;
+  });
+  server.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+  server.setErrorHandler(errorHandler);
+  // Fastify's JSON parser (prototype-poisoning checks kept), except that an empty body is
+  // allowed: functions without arguments may be called with no body whatever the client's headers.
+  const json = server.getDefaultJsonParser("error", "error");
+  server.removeContentTypeParser("application/json");
+  server.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else json(request, body as string, done);
+  });
+
+  const identity = limits.identityRate ? new FixedWindowLimiter(limits.identityRate, { now: options.now }) : null;
+  const loginRateHook = limits.ipRate ? await ipRateLimitHook(server, limits.ipRate) : null;
+
+  server.get("/healthz", async () => ({ status: "ok" }));
+
+  const defines = servedElements(app);
+  registerFunctionRoutes(server, {
+    app,
+    resolveSession: makeSessionResolver(app),
+    loginRateHook,
+    ...(identity ? { onIdentity: ({ appId, openId }: { appId: string; openId: string }) => identity.hit(`${appId}\u0000${openId}`) } : {}),
+  });
+  server.setNotFoundHandler(makeNotFoundHandler(makeClassifier(app, defines)));
+  await server.ready();
+  return server;
+}

@@ -1,0 +1,17 @@
+import type { AppContext, ElementDefine } from "../element/types.ts";
+
+/**
+ * What the server needs of a loaded app (runtime/index.ts `loadApp` returns more).
+ * `listElements` may return defines or fullNames; both are accepted.
+ */
+export type ServedApp = Pick<AppContext, "appId" | "getElement" | "getElementDefine" | "getStore" | "close"> &
+  Partial<Pick<AppContext, "clock" | "findElements">> & {
+    listElements?: (...args: never[]) => ReadonlyArray<ElementDefine | string>;
+  };
+
+/** The caller behind a valid session token. */
+export interface Caller {
+  userId: number;
+  corpId: string | null;
+  token: string;
+}

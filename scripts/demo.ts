@@ -1,0 +1,94 @@
+/**
+ * The demo quick start (`npm start`): in one process, the fake WeChat server on 127.0.0.1
+ * and `jit serve` for apps/demo on the embedded SQLite default (<root>/.jit/demo.sqlite, or
+ * JIT_DB), then the curl lines that walk a new user through the login flow.
+ *
+ * Ports: PORT / --port (default 8080) and FAKE_WECHAT_PORT / --fake-port (default 8081);
+ * 0 picks free ones. Ctrl-C or SIGTERM stops both gracefully.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadApp } from "../runtime/index.ts";
+import { parsePort, serveApp } from "../runtime/http/listen.ts";
+import { elementPath } from "../runtime/http/routes.ts";
+import { isJitError } from "../runtime/errors/index.ts";
+import { startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const LOGIN = "auths.loginTypes.myWeChatMiniLogin";
+const AUTH_SVC = "auths.loginTypes.services.AuthSvc";
+
+function flag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
+/** Shell lines a reader can paste one by one; sed pulls a field out of the JSON answer. */
+function walkthrough(api: string, fakeUrl: string, appId: string): string {
+  const pick = (field: string) => `sed -E 's/.*"${field}":"?([^",}]*)"?.*/\\1/'`;
+  const json = `-H 'content-type: application/json'`;
+  const login = `${api}${elementPath("demo", LOGIN)}`;
+  const auth = `${api}${elementPath("demo", AUTH_SVC)}`;
+  const mint = `curl -s -X POST ${fakeUrl}/__fake/codes ${json} -d "{\\"appId\\":\\"${appId}\\",\\"openId\\":\\"$OPENID\\"}" | ${pick("code")}`;
+  return [
+    `# 0. a WeChat user new to this app (a fresh openId each time you paste this)`,
+    `OPENID=demo-user-$(date +%s)`,
+    `# 1. wx.login() in the mini program gives a code; here the fake WeChat server mints one`,
+    `CODE=$(${mint})`,
+    `# 2. getLoginCode: a new WeChat user gets a bindCode (valid 5 minutes)`,
+    `R=$(curl -s -X POST ${login}/getLoginCode ${json} -d "{\\"code\\":\\"$CODE\\"}"); echo "$R"; BIND=$(echo "$R" | ${pick("bindCode")})`,
+    `# 3. register: creates the user and binds the WeChat identity`,
+    `curl -s -X POST ${login}/register ${json} -d "{\\"bindCode\\":\\"$BIND\\"}"; echo`,
+    `# 4. next login: a fresh code now gives a loginCode and the user's organisations`,
+    `CODE=$(${mint})`,
+    `R=$(curl -s -X POST ${login}/getLoginCode ${json} -d "{\\"code\\":\\"$CODE\\"}"); echo "$R"; LOGIN_CODE=$(echo "$R" | ${pick("loginCode")})`,
+    `# 5. loginByCode: the loginCode becomes a session token`,
+    `R=$(curl -s -X POST ${auth}/loginByCode ${json} -d "{\\"loginCode\\":\\"$LOGIN_CODE\\"}"); echo "$R"; TOKEN=$(echo "$R" | ${pick("token")}); USER_ID=$(echo "$R" | ${pick("userId")})`,
+    `# 6. with the token: who am I, unbind, bind again (a user may only act on themself)`,
+    `curl -s -X POST ${auth}/getCurrentUser -H "authorization: Bearer $TOKEN"; echo`,
+    `curl -s -X POST ${login}/unbind ${json} -H "authorization: Bearer $TOKEN" -d "{\\"userId\\":$USER_ID}"; echo`,
+    `CODE=$(${mint})`,
+    `curl -s -X POST ${login}/bind ${json} -H "authorization: Bearer $TOKEN" -d "{\\"userId\\":$USER_ID,\\"code\\":\\"$CODE\\"}"; echo`,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  // Request logs are JSON lines on stderr; keep the walkthrough readable unless asked.
+  process.env.JIT_LOG_LEVEL ??= "warn";
+  const port = parsePort(flag("--port") ?? process.env.PORT ?? 8080, "PORT");
+  const fakePort = parsePort(flag("--fake-port") ?? process.env.FAKE_WECHAT_PORT ?? 8081, "FAKE_WECHAT_PORT");
+  const host = "127.0.0.1";
+
+  const fake = await startFakeWeChatServer({ host, port: fakePort });
+  const env = { ...process.env, WECHAT_API_BASE: fake.url };
+  const app = await loadApp({ root: ROOT, appId: "demo", env }).catch(async (err) => {
+    await fake.close();
+    throw err;
+  });
+  const apps = app.findElements({ type: "auths.loginTypes.WeChatMiniType" }).map((d) => d.config.authConfig as { appId: string; appSecret: string });
+  for (const auth of apps) fake.addApp(auth.appId, auth.appSecret);
+
+  await app.getStore();
+  const serving = await serveApp({ app, port, host, env, after: () => fake.close() });
+  const appId = app.getElementDefine(LOGIN).config.authConfig as { appId: string };
+  process.stdout.write(
+    [
+      `demo: jit serve for app "demo" listening on ${serving.url}`,
+      `demo: fake WeChat server on ${fake.url} (WECHAT_API_BASE)`,
+      `demo: data in ${process.env.JIT_DB ?? path.join(ROOT, ".jit", "demo.sqlite")}; health: curl -s ${serving.url}/healthz`,
+      "",
+      "Walk a new user through the login flow (paste into a POSIX shell with curl):",
+      "",
+      walkthrough(serving.url, fake.url, appId.appId),
+      "",
+      "Stop with Ctrl-C. Request logs: JIT_LOG_LEVEL=info npm start",
+      "",
+    ].join("\n"),
+  );
+  process.exitCode = await serving.stopped;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${isJitError(err) ? `${err.code} ${err.message}` : `demo failed: ${err instanceof Error ? err.message : String(err)}`}\n`);
+  process.exit(1);
+});

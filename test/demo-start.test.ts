@@ -1,0 +1,78 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { AUTH, DEMO_APPID, LOGIN, REPO, TEST_MASTER_KEY, post, removeDir } from "./helpers/http.ts";
+import { startChild } from "./helpers/httpChild.ts";
+
+// The README quick start: `npm start` (node scripts/demo.js) serves the demo with the fake
+// WeChat server, prints a walkthrough that matches its routes, and stops cleanly on SIGTERM.
+describe("demo quick start", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "jit-demo-"));
+  });
+  afterAll(async () => {
+    if (dir) await removeDir(dir);
+  });
+
+  it("starts, walks a new user through the flow, and exits 0 on SIGTERM", async () => {
+    const pkg = JSON.parse(await fs.readFile(path.join(REPO, "package.json"), "utf8"));
+    expect(pkg.scripts.start).toBe("node scripts/demo.js");
+    const dbFile = path.join(dir, "demo.sqlite");
+    const child = startChild([path.join(REPO, "scripts", "demo.js")], {
+      PORT: "0",
+      FAKE_WECHAT_PORT: "0",
+      JIT_DB: dbFile,
+      JIT_MASTER_KEY: TEST_MASTER_KEY,
+      JIT_LOG_LEVEL: "info",
+    });
+    try {
+      const [, api] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      const [, fake] = await child.waitFor(/fake WeChat server on (http:\/\/127\.0\.0\.1:\d+)/);
+      await child.waitFor(/Stop with Ctrl-C/);
+      const printed = child.stdout();
+      // The walkthrough names the real routes and the fake's code-minting endpoint.
+      for (const route of [`${LOGIN}/getLoginCode`, `${LOGIN}/register`, `${AUTH}/loginByCode`, `${LOGIN}/bind`, `${LOGIN}/unbind`]) {
+        expect(printed).toContain(`${api}${route}`);
+      }
+      expect(printed).toContain(`${fake}/__fake/codes`);
+      expect(printed).toContain("authorization: Bearer $TOKEN");
+      expect(printed).not.toContain("demo-secret-for-the-fake-wechat-server");
+
+      const health = await fetch(`${api}/healthz`);
+      expect(await health.json()).toEqual({ status: "ok" });
+
+      const mint = async () => (await post(fake!, "/__fake/codes", { appId: DEMO_APPID, openId: "demo-test-user" })).body.code as string;
+      const first = await post(api!, `${LOGIN}/getLoginCode`, { code: await mint() });
+      expect(first.body.data.bindCode).toEqual(expect.any(String));
+      const reg = await post(api!, `${LOGIN}/register`, { bindCode: first.body.data.bindCode });
+      expect(reg.status).toBe(200);
+      const second = await post(api!, `${LOGIN}/getLoginCode`, { code: await mint() });
+      expect(second.body.data.loginCode).toEqual(expect.any(String));
+      const session = await post(api!, `${AUTH}/loginByCode`, { loginCode: second.body.data.loginCode });
+      expect(session.body.data.userId).toBe(reg.body.data.userId);
+      const unbind = await post(api!, `${LOGIN}/unbind`, { userId: reg.body.data.userId }, { token: session.body.data.token });
+      expect(unbind.body).toEqual({ data: { success: true } });
+      const bind = await post(api!, `${LOGIN}/bind`, { userId: reg.body.data.userId, code: await mint() }, { token: session.body.data.token });
+      expect(bind.body.data).toMatchObject({ success: true, userId: reg.body.data.userId });
+
+      child.kill("SIGTERM");
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      // The demo kept its data in the embedded SQLite file.
+      const store = await openSqliteStore({ file: dbFile });
+      try {
+        expect((await store.findBindingByOpenId(DEMO_APPID, "demo-test-user"))?.userId).toBe(reg.body.data.userId);
+      } finally {
+        await store.close();
+      }
+      for (const secret of [session.body.data.token, first.body.data.bindCode, second.body.data.loginCode]) {
+        expect(child.stderr()).not.toContain(secret);
+        expect(child.stdout()).not.toContain(secret);
+      }
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});

@@ -1,0 +1,157 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import { loadApp, createLogger, type Clock } from "../../runtime/index.ts";
+import { createServer } from "../../runtime/http/index.ts";
+import type { HttpLimits } from "../../runtime/http/options.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+
+/**
+ * A real stack for HTTP tests: a temp root holding a copy of the repo's elements/ and
+ * apps/demo (plus optional extra elements), the fake WeChat server on 127.0.0.1, the app on
+ * a SQLite file in the temp dir, and the server listening on 127.0.0.1:0.
+ */
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const DEMO_APPID = "wx00000000000demo0";
+export const DEMO_SECRET = "demo-secret-for-the-fake-wechat-server";
+export const LOGIN = "/api/demo/auths/loginTypes/myWeChatMiniLogin";
+export const AUTH = "/api/demo/auths/loginTypes/services/AuthSvc";
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+/**
+ * A temp root: elements/ and apps/demo copied (element code imports the runtime by relative
+ * path, so runtime/ and node_modules/ are linked in and resolve to the same modules).
+ */
+export async function makeTempRoot(extra: Record<string, string> = {}): Promise<string> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), "jit-http-"));
+  await fs.cp(path.join(REPO, "elements"), path.join(root, "elements"), { recursive: true });
+  await fs.cp(path.join(REPO, "apps", "demo"), path.join(root, "apps", "demo"), { recursive: true });
+  await fs.symlink(path.join(REPO, "runtime"), path.join(root, "runtime"), "dir");
+  await fs.symlink(path.join(REPO, "node_modules"), path.join(root, "node_modules"), "dir");
+  await fs.writeFile(path.join(root, "package.json"), JSON.stringify({ type: "module", private: true }));
+  for (const [file, content] of Object.entries(extra)) {
+    await fs.mkdir(path.dirname(path.join(root, file)), { recursive: true });
+    await fs.writeFile(path.join(root, file), content);
+  }
+  return root;
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+export async function post(base: string, urlPath: string, body?: unknown, init: { token?: string; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  if (body !== undefined || init.raw !== undefined) headers["content-type"] ??= "application/json";
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  const res = await fetch(base + urlPath, { method: "POST", headers, body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+export interface Stack {
+  root: string;
+  dbFile: string;
+  base: string;
+  fake: FakeWeChatServer;
+  server: FastifyInstance;
+  /** Every log line written so far (server and app), as text. */
+  logs(): string;
+  call(urlPath: string, body?: unknown, init?: { token?: string; headers?: Record<string, string>; raw?: string }): Promise<Reply>;
+  code(openId: string, unionId?: string): string;
+  /** A new user through getLoginCode → register. */
+  register(openId: string): Promise<number>;
+  /** getLoginCode → loginByCode for a registered openId. */
+  login(openId: string): Promise<{ token: string; userId: number }>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  limits?: Partial<HttpLimits>;
+  clock?: Clock;
+  now?: () => number;
+  extraFiles?: Record<string, string>;
+  trustProxy?: boolean | string[];
+}
+
+const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, identityRate: null };
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const root = await makeTempRoot(options.extraFiles);
+  const lines: string[] = [];
+  const sink = new PassThrough();
+  sink.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
+  const fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
+  const dbFile = path.join(root, "data", "demo.sqlite");
+  const env = { ...process.env, WECHAT_API_BASE: fake.url, JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_DB: undefined };
+  const app = await loadApp({
+    root,
+    appId: "demo",
+    dbFile,
+    env,
+    logger: createLogger({ level: "debug", destination: sink }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const server = await createServer({
+    app,
+    logger: { level: "debug", stream: sink },
+    limits: { ...NO_LIMITS, ...options.limits },
+    env: {},
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+  });
+  await server.listen({ port: 0, host: "127.0.0.1" });
+  const address = server.server.address();
+  const base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const call: Stack["call"] = (urlPath, body, init) => post(base, urlPath, body, init);
+  const code = (openId: string, unionId?: string) => fake.mintCode({ appId: DEMO_APPID, openId, ...(unionId ? { unionId } : {}) });
+
+  const stack: Stack = {
+    root,
+    dbFile,
+    base,
+    fake,
+    server,
+    logs: () => lines.join(""),
+    call,
+    code,
+    async register(openId) {
+      const first = await call(`${LOGIN}/getLoginCode`, { code: code(openId) });
+      if (first.status !== 200 || !first.body.data.bindCode) throw new Error(`getLoginCode: ${first.text}`);
+      const reg = await call(`${LOGIN}/register`, { bindCode: first.body.data.bindCode });
+      if (reg.status !== 200) throw new Error(`register: ${reg.text}`);
+      return reg.body.data.userId as number;
+    },
+    async login(openId) {
+      const got = await call(`${LOGIN}/getLoginCode`, { code: code(openId) });
+      if (got.status !== 200 || !got.body.data.loginCode) throw new Error(`getLoginCode: ${got.text}`);
+      const session = await call(`${AUTH}/loginByCode`, { loginCode: got.body.data.loginCode });
+      if (session.status !== 200) throw new Error(`loginByCode: ${session.text}`);
+      return { token: session.body.data.token as string, userId: session.body.data.userId as number };
+    },
+    async close() {
+      await server.close();
+      await app.close();
+      await fake.close();
+      await removeDir(root);
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { AUTH, DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir, startStack, type Stack } from "./helpers/http.ts";
+import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
+
+// The HTTP API over a real socket: the seed's full flow, the envelope, request ids, routing.
+describe("HTTP API: full login flow", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("walks getLoginCode → register → getLoginCode → loginByCode → getCurrentUser → unbind/bind → logout", async () => {
+    const first = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("flow-user") });
+    expect(first.status).toBe(200);
+    expect(first.body.data).toEqual({ bindCode: expect.any(String), expiresIn: 300 });
+
+    const reg = await stack.call(`${LOGIN}/register`, { bindCode: first.body.data.bindCode });
+    expect(reg.status).toBe(200);
+    // RowData serialises to the plain record.
+    expect(reg.body.data.userId).toEqual(expect.any(Number));
+    const userId = reg.body.data.userId as number;
+
+    const second = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("flow-user") });
+    expect(second.status).toBe(200);
+    expect(second.body.data).toMatchObject({ loginCode: expect.any(String), userId, corpList: [{ corpId: "demo-corp", corpName: "Demo Corp" }] });
+
+    const session = await stack.call(`${AUTH}/loginByCode`, { loginCode: second.body.data.loginCode });
+    expect(session.status).toBe(200);
+    expect(session.body.data).toMatchObject({ token: expect.any(String), userId, corpId: "demo-corp", expiresAt: expect.any(Number) });
+    const token = session.body.data.token as string;
+
+    const me = await stack.call(`${AUTH}/getCurrentUser`, undefined, { token });
+    expect(me.status).toBe(200);
+    expect(me.body.data).toMatchObject({ userId, corpId: "demo-corp" });
+
+    const unbind = await stack.call(`${LOGIN}/unbind`, { userId }, { token });
+    expect(unbind.status).toBe(200);
+    expect(unbind.body).toEqual({ data: { success: true } });
+
+    // After unbind the WeChat identity is unregistered again.
+    const again = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("flow-user") });
+    expect(again.body.data.bindCode).toEqual(expect.any(String));
+
+    const bind = await stack.call(`${LOGIN}/bind`, { userId, code: stack.code("flow-user") }, { token });
+    expect(bind.status).toBe(200);
+    expect(bind.body.data).toMatchObject({ success: true, userId });
+
+    const logout = await stack.call(`${AUTH}/logout`, {}, { token });
+    expect(logout.status).toBe(200);
+    const after = await stack.call(`${AUTH}/getCurrentUser`, undefined, { token });
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe("TOKEN_INVALID");
+  });
+
+  it("refuses with 403 a bind or unbind naming another user", async () => {
+    const alice = await stack.register("alice");
+    const bob = await stack.register("bob");
+    const { token } = await stack.login("alice");
+    const unbindBob = await stack.call(`${LOGIN}/unbind`, { userId: bob }, { token });
+    expect(unbindBob.status).toBe(403);
+    expect(unbindBob.body.error.code).toBe("FORBIDDEN");
+    const bindBob = await stack.call(`${LOGIN}/bind`, { userId: bob, code: stack.code("mallory") }, { token });
+    expect(bindBob.status).toBe(403);
+    expect(bindBob.body.error.code).toBe("FORBIDDEN");
+    // Bob is still bound: his login still works.
+    expect((await stack.login("bob")).userId).toBe(bob);
+    expect(alice).not.toBe(bob);
+  });
+
+  it("answers /healthz and puts a request id on every response", async () => {
+    const res = await fetch(`${stack.base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+
+    const echoed = await stack.call(`${LOGIN}/nope`, {}, { headers: { "x-request-id": "client-req-42" } });
+    expect(echoed.headers.get("x-request-id")).toBe("client-req-42");
+    expect(echoed.body.error.requestId).toBe("client-req-42");
+    // An insane incoming id is replaced, not echoed.
+    const replaced = await stack.call(`${LOGIN}/nope`, {}, { headers: { "x-request-id": "a b<script>" } });
+    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    // Every log line of that request carries its id.
+    const lines = stack.logs().split("\n").filter((l) => l.includes("client-req-42"));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const line of lines) expect(JSON.parse(line).reqId).toBe("client-req-42");
+    const done = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "request completed");
+    expect(done).toMatchObject({ req: { method: "POST", url: `${LOGIN}/nope` }, res: { statusCode: 404 }, responseTime: expect.any(Number) });
+  });
+
+  it("routes only declared functions of the app's elements", async () => {
+    const fn = await stack.call(`${LOGIN}/getLoginConfig`, {});
+    expect(fn.status).toBe(404);
+    expect(fn.body.error.code).toBe("FUNCTION_NOT_FOUND");
+    const el = await stack.call(`/api/demo/auths/loginTypes/nobody/getLoginCode`, { code: "x" });
+    expect(el.status).toBe(404);
+    expect(el.body.error.code).toBe("ELEMENT_NOT_FOUND");
+    // Types and Metas are not callable, only instances.
+    const type = await stack.call(`/api/demo/auths/loginTypes/WeChatMiniType/getLoginCode`, { code: "x" });
+    expect(type.body.error.code).toBe("ELEMENT_NOT_FOUND");
+    const app = await stack.call(`/api/other/auths/loginTypes/myWeChatMiniLogin/getLoginCode`, { code: "x" });
+    expect(app.status).toBe(404);
+    expect(app.body.error.code).toBe("ROUTE_NOT_FOUND");
+    const get = await fetch(`${stack.base}${LOGIN}/getLoginCode?code=secret-in-query`);
+    expect(get.status).toBe(404);
+    const body = await get.text();
+    expect(JSON.parse(body).error.code).toBe("ROUTE_NOT_FOUND");
+    expect(body).not.toContain("secret-in-query");
+    expect(stack.logs()).not.toContain("secret-in-query");
+  });
+});
+
+// The same flow against the real `jit serve` command (a child process), as deployed.
+describe("jit serve (the CLI command)", () => {
+  it("serves the full flow and prints one line with its URL", async () => {
+    const fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
+    const root = await makeTempRoot();
+    const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", `${root}/data/cli.sqlite`], {
+      WECHAT_API_BASE: fake.url,
+      JIT_MASTER_KEY: TEST_MASTER_KEY,
+    });
+    try {
+      const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      expect(child.stdout().trim().split("\n")).toHaveLength(1);
+      const code = () => fake.mintCode({ appId: DEMO_APPID, openId: "cli-user" });
+      const first = await post(base!, `${LOGIN}/getLoginCode`, { code: code() });
+      const reg = await post(base!, `${LOGIN}/register`, { bindCode: first.body.data.bindCode });
+      const userId = reg.body.data.userId;
+      const second = await post(base!, `${LOGIN}/getLoginCode`, { code: code() });
+      const session = await post(base!, `${AUTH}/loginByCode`, { loginCode: second.body.data.loginCode });
+      expect(session.body.data.userId).toBe(userId);
+      const token = session.body.data.token;
+      expect((await post(base!, `${LOGIN}/unbind`, { userId: userId + 1 }, { token })).status).toBe(403);
+      expect((await post(base!, `${LOGIN}/unbind`, { userId }, { token })).body).toEqual({ data: { success: true } });
+      expect((await post(base!, `${LOGIN}/bind`, { userId, code: code() }, { token })).body.data).toMatchObject({ success: true, userId });
+      child.kill("SIGTERM");
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      // Logs are JSON lines on stderr, none carrying the token.
+      const lines = child.stderr().trim().split("\n").filter((l) => l.startsWith("{"));
+      expect(lines.length).toBeGreaterThan(5);
+      expect(child.stderr()).not.toContain(token);
+    } finally {
+      child.kill("SIGKILL");
+      await fake.close();
+      await removeDir(root);
+    }
+  });
+});
