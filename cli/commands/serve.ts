@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { CliKit } from "../kit.ts";
-import { parsePort, serveApp } from "../../runtime/http/listen.ts";
 
 /**
  * `jit serve`: the HTTP API of one app. Prints one line with the URL on stdout; logs are
@@ -16,6 +15,8 @@ export function register(program: Command, kit: CliKit): void {
     .option("--db <file>", "SQLite database file (default $JIT_DB, else <root>/.jit/<appId>.sqlite)")
     .action((opts: { port?: string; host: string; db?: string }) =>
       kit.run(async () => {
+        // Loaded here, not at the top: every other jit command would pay for Fastify's import.
+        const { parsePort, serveApp } = await import("../../runtime/http/listen.ts");
         const port = parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
         const app = await kit.loadApp(opts.db ? { dbFile: opts.db } : undefined);
         // Open the database now: a bad --db fails at start-up, not on the first request.

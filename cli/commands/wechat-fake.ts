@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { usageError, type CliKit } from "../kit.ts";
-import { startFakeWeChatServer, type FakeApp } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import type { FakeApp } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 
 const WECHAT_MINI_TYPE = "auths.loginTypes.WeChatMiniType";
 
@@ -34,6 +34,8 @@ async function serveFake(kit: CliKit, opts: FakeOptions): Promise<void> {
     const port = opts.port === undefined ? 0 : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be an integer from 0 to 65535");
     const apps: FakeApp[] = [...(await appsOfRoot(kit)), ...opts.appId.map((appId, i) => ({ appId, appSecret: opts.appSecret[i]! }))];
+    // Loaded on use so other jit commands do not pay for the WeChat client's imports.
+    const { startFakeWeChatServer } = await import("../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts");
     const fake = await startFakeWeChatServer({ host: "127.0.0.1", port, apps });
     const exampleAppId = apps[0]?.appId ?? "wx0000000000000000";
     const lines = [
