@@ -6,15 +6,16 @@ import { JitError, LoginError, WeChatApiError } from "../runtime/errors/JitError
 const codes = Object.keys(ERROR_CODES) as ErrorCode[];
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
-/** The README's error table: rows of the form "| `CODE` | status | family | meaning |". */
+/** The README's error table: rows "| `CODE` | status | family | meaning |" of its "Error codes" section. */
 function readmeCodes(): string[] {
-  return [...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|/gm)].map((m) => m[1]!);
+  const section = readme.split(/^## /m).find((part) => part.startsWith("Error codes")) ?? "";
+  return [...section.matchAll(/^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|/gm)].map((m) => m[1]!);
 }
 
 describe("error registry", () => {
   it("has a pinned number of codes, so none is added or dropped by accident", () => {
     // Change this number only together with the README table.
-    expect(codes.length).toBe(63);
+    expect(codes.length).toBe(58);
   });
 
   it("documents every code in README, and README documents no code that does not exist", () => {
