@@ -1,5 +1,6 @@
 import type { ElementBase } from "../../../../../../runtime/element/ElementBase.ts";
-import type { GetLoginCodeResult, WeChatMiniLogin } from "../../../../../../elements/auths/loginTypes/WeChatMiniType/index.ts";
+import type { GetLoginCodeResult } from "../../../../../../elements/auths/loginTypes/Meta/types.ts";
+import type { WeChatMiniLogin } from "../../../../../../elements/auths/loginTypes/WeChatMiniType/index.ts";
 
 type WeChatMiniClass = new (...args: any[]) => ElementBase & WeChatMiniLogin;
 
