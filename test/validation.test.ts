@@ -48,6 +48,16 @@ describe("declaration errors: one error lists every problem", () => {
       "elements/bad/cycB/e.json": { title: "b", type: "bad.cycA", isType: true },
       // META_AS_INSTANCE_TYPE
       "elements/bad/metaInst/e.json": { title: "m", type: "demo.Meta", isType: false },
+      // META_AS_INSTANCE_TYPE in the seed's format: a business config marks an instance
+      // (regression: this was quietly taken for a Type and its config ignored)
+      "elements/bad/metaSeed/e.json": { title: "m2", type: "demo.Meta", backendBundleEntry: ".", frontBundleEntry: "./c.json" },
+      "elements/bad/metaSeed/c.json": { auth: { appId: "a", appSecret: SECRET } },
+      // FILE_UNREADABLE: the business config is a folder
+      "elements/bad/dirConfig/e.json": { title: "dc", type: "demo.GreeterType", frontBundleEntry: "./cfg.json", greeting: "g", auth: { appId: "a", appSecret: "b" } },
+      "elements/bad/dirConfig/cfg.json/keep.txt": "a folder named like a config file",
+      // OVERRIDE_TYPE_CHANGED: an app override of a platform instance naming another type
+      "elements/bad/base/e.json": { title: "b", type: "demo.Meta" },
+      "apps/demo/elements/bad/base/e.json": { title: "b2", type: "demo.GreeterType" },
       // INSTANCE_AS_TYPE
       "elements/bad/instType/e.json": { title: "i", type: "demo.hello" },
       // DUPLICATE_ELEMENT: "bad.dup" twice in one layer
@@ -81,6 +91,8 @@ describe("declaration errors: one error lists every problem", () => {
       "MODULE_LOAD_FAILED",
       "APP_INVALID",
       "CONFIG_INVALID",
+      "FILE_UNREADABLE",
+      "OVERRIDE_TYPE_CHANGED",
     ]) {
       expect(codes, code).toContain(code);
     }
@@ -95,6 +107,9 @@ describe("declaration errors: one error lists every problem", () => {
     expect(err.problems.filter((p) => p.code === "TYPE_CYCLE")).toHaveLength(1);
     expect(err.problems.find((p) => p.code === "TYPE_CYCLE")!.message).toMatch(/bad\.cyc[AB] -> bad\.cyc[AB] -> bad\.cyc[AB]/);
     expect(find("META_AS_INSTANCE_TYPE", "bad/metaInst/e.json")).toBeDefined();
+    expect(find("META_AS_INSTANCE_TYPE", "bad/metaSeed/e.json")).toMatchObject({ pointer: "/type" });
+    expect(find("FILE_UNREADABLE", "bad/dirConfig/cfg.json")!.message).toContain("EISDIR (is a directory)");
+    expect(find("OVERRIDE_TYPE_CHANGED", "apps/demo/elements/bad/base/e.json")).toMatchObject({ pointer: "/type" });
     expect(find("INSTANCE_AS_TYPE", "bad/instType/e.json")!.message).toContain("demo/hello/e.json");
     const dup = err.problems.find((p) => p.code === "DUPLICATE_ELEMENT")!;
     expect(dup.message).toContain(`${root}/elements/bad/dup/e.json`);

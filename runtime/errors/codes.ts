@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   INSTANCE_AS_TYPE: { family: "declaration", status: 500, message: "{file}: {fullName} names the instance {type} ({typeFile}) as its type; only a Meta or Type can be a type" },
   DUPLICATE_ELEMENT: { family: "declaration", status: 500, message: "{fullName} is declared twice in layer {layer}: {file} and {otherFile}" },
   OVERRIDE_PROTECTED: { family: "declaration", status: 500, message: "{file}: {fullName} overrides a protected element of layer {layer} ({otherFile})" },
+  OVERRIDE_TYPE_CHANGED: { family: "declaration", status: 500, message: "{file}: override of {fullName} declares type \"{type}\" but the definition it overrides ({otherFile}) has type \"{otherType}\"; an override keeps its type, declare a new element to change it" },
+  FILE_UNREADABLE: { family: "declaration", status: 500, message: "{file}: cannot be read: {reason}" },
   CONFIG_FILE_MISSING: { family: "declaration", status: 500, message: "{file}: frontBundleEntry \"{entry}\" does not exist" },
   MODULE_LOAD_FAILED: { family: "declaration", status: 500, message: "{file}: cannot load the code of {fullName}: {reason}" },
   APP_NOT_FOUND: { family: "declaration", status: 404, message: "app \"{appId}\" not found under {root}" },

@@ -21,7 +21,10 @@ export interface Resolution {
  * Kind rule (explicit, since e.json has no `kind` key):
  *   type === ""                     → meta
  *   else `isType: true`             → type (a Type extending a parent Type declares it)
- *   else type resolves to a Meta    → type (`isType: false` here is META_AS_INSTANCE_TYPE)
+ *   else type resolves to a Meta    → type; but a declaration that says it is an instance
+ *                                     (`isType: false`, or a business config in
+ *                                     `frontBundleEntry`) is META_AS_INSTANCE_TYPE, so a
+ *                                     mistyped instance is never quietly taken for a Type
  *   else type resolves to a Type    → instance
  *   type resolves to an instance    → INSTANCE_AS_TYPE
  */
@@ -114,6 +117,16 @@ function linkShadows(list: Def[], problems: Problem[]): void {
         problems.push(
           problem("OVERRIDE_PROTECTED", { file: d.file, fullName: d.fullName, layer: lower.layer, otherFile: lower.file }, { file: d.file, pointer: "" }),
         );
+      } else if (d.type !== lower.type) {
+        // The chain of an override runs through the definition it overrides, so a different
+        // `type` here would be ignored: say so instead of dropping it.
+        problems.push(
+          problem(
+            "OVERRIDE_TYPE_CHANGED",
+            { file: d.file, fullName: d.fullName, type: d.type, otherType: lower.type, otherFile: lower.file },
+            { file: d.file, pointer: "/type" },
+          ),
+        );
       }
       break;
     }
@@ -154,8 +167,10 @@ function kindOf(def: Def, ref: (name: string, from: string) => Def | undefined, 
       const isType = def.decl.isType;
       if (isType === true) def.kind = "type";
       else if (target.kind === "meta") {
-        def.kind = isType === false ? "instance" : "type";
-        if (isType === false) {
+        // Only instances carry a business config file; a Type never does.
+        const declaresInstance = isType === false || typeof def.decl.frontBundleEntry === "string";
+        def.kind = declaresInstance ? "instance" : "type";
+        if (declaresInstance) {
           problems.push(
             problem("META_AS_INSTANCE_TYPE", { file: def.file, fullName: def.fullName, type: def.type }, { file: def.file, pointer: "/type" }),
           );

@@ -40,12 +40,20 @@ export function readJsonFile(file: string, problems: Problem[], optional = false
     text = readFileSync(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT" && optional) return { file, value: undefined, missing: true };
-    throw err;
+    problems.push(problem("FILE_UNREADABLE", { file, reason: fsReason(err) }, { file }));
+    return { file, value: undefined };
   }
   const parsed = parseJson(text);
   if (parsed.ok) return text.includes("${") ? { file, value: parsed.value, envRefs: true } : { file, value: parsed.value };
   problems.push(problem("JSON_MALFORMED", { file, line: parsed.line, column: parsed.column, reason: parsed.reason }, { file }));
   return { file, value: undefined };
+}
+
+/** "EISDIR (is a directory)"-style text: the errno code and its meaning, never a stack. */
+function fsReason(err: unknown): string {
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  const meaning: Record<string, string> = { EISDIR: "is a directory", EACCES: "permission denied", ENOTDIR: "a path part is not a directory", ENOENT: "does not exist" };
+  return code ? `${code} (${meaning[code] ?? syscall ?? "file system error"})` : String(err);
 }
 
 function isBusinessJson(entry: unknown): entry is string {
@@ -75,7 +83,8 @@ export function walkElements(root: string, layer: string, problems: Problem[]): 
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT" && rel === "") return;
-      throw err;
+      problems.push(problem("FILE_UNREADABLE", { file: dir, reason: fsReason(err) }, { file: dir }));
+      return;
     }
     const files: string[] = [];
     const subdirs: string[] = [];
