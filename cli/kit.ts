@@ -47,7 +47,8 @@ export function problemLine(p: Problem): string {
 
 /** Exit code for an error: 2 for usage errors, 1 otherwise. */
 export function exitCodeOf(err: unknown): number {
-  if (isJitError(err) && err.code === "USAGE_ERROR") return 2;
+  // Choosing an app is part of the command line: naming none among several is a usage error.
+  if (isJitError(err) && (err.code === "USAGE_ERROR" || err.code === "APP_AMBIGUOUS")) return 2;
   const commanderCode = (err as { code?: unknown } | null)?.code;
   if (typeof commanderCode === "string" && commanderCode.startsWith("commander.")) return 2;
   return 1;

@@ -61,6 +61,10 @@ describe("bind codes", () => {
     await fx.login().bind(existing.userId, fx.mint("o-taken"));
     await expect(fx.login().register(code)).rejects.toMatchObject({ code: "WECHAT_ALREADY_BOUND" });
     expect(await store.getUser(existing.userId + 1)).toBeNull();
+    // Still usable: once the identity is free again, the same bind code registers it.
+    await fx.login().unbind(existing.userId);
+    const user = await fx.login().register(code);
+    expect(await store.findBindingByOpenId(fx.instances[0]!.appId, "o-taken")).toMatchObject({ userId: user.userId.value });
   });
 
   it("is refused by a login type that does not allow registration", async () => {

@@ -40,6 +40,12 @@ describe("jit call", () => {
     const { token } = JSON.parse(session.stdout) as { token: string };
     // The CLI wrote to the same database file the in-process app reads.
     expect(await fx.authSvc().getCurrentUser(token)).toMatchObject({ userId: user.userId, corpId: "cli-corp" });
+
+    // The caller's token can come from $JIT_TOKEN, which ps does not show (argv it does).
+    const me = await runJit(["--root", fx.root, "--app", TEST_APP_ID, "call", AUTH_SVC, "getCurrentUser", "--db", fx.dbFile], { ...fx.env, JIT_TOKEN: token });
+    expect(me.code).toBe(0);
+    expect(JSON.parse(me.stdout)).toMatchObject({ userId: user.userId, corpId: "cli-corp" });
+    expect(me.stdout + me.stderr).not.toContain(token);
   });
 
   it("parses JSON args and reports errors as JSON on stderr with exit 1", async () => {

@@ -128,7 +128,7 @@ describe("jit CLI core (child process)", () => {
         jit(["--root", two.root, "--app", "b", "elements"]),
         jit(["--root", two.root, "--app", "c", "elements"]),
       ]);
-      expect(run.code).toBe(1);
+      expect(run.code).toBe(2); // a usage error: the command line must choose
       expect(run.stderr).toContain("APP_AMBIGUOUS");
       expect(run.stderr).toContain("a, b");
       expect(chosen.code).toBe(0);

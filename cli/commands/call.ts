@@ -25,7 +25,7 @@ export function register(program: Command, kit: CliKit): void {
     .argument("[args...]", "arguments in declared order (JSON when they parse, else strings); optional ones may be omitted")
     .option("--json", "print the result as one line of JSON (default: indented)")
     .option("--db <file>", "database file (else JIT_DB, else <root>/.jit/<appId>.sqlite)")
-    .option("--token <token>", "session token for functions that act for the caller (AuthSvc.getCurrentUser, logout)")
+    .option("--token <token>", "session token for functions that act for the caller (AuthSvc.getCurrentUser, logout); prefer $JIT_TOKEN, which ps does not show")
     // Codes and tokens are base64url and may start with "-": such an argument is an
     // argument, not an unknown option (commander keeps the order and still parses our options).
     .allowUnknownOption()
@@ -45,7 +45,7 @@ async function callOnce(kit: CliKit, fullName: string, method: string, rawArgs: 
     if (!fn || typeof target !== "function") throw new ElementError("FUNCTION_NOT_FOUND", { fullName, function: method });
     const args = rawArgs.map((text) => parseCliArg(text));
     const loaded = app;
-    const result: unknown = await runWithCallContext({ via: "cli", token: opts.token }, () =>
+    const result: unknown = await runWithCallContext({ via: "cli", token: opts.token ?? (process.env.JIT_TOKEN || undefined) }, () =>
       (target as (...a: unknown[]) => unknown).apply(element, args),
     );
     const text = JSON.stringify(result ?? null, null, opts.json ? undefined : 2);

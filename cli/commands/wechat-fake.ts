@@ -66,7 +66,10 @@ async function appsOfRoot(kit: CliKit): Promise<FakeApp[]> {
       if (typeof auth?.appId === "string" && typeof auth.appSecret === "string") found.push({ appId: auth.appId, appSecret: auth.appSecret });
     }
     return found;
-  } catch {
+  } catch (err) {
+    // Still serve (apps can be given with --app-id), but say why the root's apps were skipped.
+    const what = err instanceof Error && "code" in err ? `${String((err as { code: unknown }).code)}: ${err.message}` : "could not load the app";
+    process.stderr.write(`wechat-fake: not serving the app's mini programs (${what}); run jit validate for details\n`);
     return [];
   } finally {
     await app?.close().catch(() => undefined);
