@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { decryptUserData, sessionSignature, verifyRawData } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
-import { VaultError, type JitError } from "../runtime/errors/index.ts";
+import { vaultError } from "./helpers/thrown.ts";
 
 // Known-answer vector of WeChat's official open-data decryption sample (the WXBizDataCrypt
 // demo linked from developers.weixin.qq.com "开放数据校验与解密"; the same values appear in
@@ -38,15 +38,6 @@ const RAW = {
   signature: "75e81ceda165f4ffa64f4068af58c64b8f54b88c",
 };
 
-function vaultError(fn: () => unknown): JitError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VaultError);
-    return err as JitError;
-  }
-  throw new Error("expected a VaultError");
-}
 
 function encrypt(key: Buffer, iv: Buffer, plain: Buffer, autoPadding = true): string {
   const cipher = createCipheriv("aes-128-cbc", key, iv);

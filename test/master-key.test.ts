@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { VaultError, type JitError } from "../runtime/errors/index.ts";
+import { vaultError } from "./helpers/thrown.ts";
 import type { Logger } from "../runtime/logging/logger.ts";
 import { loadMasterKey, parseMasterKey, resetMasterKeyWarning } from "../runtime/security/masterKey.ts";
 
@@ -21,15 +21,6 @@ function recordingLogger() {
   return { logger, warnings };
 }
 
-function vaultError(fn: () => unknown): JitError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VaultError);
-    return err as JitError;
-  }
-  throw new Error("expected a VaultError");
-}
 
 describe("parseMasterKey", () => {
   const key = randomBytes(32);
