@@ -27,14 +27,19 @@ import {
   type UserRow,
 } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
+import { GroupCommit } from "./groupCommit.ts";
 import { prepareAll, type Statements } from "./statements.ts";
 
 /**
  * The Store port on one better-sqlite3 connection. better-sqlite3 is synchronous and a
  * transaction commits at the first `await`, so every method does all of its database work
- * synchronously (multi-row changes inside `transaction(...).immediate()`, which takes the
- * write lock up front and so never fails half-way on a lock upgrade) and only the outer
- * method is async.
+ * synchronously and only the outer method is async.
+ *
+ * Every write goes through one GroupCommit (groupCommit.ts, where the concurrency contract
+ * is written down): the writes of one event-loop turn share one IMMEDIATE transaction
+ * (which takes the write lock up front, so it never fails half-way on a lock upgrade) and
+ * one fsync, each write in its own savepoint, and each promise settles after that commit.
+ * Reads run at once, on committed data.
  *
  * Codes and tokens are looked up by their SHA-256 hash through the primary key; the hash
  * of a guess reveals nothing about a stored code, so no constant-time compare is needed
@@ -47,11 +52,23 @@ export class SqliteStore implements Store {
   readonly file: string;
   readonly #db: Database.Database;
   readonly #q: Statements;
+  readonly #commits: GroupCommit;
 
   constructor(db: Database.Database, file: string) {
     this.#db = db;
     this.file = file;
     this.#q = prepareAll(db);
+    this.#commits = new GroupCommit(db);
+  }
+
+  /** A unit of writes, all-or-nothing, settled once committed (see groupCommit.ts). */
+  #write<T>(work: () => T): Promise<T> {
+    return this.#commits.run(work);
+  }
+
+  /** The same for a unit of exactly one statement (no savepoint needed). */
+  #write1<T>(work: () => T): Promise<T> {
+    return this.#commits.run(work, true);
   }
 
   // --- users and organisations ---
@@ -72,13 +89,11 @@ export class SqliteStore implements Store {
   }
 
   async createUser(input: { name?: string | null; corpId?: string | null }, now: number): Promise<UserRecord> {
-    return this.#db
-      .transaction(() => {
-        const user = this.#insertUser(input.name ?? null, now);
-        if (input.corpId) this.#addMember(input.corpId, user.userId, now, "createUser");
-        return user;
-      })
-      .immediate();
+    return this.#write(() => {
+      const user = this.#insertUser(input.name ?? null, now);
+      if (input.corpId) this.#addMember(input.corpId, user.userId, now, "createUser");
+      return user;
+    });
   }
 
   async getUser(userId: number): Promise<UserRecord | null> {
@@ -87,16 +102,14 @@ export class SqliteStore implements Store {
   }
 
   async upsertCorp(corp: CorpRecord): Promise<void> {
-    this.#q.upsertCorp.run(corp.corpId, corp.corpName);
+    await this.#write1(() => this.#q.upsertCorp.run(corp.corpId, corp.corpName));
   }
 
   async addCorpMember(corpId: string, userId: number, now: number): Promise<void> {
-    this.#db
-      .transaction(() => {
-        this.#requireUser(userId);
-        this.#addMember(corpId, userId, now, "addCorpMember");
-      })
-      .immediate();
+    await this.#write(() => {
+      this.#requireUser(userId);
+      this.#addMember(corpId, userId, now, "addCorpMember");
+    });
   }
 
   async listUserCorps(userId: number): Promise<CorpRecord[]> {
@@ -121,7 +134,7 @@ export class SqliteStore implements Store {
     return row ? row.user_id : null;
   }
 
-  /** Checks run inside the caller's immediate transaction, so no other writer slips in between. */
+  /** Checks run inside the caller's write unit (under the write lock), so no other writer slips in between. */
   #insertBinding(b: Omit<BindingRecord, "createdAt">, now: number): BindingRecord {
     const byOpenId = this.#q.bindingByOpenId.get(b.appId, b.openId) as BindingRow | undefined;
     if (byOpenId && byOpenId.user_id === b.userId) throw new LoginError("ALREADY_BOUND", { userId: b.userId, appId: b.appId });
@@ -138,33 +151,37 @@ export class SqliteStore implements Store {
   }
 
   async createBinding(binding: Omit<BindingRecord, "createdAt">, now: number): Promise<BindingRecord> {
-    return this.#db
-      .transaction(() => {
-        this.#requireUser(binding.userId);
-        return this.#insertBinding(binding, now);
-      })
-      .immediate();
+    return this.#write(() => {
+      this.#requireUser(binding.userId);
+      return this.#insertBinding(binding, now);
+    });
   }
 
   async deleteBinding(appId: string, userId: number): Promise<boolean> {
-    return this.#q.deleteBinding.run(appId, userId).changes > 0;
+    return this.#write1(() => this.#q.deleteBinding.run(appId, userId).changes > 0);
   }
 
   // --- single-use codes ---
 
   async saveBindCode(hash: string, record: BindCodeRecord, now: number): Promise<void> {
-    this.#q.insertBindCode.run(hash, record.appId, record.openId, record.unionId ?? null, record.expiresAt, now);
+    await this.#write1(() => this.#q.insertBindCode.run(hash, record.appId, record.openId, record.unionId ?? null, record.expiresAt, now));
   }
 
   async saveLoginCode(hash: string, record: LoginCodeRecord, now: number): Promise<void> {
-    try {
-      this.#q.insertLoginCode.run(hash, record.appId, record.userId, record.expiresAt, now);
-    } catch (err) {
-      throw missingUser(err, record.userId);
-    }
+    await this.#write1(() => {
+      try {
+        this.#q.insertLoginCode.run(hash, record.appId, record.userId, record.expiresAt, now);
+      } catch (err) {
+        throw missingUser(err, record.userId);
+      }
+    });
   }
 
-  /** The guarded UPDATE: at most one caller anywhere gets the row back. */
+  /**
+   * The guarded UPDATE: at most one caller anywhere gets the row back. Through the write
+   * queue, so a consume sees a save queued before it, and the "used" mark is durable before
+   * the caller learns it won.
+   */
   #consume<T>(statement: Database.Statement, hash: string, now: number, map: (row: never) => T & { expiresAt: number }): ConsumeResult<T> {
     const row = statement.get(now, hash);
     if (row === undefined) return { status: "invalid" };
@@ -176,14 +193,16 @@ export class SqliteStore implements Store {
   consumeCode(kind: "bind", hash: string, now: number): Promise<ConsumeResult<BindCodeRecord>>;
   consumeCode(kind: "login", hash: string, now: number): Promise<ConsumeResult<LoginCodeRecord>>;
   async consumeCode(kind: CodeKind, hash: string, now: number): Promise<ConsumeResult<BindCodeRecord> | ConsumeResult<LoginCodeRecord>> {
-    return kind === "bind"
-      ? this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r))
-      : this.#consume(this.#q.consumeLoginCode, hash, now, (r: LoginCodeRow) => toLoginCode(r));
+    return this.#write1(() =>
+      kind === "bind"
+        ? this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r))
+        : this.#consume(this.#q.consumeLoginCode, hash, now, (r: LoginCodeRow) => toLoginCode(r)),
+    );
   }
 
   async redeemBindCode(hash: string, now: number, options: { appId: string; corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult> {
-    // Everything below is one IMMEDIATE transaction: a thrown error (WECHAT_ALREADY_BOUND)
-    // rolls back the consumption too, so the code stays usable.
+    // Everything below is one write unit (a savepoint in the batch's IMMEDIATE transaction):
+    // a thrown error (WECHAT_ALREADY_BOUND) rolls back the consumption too, so the code stays usable.
     const redeem = this.#db.transaction((): RedeemResult => {
       const consumed = this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r));
       // A code minted for another mini program is not this one's to spend: roll back so it
@@ -199,22 +218,26 @@ export class SqliteStore implements Store {
       }
       return { status: "ok", user, binding };
     });
-    try {
-      return redeem.immediate();
-    } catch (err) {
-      if (err === FOREIGN_CODE) return { status: "invalid" };
-      throw err;
-    }
+    return this.#write(() => {
+      try {
+        return redeem();
+      } catch (err) {
+        if (err === FOREIGN_CODE) return { status: "invalid" } as const;
+        throw err;
+      }
+    });
   }
 
   // --- login sessions ---
 
   async createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void> {
-    try {
-      this.#q.insertSession.run(tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt);
-    } catch (err) {
-      throw missingUser(err, record.userId);
-    }
+    await this.#write1(() => {
+      try {
+        this.#q.insertSession.run(tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt);
+      } catch (err) {
+        throw missingUser(err, record.userId);
+      }
+    });
   }
 
   async getSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
@@ -223,13 +246,13 @@ export class SqliteStore implements Store {
   }
 
   async deleteSession(tokenHash: string): Promise<boolean> {
-    return this.#q.deleteSession.run(tokenHash).changes > 0;
+    return this.#write1(() => this.#q.deleteSession.run(tokenHash).changes > 0);
   }
 
   // --- WeChat session keys ---
 
   async putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void> {
-    this.#q.putSessionKey.run(appId, openId, sealed, now);
+    await this.#write1(() => this.#q.putSessionKey.run(appId, openId, sealed, now));
   }
 
   async getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null> {
@@ -238,16 +261,16 @@ export class SqliteStore implements Store {
   }
 
   async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {
-    return this.#db
-      .transaction(() => ({
-        bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
-        loginCodes: this.#q.purgeLoginExpired.run(now).changes + this.#q.purgeLoginUsed.run(now).changes,
-        sessions: this.#q.purgeSessions.run(now).changes,
-      }))
-      .immediate();
+    return this.#write(() => ({
+      bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
+      loginCodes: this.#q.purgeLoginExpired.run(now).changes + this.#q.purgeLoginUsed.run(now).changes,
+      sessions: this.#q.purgeSessions.run(now).changes,
+    }));
   }
 
   async close(): Promise<void> {
+    // Writes already queued are committed (or rejected) before the connection goes.
+    this.#commits.flush();
     if (this.#db.open) this.#db.close();
   }
 
@@ -267,6 +290,7 @@ export class SqliteStore implements Store {
 
   /** Bulk insert of users with bindings for benchmarks; see seed.ts. */
   seedUsers(options: SeedOptions): SeedResult {
+    this.#commits.flush();
     return insertSeedUsers(this.#db, options);
   }
 }
