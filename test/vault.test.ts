@@ -49,7 +49,8 @@ describe("session key vault", () => {
 
   it("seals with a fresh IV each time", async () => {
     const { store, rows } = memoryStore();
-    const vault = createSessionKeyVault({ masterKey: randomBytes(32), store });
+    // rememberMax 0: write even an unchanged key, so both saves seal (see vault-unchanged-key.test.ts).
+    const vault = createSessionKeyVault({ masterKey: randomBytes(32), store, rememberMax: 0 });
     await vault.save("wx-a", "o-1", SESSION_KEY);
     const first = rows.get("wx-a\no-1")!.sealed;
     await vault.save("wx-a", "o-1", SESSION_KEY);

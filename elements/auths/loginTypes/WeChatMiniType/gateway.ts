@@ -38,12 +38,25 @@ export class WeChatGateway {
    * session_key in the vault.
    */
   async exchange(code: string): Promise<WeChatIdentity> {
+    const { identity, keySaved } = await this.exchangeKeeping(code);
+    await keySaved;
+    return identity;
+  }
+
+  /**
+   * Like exchange, but hands back the identity without waiting for the session_key's write
+   * to commit: the caller queues its own writes in the same store commit (one fsync instead
+   * of two) and MUST await `keySaved` before answering. `keySaved` never rejects unobserved.
+   */
+  async exchangeKeeping(code: string): Promise<{ identity: WeChatIdentity; keySaved: Promise<void> }> {
     const { openId, unionId, sessionKey } = await this.#getExchange().code2Session(code);
     const identity: WeChatIdentity = { appId: this.appId, openId, unionId: unionId ?? null };
     currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
     const vault = await this.#getVault();
-    await vault.save(this.appId, openId, sessionKey);
-    return identity;
+    const keySaved = vault.save(this.appId, openId, sessionKey);
+    // Observed here so a failure never counts as unhandled if the caller fails first.
+    keySaved.catch(() => {});
+    return { identity, keySaved };
   }
 
   /** The stored session key of a bound user, or SESSION_KEY_MISSING. */

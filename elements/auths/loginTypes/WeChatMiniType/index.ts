@@ -5,12 +5,13 @@ import type { CorpRecord } from "../../../../runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
 import type { BindResult, GetLoginCodeResult, RegisteredUser, UnbindResult } from "../Meta/types.ts";
 import { requirePayload, requireText, requireUserId } from "./args.ts";
-import { WeChatGateway } from "./gateway.ts";
+import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
 import { issueBindCode, issueLoginCode, resolveUser } from "./loginFlow.ts";
 import { decryptForUser, verifyForUser } from "./userData.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./types.ts";
+export type { GetLoginCodeResult } from "../Meta/types.ts";
 
 /** auths.loginTypes.WeChatMiniType: WeChat Mini Program login (see the seed document). */
 export default (Parent: typeof LoginType) =>
@@ -26,11 +27,19 @@ export default (Parent: typeof LoginType) =>
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       requireText("getLoginCode", "code", code);
       this.#requireActive();
-      const identity = await this.#gateway().exchange(code);
+      // The session_key's write and the code's write go to the store in the same turn, so
+      // they share one commit; the answer waits for both (Promise.all), as before.
+      const { identity, keySaved } = await this.#gateway().exchangeKeeping(code);
+      const [result] = await Promise.all([this.#issueFor(identity), keySaved]);
+      return result;
+    }
+
+    async #issueFor(identity: WeChatIdentity): Promise<GetLoginCodeResult> {
       const store = await this.app.getStore();
       const userId = await resolveUser(store, identity, this.app.clock.now());
       if (userId !== null) {
-        this.app.logger.info({ element: this.fullName, userId }, "login code issued");
+        // debug: the HTTP layer already logs one info line per request; this is the hot path.
+        this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
         return issueLoginCode(store, this.app.clock, this.appId, userId);
       }
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });

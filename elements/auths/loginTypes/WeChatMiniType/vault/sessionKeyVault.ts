@@ -1,14 +1,22 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../../../../../runtime/clock.ts";
 import { VaultError } from "../../../../../runtime/errors/index.ts";
+import { secureRandomBytes } from "../../../../../runtime/security/tokens.ts";
 import type { Store } from "../../../../../runtime/storage/Store.ts";
 
 /**
  * Keeps the newest WeChat session_key per (appId, openId), sealed with AES-256-GCM.
  * Sealed text: "v1.<iv b64url>.<ciphertext b64url>.<tag b64url>". The AAD binds the row to
  * its (appId, openId), so a row copied onto another user does not open.
- * The AES key is derived from the master key with HKDF, so the master key itself is never
- * used directly and other purposes can derive their own keys.
+ * The AES key is derived from the master key with HKDF, once per vault (not per seal), so
+ * the master key itself is never used directly and other purposes can derive their own keys.
+ *
+ * Unchanged keys are not written again: WeChat often answers a new wx.login code with the
+ * session_key it already gave. The vault remembers, per (appId, openId), an HMAC of the last
+ * key it stored (HMAC key: random per vault, never stored) and the sealed text it wrote. A
+ * save whose HMAC matches AND whose stored row is still exactly that sealed text (nobody,
+ * in this process or another, wrote since) costs one indexed read instead of a seal and a
+ * committed write. The clear key is never kept; the memory is a bounded LRU.
  */
 
 export interface SessionKeyVault {
@@ -19,22 +27,45 @@ export interface SessionKeyVault {
 
 const VERSION = "v1";
 const INFO = "jit/wechat-session-key-vault/v1";
+/** Users whose last stored key the vault remembers (about 150 bytes each). */
+export const VAULT_REMEMBERED_MAX = 50_000;
 
 function aad(appId: string, openId: string): Buffer {
   // JSON keeps the two parts unambiguous ("a"+"bc" ≠ "ab"+"c").
   return Buffer.from(JSON.stringify([VERSION, appId, openId]), "utf8");
 }
 
-export function createSessionKeyVault(options: { masterKey: Buffer; store: Pick<Store, "putSessionKey" | "getSessionKey">; clock?: Clock }): SessionKeyVault {
+export function createSessionKeyVault(options: {
+  masterKey: Buffer;
+  store: Pick<Store, "putSessionKey" | "getSessionKey">;
+  clock?: Clock;
+  /** How many users' last stored key to remember (0 = always write). */
+  rememberMax?: number;
+}): SessionKeyVault {
   if (!Buffer.isBuffer(options.masterKey) || options.masterKey.length !== 32) {
     throw new VaultError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
   }
   const key = Buffer.from(hkdfSync("sha256", options.masterKey, Buffer.alloc(0), INFO, 32));
   const { store } = options;
   const clock = options.clock ?? systemClock;
+  const rememberMax = options.rememberMax ?? VAULT_REMEMBERED_MAX;
+  const markKey = randomBytes(32);
+  // Map order = least recently used first.
+  const remembered = new Map<string, { mark: string; sealed: string }>();
+
+  function mark(appId: string, openId: string, sessionKey: string): string {
+    return createHmac("sha256", markKey).update(aad(appId, openId)).update(sessionKey, "utf8").digest("base64url");
+  }
+
+  function remember(slot: string, entry: { mark: string; sealed: string }): void {
+    if (rememberMax <= 0) return;
+    remembered.delete(slot);
+    remembered.set(slot, entry);
+    if (remembered.size > rememberMax) remembered.delete(remembered.keys().next().value as string);
+  }
 
   function seal(appId: string, openId: string, sessionKey: string): string {
-    const iv = randomBytes(12);
+    const iv = secureRandomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", key, iv);
     cipher.setAAD(aad(appId, openId));
     const ct = Buffer.concat([cipher.update(sessionKey, "utf8"), cipher.final()]);
@@ -59,7 +90,19 @@ export function createSessionKeyVault(options: { masterKey: Buffer; store: Pick<
 
   return {
     async save(appId, openId, sessionKey) {
-      await store.putSessionKey(appId, openId, seal(appId, openId, sessionKey), clock.now());
+      const slot = `${appId}\u0000${openId}`;
+      const fingerprint = mark(appId, openId, sessionKey);
+      const last = remembered.get(slot);
+      if (last && last.mark === fingerprint) {
+        const row = await store.getSessionKey(appId, openId);
+        if (row && row.sealed === last.sealed) {
+          remember(slot, last);
+          return;
+        }
+      }
+      const sealed = seal(appId, openId, sessionKey);
+      await store.putSessionKey(appId, openId, sealed, clock.now());
+      remember(slot, { mark: fingerprint, sealed });
     },
     async get(appId, openId) {
       const row = await store.getSessionKey(appId, openId);
