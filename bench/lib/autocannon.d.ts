@@ -39,6 +39,10 @@ declare module "autocannon" {
     requests?: AutocannonRequest[];
     verifyBody?: (body: string) => boolean;
   }
-  function autocannon(options: AutocannonOptions): Promise<AutocannonResult>;
+  /** The run: a promise of the result that also emits "response" for every answer. */
+  export interface AutocannonRun extends Promise<AutocannonResult> {
+    on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+  }
+  function autocannon(options: AutocannonOptions): AutocannonRun;
   export default autocannon;
 }

@@ -97,7 +97,9 @@ export async function startFake(workDir: string, segments: Array<{ count: number
 /** `jit serve` for apps/demo on `dbFile`, limits off (the bench is one client IP), logs as deployed (info). */
 export function startJitServe(dbFile: string, wechatBase: string): Promise<Proc> {
   const preload = process.env.BENCH_SYNC === "normal" ? ["--import", path.join(REPO, "bench/lib/syncNormal.mjs")] : [];
-  return startProc([...preload, path.join(REPO, "cli/bin.js"), "--root", REPO, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
+  // Diagnosis: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the serving process at exit.
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
+  return startProc([...preload, ...profile, path.join(REPO, "cli/bin.js"), "--root", REPO, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
     WECHAT_API_BASE: wechatBase,
     JIT_MASTER_KEY: MASTER_KEY,
     JIT_RATE_LIMIT_IP: "off",
@@ -137,7 +139,9 @@ export interface LoadResult {
 export async function runLoad(url: string, codes: string[], connections: number, expect: string, server?: Proc): Promise<LoadResult> {
   let next = 0;
   const cpuBefore = server?.cpuMs() ?? NaN;
-  const result = await autocannon({
+  const started = performance.now();
+  let last = started;
+  const run = autocannon({
     url: `${url}${LOGIN_PATH}`,
     method: "POST",
     connections,
@@ -152,11 +156,16 @@ export async function runLoad(url: string, codes: string[], connections: number,
     ],
     verifyBody: (body) => body.includes(expect),
   });
+  run.on("response", () => {
+    last = performance.now();
+  });
+  const result = await run;
   const requests = result["2xx"] + result.non2xx;
   return {
     requests,
-    // autocannon's per-second average is coarse on short runs: count over the whole duration.
-    rps: requests / result.duration,
+    // Not autocannon's figures: with `amount` it stops on its next 1-second tick, so its
+    // duration (and any rate from it) is rounded up to whole seconds. Time to the last answer.
+    rps: requests / ((last - started) / 1000),
     p50: result.latency.p50,
     p99: result.latency.p99,
     mean: result.latency.mean,

@@ -35,13 +35,13 @@ export class App implements AppContext {
   readonly dataDir: string;
   readonly layers: readonly string[];
   readonly clock: Clock;
-  readonly logger: Logger;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** fullName → instance (once created) or the class of a Meta/Type: the getElement hot path. */
   readonly #cache = new Map<string, unknown>();
   readonly #visible: Map<string, Def>;
   readonly #dbFile: string | undefined;
   readonly #injectedStore: Store | undefined;
+  #logger: Logger;
   #store: Promise<Store> | undefined;
   #masterKey: Promise<Buffer> | undefined;
   #closed = false;
@@ -53,7 +53,7 @@ export class App implements AppContext {
     this.dataDir = path.join(init.root, ".jit");
     this.layers = Object.freeze([...init.layers]);
     this.clock = init.clock;
-    this.logger = init.logger;
+    this.#logger = init.logger;
     this.env = init.env;
     this.#visible = init.visible;
     this.#dbFile = init.dbFile;
@@ -61,6 +61,19 @@ export class App implements AppContext {
     for (const [name, def] of init.visible) {
       if (def.kind !== "instance" && def.cls) this.#cache.set(name, def.cls);
     }
+  }
+
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /**
+   * Routes the app's log lines (its elements', the master key's) to another logger from now
+   * on: `jit serve` hands over its asynchronous, request-aware server logger, so element
+   * lines do not cost a synchronous stderr write on the request path.
+   */
+  useLogger(logger: Logger): void {
+    this.#logger = logger;
   }
 
   /** Synchronous, exact match. Instances are created on first use and cached per App. */

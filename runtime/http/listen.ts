@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { CliError } from "../errors/index.ts";
+import type { Logger } from "../logging/logger.ts";
+import { appLogger } from "./logging.ts";
 import { createServer, type CreateServerOptions } from "./server.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 
@@ -31,6 +33,9 @@ export function parsePort(text: string | number, source: string): number {
 
 export async function serveApp(options: ServeOptions): Promise<Serving> {
   const server = await createServer(options);
+  // The app's own logger writes synchronously (right for CLI commands); while serving, its
+  // lines go through the server's asynchronous one instead, with the request id.
+  if (options.logger !== false) options.app.useLogger?.(appLogger(server.log as unknown as Logger));
   await server.listen({ port: options.port, host: options.host });
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;

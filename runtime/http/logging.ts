@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import pino from "pino";
-import { REDACT_PATHS } from "../logging/logger.ts";
+import { currentCallContext } from "../context/callContext.ts";
+import { REDACT_PATHS, type Logger } from "../logging/logger.ts";
 
 /**
  * Structured JSON logs for the server: one line per event, the request id on every line
@@ -91,4 +92,23 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function genRequestId(req: IncomingMessage): string {
   const incoming = req.headers["x-request-id"];
   return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * The server's logger as the app's logger: the same asynchronous stream and redaction, and
+ * each line carries the request id of the call it was written in (as `reqId`, like Fastify's
+ * own lines), so element lines can be joined to their request.
+ */
+export function appLogger(log: Logger): Logger {
+  const withId = (obj: object): object => {
+    const reqId = currentCallContext()?.requestId;
+    return reqId === undefined ? obj : { reqId, ...obj };
+  };
+  return {
+    debug: (obj, msg) => log.debug(withId(obj), msg),
+    info: (obj, msg) => log.info(withId(obj), msg),
+    warn: (obj, msg) => log.warn(withId(obj), msg),
+    error: (obj, msg) => log.error(withId(obj), msg),
+    child: (bindings) => appLogger(log.child(bindings)),
+  };
 }

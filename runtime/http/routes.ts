@@ -52,8 +52,9 @@ export function registerFunctionRoutes(server: FastifyInstance, deps: RouteDeps)
         schema: { body: bodySchema(decl) },
         onRequest: !loginRequired && deps.loginRateHook ? deps.loginRateHook : undefined,
         // A function without arguments may be called with no body at all.
-        preValidation: async (request) => {
+        preValidation: (request, _reply, done) => {
           if (request.body === undefined || request.body === null) request.body = {};
+          done();
         },
         handler: async (request) => {
           let token: string | null = null;

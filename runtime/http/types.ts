@@ -1,4 +1,5 @@
 import type { AppContext, ElementDefine } from "../element/types.ts";
+import type { Logger } from "../logging/logger.ts";
 
 /**
  * What the server needs of a loaded app (runtime/index.ts `loadApp` returns more).
@@ -7,6 +8,8 @@ import type { AppContext, ElementDefine } from "../element/types.ts";
 export type ServedApp = Pick<AppContext, "appId" | "getElement" | "getElementDefine" | "getStore" | "close"> &
   Partial<Pick<AppContext, "clock" | "findElements">> & {
     listElements?: (...args: never[]) => ReadonlyArray<ElementDefine | string>;
+    /** When present, the server hands the app its own logger (see App.useLogger). */
+    useLogger?: (logger: Logger) => void;
   };
 
 /** The caller behind a valid session token. */
