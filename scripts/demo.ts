@@ -68,14 +68,22 @@ async function main(): Promise<void> {
   const apps = app.findElements({ type: "auths.loginTypes.WeChatMiniType" }).map((d) => d.config.authConfig as { appId: string; appSecret: string });
   for (const auth of apps) fake.addApp(auth.appId, auth.appSecret);
 
-  await app.getStore();
+  // A bad database path or master key stops the demo here, not at the first login.
+  try {
+    await app.getStore();
+    await app.getMasterKey();
+  } catch (err) {
+    await app.close();
+    await fake.close();
+    throw err;
+  }
   const serving = await serveApp({ app, port, host, env, after: () => fake.close() });
   const appId = app.getElementDefine(LOGIN).config.authConfig as { appId: string };
   process.stdout.write(
     [
       `demo: jit serve for app "demo" listening on ${serving.url}`,
       `demo: fake WeChat server on ${fake.url} (WECHAT_API_BASE)`,
-      `demo: data in ${process.env.JIT_DB ?? path.join(ROOT, ".jit", "demo.sqlite")}; health: curl -s ${serving.url}/healthz`,
+      `demo: data in ${app.dbFile}; health: curl -s ${serving.url}/healthz`,
       "",
       "Walk a new user through the login flow (paste into a POSIX shell with curl):",
       "",

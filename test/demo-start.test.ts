@@ -38,6 +38,7 @@ describe("demo quick start", () => {
         expect(printed).toContain(`${api}${route}`);
       }
       expect(printed).toContain(`${fake}/__fake/codes`);
+      expect(printed).toContain(`data in ${dbFile};`);
       expect(printed).toContain("authorization: Bearer $TOKEN");
       expect(printed).not.toContain("demo-secret-for-the-fake-wechat-server");
 
@@ -71,6 +72,23 @@ describe("demo quick start", () => {
         expect(child.stderr()).not.toContain(secret);
         expect(child.stdout()).not.toContain(secret);
       }
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("a malformed master key stops the demo at start-up with MASTER_KEY_INVALID and exit 1", async () => {
+    const child = startChild([path.join(REPO, "scripts", "demo.js")], {
+      PORT: "0",
+      FAKE_WECHAT_PORT: "0",
+      JIT_DB: path.join(dir, "bad-key.sqlite"),
+      JIT_MASTER_KEY: "NOT-A-KEY-secret-material-9182",
+    });
+    try {
+      const exit = await Promise.race([child.exited, child.waitFor(/listening on/).then(() => "listening" as const, () => child.exited)]);
+      expect(exit, child.stderr()).toEqual({ code: 1, signal: null });
+      expect(child.stderr()).toMatch(/^MASTER_KEY_INVALID JIT_MASTER_KEY must be 32 bytes/m);
+      expect(child.stderr() + child.stdout()).not.toContain("secret-material-9182");
     } finally {
       child.kill("SIGKILL");
     }

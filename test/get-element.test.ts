@@ -1,3 +1,5 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ElementBase, loadApp } from "../runtime/index.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
@@ -115,6 +117,22 @@ describe("app.getElement", () => {
     await app.close();
     await app.close();
     expect(closed).toBe(0);
+  });
+
+  it("an empty JIT_DB counts as unset: the database is <root>/.jit/<appId>.sqlite (storage/location.ts)", async () => {
+    const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
+    const app = await loadApp({ root, logger: silentLogger, env: { JIT_DB: "" } });
+    try {
+      expect(app.dbFile).toBe(path.join(root, ".jit", "demo.sqlite"));
+      await app.getStore();
+      await expect(fs.stat(path.join(root, ".jit", "demo.sqlite"))).resolves.toMatchObject({ size: expect.any(Number) });
+    } finally {
+      await app.close();
+    }
+    const explicit = await loadApp({ root, logger: silentLogger, env: { JIT_DB: "" }, dbFile: "rel/x.sqlite" });
+    expect(explicit.dbFile).toBe(path.resolve("rel/x.sqlite"));
+    const fromEnv = await loadApp({ root, logger: silentLogger, env: { JIT_DB: path.join(root, "env.sqlite") } });
+    expect(fromEnv.dbFile).toBe(path.join(root, "env.sqlite"));
   });
 
   it("a malformed JIT_MASTER_KEY fails at start-up", async () => {

@@ -149,6 +149,15 @@ describe("HTTP API errors", () => {
     expectError(await stack.call(`/nothing/here`, {}), 404, "ROUTE_NOT_FOUND");
   });
 
+  it("404 ROUTE_NOT_FOUND, not FUNCTION_NOT_FOUND, for a trailing slash or an empty segment", async () => {
+    // Routes are exact; ".../getLoginCode/" used to answer "has no callable function getLoginCode".
+    for (const url of [`${LOGIN}/getLoginCode/`, `${LOGIN}/`, `/api/demo//auths/loginTypes/myWeChatMiniLogin/getLoginCode`, `${LOGIN}//getLoginCode`]) {
+      const reply = await stack.call(url, { code: "x" });
+      expectError(reply, 404, "ROUTE_NOT_FOUND");
+      expect(reply.body.error.message).not.toContain("callable function");
+    }
+  });
+
   it("409 for binding conflicts", async () => {
     const me = await stack.register("me-409");
     const { token } = await stack.login("me-409");
@@ -157,17 +166,25 @@ describe("HTTP API errors", () => {
     expectError(await stack.call(`${LOGIN}/unbind`, { userId: me }, { token }), 409, "NOT_BOUND");
   });
 
-  it("429, 502 and 503 for WeChat failures", async () => {
+  it("429, 502 and 503 for WeChat failures, with Retry-After where a retry can succeed", async () => {
     stack.fake.script({ errcode: 45011 });
-    expectError(await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w1") }), 429, "WECHAT_RATE_LIMITED");
+    const limited = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w1") });
+    expectError(limited, 429, "WECHAT_RATE_LIMITED");
+    expect(limited.headers.get("retry-after")).toBe("60"); // WeChat's limit is per minute
     stack.fake.script({ errcode: 40013 });
-    expectError(await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w2") }), 502, "WECHAT_BAD_CREDENTIALS");
+    const credentials = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w2") });
+    expectError(credentials, 502, "WECHAT_BAD_CREDENTIALS");
+    expect(credentials.headers.get("retry-after")).toBeNull(); // retrying will not help
     stack.fake.script({ errcode: 40999 });
     expectError(await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w3") }), 502, "WECHAT_ERROR");
     stack.fake.script({ errcode: -1 });
-    expectError(await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w4") }), 503, "WECHAT_BUSY");
+    const busy = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w4") });
+    expectError(busy, 503, "WECHAT_BUSY");
+    expect(busy.headers.get("retry-after")).toBe("5");
     stack.fake.script({ drop: true });
-    expectError(await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w5") }), 503, "WECHAT_UNAVAILABLE");
+    const down = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("w5") });
+    expectError(down, 503, "WECHAT_UNAVAILABLE");
+    expect(down.headers.get("retry-after")).toBe("5");
   });
 
   it("500 INTERNAL_ERROR with the request id for anything unexpected; the detail only in the scrubbed log", async () => {

@@ -1,8 +1,9 @@
+import net, { type Socket } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
-import { DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir } from "./helpers/http.ts";
+import { DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir, startStack, type Stack } from "./helpers/http.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 
 // Graceful shutdown of `jit serve` (SIGTERM): in-flight requests finish, the database is
@@ -85,3 +86,63 @@ describe("jit serve graceful shutdown", () => {
     }
   });
 });
+
+// Requests that still arrive while the server closes (keep-alive or pipelined connections;
+// new connections are refused) get our envelope with a request id, not Fastify's raw 503
+// body (review finding 2).
+describe("requests arriving during shutdown", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("answer 503 SERVER_CLOSING in the envelope, with Retry-After and Connection: close", async () => {
+    // Server side of every connection, to see when our bytes have reached the server.
+    const serverSockets: Socket[] = [];
+    stack.server.server.on("connection", (s: Socket) => serverSockets.push(s));
+    const { port } = new URL(stack.base);
+    const client = net.connect(Number(port), "127.0.0.1");
+    let raw = "";
+    client.setEncoding("utf8");
+    client.on("data", (chunk: string) => (raw += chunk));
+    const ended = new Promise<void>((resolve) => client.on("close", () => resolve()));
+    await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+
+    // The request line only: the connection is busy with a request (so close() does not
+    // drop it as idle), but the request has not reached Fastify yet.
+    client.write(`POST ${LOGIN}/getLoginCode HTTP/1.1\r\n`);
+    await until(() => serverSockets.some((s) => s.bytesRead > 0));
+    const exchanges = stack.fake.stats().jscode2session;
+    const closed = stack.server.close();
+    await until(() => !stack.server.server.listening);
+
+    const body = JSON.stringify({ code: stack.code("late-comer") });
+    client.write(`Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await ended;
+    await closed;
+
+    const [head, text] = raw.split("\r\n\r\n");
+    const [statusLine, ...headerLines] = head!.split("\r\n");
+    const headers = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+    expect(statusLine).toMatch(/^HTTP\/1\.1 503 /);
+    const parsed = JSON.parse(text!);
+    expect(parsed).toEqual({ error: { code: "SERVER_CLOSING", message: expect.stringContaining("shutting down"), requestId: headers["x-request-id"] } });
+    expect(headers["x-request-id"]).toEqual(expect.any(String));
+    expect(headers.connection).toBe("close");
+    expect(headers["retry-after"]).toBe("5");
+    expect(headers["content-type"]).toContain("application/json");
+    // The late request did no work: WeChat was never asked to exchange its code.
+    expect(stack.fake.stats().jscode2session).toBe(exchanges);
+    expect(stack.logs()).toContain("request refused: shutting down");
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !condition(); ) {
+    if (Date.now() > deadline) throw new Error("condition not met within 10 s");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { CliError } from "../../runtime/errors/index.ts";
 import type { CliKit } from "../kit.ts";
 
 /**
@@ -13,18 +14,30 @@ export function register(program: Command, kit: CliKit): void {
     .option("--port <port>", "port to listen on (0 = any free port; default $PORT or 8080)")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--db <file>", "SQLite database file (default $JIT_DB, else <root>/.jit/<appId>.sqlite)")
-    .action((opts: { port?: string; host: string; db?: string }) =>
+    .option("--purge-interval <ms>", "ms between purges of expired codes and sessions; 0 = at start-up only (default $JIT_PURGE_INTERVAL_MS, else 600000)")
+    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string }) =>
       kit.run(async () => {
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { parsePort, serveApp } = await import("../../runtime/http/listen.ts");
         const port = parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
+        const purgeIntervalMs = opts.purgeInterval === undefined ? undefined : parsePurgeInterval(opts.purgeInterval);
         const app = await kit.loadApp(opts.db ? { dbFile: opts.db } : undefined);
-        // Open the database now: a bad --db fails at start-up, not on the first request.
+        // Open the database and load the master key now: a bad --db, JIT_MASTER_KEY or
+        // master.key file fails at start-up (exit 1), not on the first request or login.
         await app.getStore();
-        const serving = await serveApp({ app, port, host: opts.host });
+        await app.getMasterKey();
+        const serving = await serveApp({ app, port, host: opts.host, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
         process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
         // kit.run exits when the action settles: that is after a graceful stop.
         return serving.stopped;
       }),
     );
+}
+
+function parsePurgeInterval(text: string): number {
+  const ms = Number(text);
+  if (text.trim() === "" || !Number.isInteger(ms) || ms < 0 || ms > 2 ** 31 - 1) {
+    throw new CliError("USAGE_ERROR", { reason: "--purge-interval must be milliseconds: an integer from 0 (start-up only) to 2147483647" });
+  }
+  return ms;
 }

@@ -5,6 +5,7 @@ import type { ElementClass } from "../element/ElementBase.ts";
 import type { AppContext, ElementDefine } from "../element/types.ts";
 import { ElementError } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
+import { resolveDbFile } from "../storage/location.ts";
 import type { Store } from "../storage/Store.ts";
 import { defineOf, maskSecrets } from "../registry/define.ts";
 import type { Def } from "../registry/model.ts";
@@ -132,6 +133,12 @@ export class App implements AppContext {
     return maskSecrets(def.config ?? {}, schemas) as Record<string, unknown>;
   }
 
+  /** The SQLite file this app uses (or will open), or null when a store was injected. */
+  get dbFile(): string | null {
+    if (this.#injectedStore) return null;
+    return resolveDbFile({ dbFile: this.#dbFile, env: this.env, root: this.root, appId: this.appId });
+  }
+
   getStore(): Promise<Store> {
     this.#store ??= this.#openStore();
     return this.#store;
@@ -139,17 +146,29 @@ export class App implements AppContext {
 
   async #openStore(): Promise<Store> {
     if (this.#injectedStore) return this.#injectedStore;
-    const file = this.#dbFile ?? this.env.JIT_DB ?? path.join(this.dataDir, `${this.appId}.sqlite`);
-    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    // One rule for every command (storage/location.ts): --db, else a non-empty JIT_DB, else
+    // <root>/.jit/<appId>.sqlite with the appId made safe as a file name.
+    const file = this.dbFile!;
+    if (file !== ":memory:") await mkdir(path.dirname(file), { recursive: true });
     const { openSqliteStore } = await import("../storage/sqlite/index.ts");
     return openSqliteStore({ file });
   }
 
+  /**
+   * The vault's master key, loaded once. A failure is not cached: a malformed key file fixed
+   * on disk is picked up by the next call instead of failing every later login. `jit serve`
+   * and the demo await it at start-up so a bad key stops them there.
+   */
   getMasterKey(): Promise<Buffer> {
-    this.#masterKey ??= import("../security/masterKey.ts").then(({ loadMasterKey }) =>
+    if (this.#masterKey) return this.#masterKey;
+    const loading = import("../security/masterKey.ts").then(({ loadMasterKey }) =>
       loadMasterKey({ env: this.env, dataDir: this.dataDir, logger: this.logger }),
     );
-    return this.#masterKey;
+    this.#masterKey = loading;
+    loading.catch(() => {
+      if (this.#masterKey === loading) this.#masterKey = undefined;
+    });
+    return loading;
   }
 
   /** Closes the store the app opened itself (an injected store belongs to its owner). Idempotent. */

@@ -43,7 +43,8 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
   const root = path.resolve(options.root);
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger();
-  if (env.JIT_MASTER_KEY !== undefined) {
+  // Empty counts as unset, as in loadMasterKey (which then uses <root>/.jit/master.key).
+  if (env.JIT_MASTER_KEY !== undefined && env.JIT_MASTER_KEY !== "") {
     // Fail at start-up, not at the first login, when the configured key is malformed.
     const { parseMasterKey } = await import("../security/masterKey.ts");
     parseMasterKey(env.JIT_MASTER_KEY, "JIT_MASTER_KEY");

@@ -96,6 +96,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: { family: "http", status: 429, message: "too many requests; retry after {retryAfter} s" },
   ROUTE_NOT_FOUND: { family: "http", status: 404, message: "no route {method} {url}" },
   INTERNAL_ERROR: { family: "http", status: 500, message: "internal error (request {requestId})" },
+  SERVER_CLOSING: { family: "http", status: 503, message: "the server is shutting down; retry in a moment" },
 
   // --- CLI and configuration ---
   USAGE_ERROR: { family: "cli", status: 400, message: "{reason}" },

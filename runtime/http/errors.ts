@@ -63,8 +63,25 @@ function fastifyToJit(err: FastifyError, bodyLimit: number): JitError | null {
   return null;
 }
 
+/**
+ * Seconds a client should wait before retrying, for the codes that have one. WeChat's own
+ * rate limit (45011) is per minute; "busy" and unreachable are transient; a closing server
+ * is replaced by a new one within seconds.
+ */
+export const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = {
+  WECHAT_RATE_LIMITED: 60,
+  WECHAT_BUSY: 5,
+  WECHAT_UNAVAILABLE: 5,
+  SERVER_CLOSING: 5,
+};
+
+function retryAfterOf(err: JitError): number {
+  if (err.code === "RATE_LIMITED") return Number(err.params.retryAfter);
+  return RETRY_AFTER_S[err.code] ?? NaN;
+}
+
 export function errorReply(err: JitError, requestId: string): { status: number; body: ErrorBody; retryAfter?: number } {
-  const retry = err.code === "RATE_LIMITED" ? Number(err.params.retryAfter) : NaN;
+  const retry = retryAfterOf(err);
   return {
     status: err.status,
     body: { error: { code: err.code, message: err.message, requestId } },
@@ -102,6 +119,23 @@ export function makeNotFoundHandler(classify: (method: string, path: string) => 
     reply.header("x-request-id", request.id);
     return reply.code(out.status).send(out.body);
   };
+}
+
+/**
+ * The answer to a request that arrives while the server is closing (on a keep-alive or
+ * pipelined connection: new connections are no longer accepted). Fastify's own
+ * return503OnClosing writes a raw body without our envelope or request id; this replaces it.
+ */
+export function sendClosing(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const out = errorReply(new HttpError("SERVER_CLOSING"), request.id);
+  request.log.info({ code: "SERVER_CLOSING", status: out.status }, "request refused: shutting down");
+  return reply
+    .code(out.status)
+    .header("x-request-id", request.id)
+    .header("connection", "close")
+    .header("retry-after", String(out.retryAfter))
+    .type("application/json; charset=utf-8")
+    .send(out.body);
 }
 
 /**

@@ -4,3 +4,4 @@ export { resolveLimits, resolveTrustProxy, parseRate, DEFAULT_LIMITS, type HttpL
 export { serveApp, parsePort, type ServeOptions, type Serving } from "./listen.ts";
 export { elementPath } from "./routes.ts";
 export type { ServedApp, Caller } from "./types.ts";
+export { startPurging, resolvePurgeInterval, DEFAULT_PURGE_INTERVAL_MS, type Purger, type PurgeCounts } from "./purge.ts";

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { CliError } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { appLogger } from "./logging.ts";
+import { resolvePurgeInterval, startPurging, type Purger } from "./purge.ts";
 import { createServer, type CreateServerOptions } from "./server.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 
@@ -13,6 +14,11 @@ export interface ServeOptions extends CreateServerOptions {
   after?: () => Promise<void>;
   /** Install SIGTERM/SIGINT handlers (default true). */
   handleSignals?: boolean;
+  /**
+   * Milliseconds between purges of expired codes and sessions (one purge always runs at
+   * start-up); 0 = no periodic purge. Default JIT_PURGE_INTERVAL_MS, else 10 minutes.
+   */
+  purgeIntervalMs?: number;
 }
 
 export interface Serving {
@@ -21,6 +27,8 @@ export interface Serving {
   port: number;
   /** Stops gracefully (same path as SIGTERM). */
   stop(): Promise<void>;
+  /** Housekeeping of expired rows (see purge.ts); stopped by stop(). */
+  purger: Purger;
   /** Settles with the exit code once the server and the app are closed. */
   stopped: Promise<number>;
 }
@@ -36,18 +44,39 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
   // The app's own logger writes synchronously (right for CLI commands); while serving, its
   // lines go through the server's asynchronous one instead, with the request id.
   if (options.logger !== false) options.app.useLogger?.(appLogger(server.log as unknown as Logger));
-  await server.listen({ port: options.port, host: options.host });
+  const { app } = options;
+  let purger: Purger | undefined;
+  try {
+    purger = await startPurging({
+      getStore: () => app.getStore(),
+      ...(app.clock ? { clock: app.clock } : {}),
+      intervalMs: resolvePurgeInterval(options.purgeIntervalMs, options.env ?? process.env),
+      log: server.log,
+    });
+    await server.listen({ port: options.port, host: options.host });
+  } catch (err) {
+    await purger?.stop();
+    await server.close();
+    throw err;
+  }
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   let settle!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (settle = resolve));
+  const housekeeping = purger;
   const stop = installGracefulShutdown({
     server,
-    app: options.app,
+    // The purge interval stops (and a purge in progress ends) before the store closes.
+    app: {
+      close: async () => {
+        await housekeeping.stop();
+        await app.close();
+      },
+    },
     ...(options.after ? { after: options.after } : {}),
     ...(options.handleSignals === false ? { signals: [] } : {}),
     onStopped: settle,
   });
-  return { server, url: `http://${host}:${port}`, port, stop: async () => void (await stop()), stopped };
+  return { server, url: `http://${host}:${port}`, port, purger: housekeeping, stop: async () => void (await stop()), stopped };
 }

@@ -97,8 +97,11 @@ const SAFE_SEGMENT = /^[A-Za-z0-9_$-]{1,100}$/;
 export function makeClassifier(app: ServedApp, defines: ElementDefine[]) {
   const byName = new Map(defines.map((d) => [d.fullName, d]));
   return (method: string, path: string): JitError => {
-    const segments = path.split("/").filter(Boolean);
     const route = () => new HttpError("ROUTE_NOT_FOUND", { method, url: path.length > 200 ? `${path.slice(0, 200)}…` : path });
+    // Routes are exact (no trailing-slash folding): ".../getLoginCode/" or "//" is no route,
+    // not a function of an element with a misleading name.
+    if (!path.startsWith("/") || path.endsWith("/") || path.includes("//")) return route();
+    const segments = path.slice(1).split("/");
     if (method !== "POST" || segments[0] !== "api" || segments[1] !== app.appId || segments.length < 4) return route();
     const names = segments.slice(2);
     if (!names.every((s) => SAFE_SEGMENT.test(s))) return route();

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { makeSessionResolver } from "./auth.ts";
-import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler } from "./errors.ts";
+import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler, sendClosing } from "./errors.ts";
 import { fastifyLoggerOptions, genRequestId, type HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
 import { FixedWindowLimiter, ipRateLimitHook } from "./rateLimit.ts";
@@ -39,7 +39,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     clientErrorHandler,
     // Reject, do not repair: unknown keys and wrong types are the client's bug (style.md).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
-    return503OnClosing: true,
+    // Off: Fastify's 503 has its own raw body and no request id; the onRequest hook below
+    // answers SERVER_CLOSING in our envelope instead.
+    return503OnClosing: false,
     trustProxy: options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY),
     forceCloseConnections: "idle",
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
@@ -47,19 +49,24 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
 
   // Hooks on every request are callback-style, not async: an async hook costs a promise (and
   // its async-context propagation) per request for nothing.
+  // While closing, answers to in-flight requests end their keep-alive connection: otherwise
+  // close() would wait for the clients' idle sockets (idle ones are closed at close time only).
+  // Requests that still arrive (keep-alive, pipelined) are refused with SERVER_CLOSING.
+  let closing = false;
+  server.addHook("preClose", async () => {
+    closing = true;
+  });
   server.addHook("onRequest", (request, reply, done) => {
+    if (closing) {
+      sendClosing(request, reply);
+      return;
+    }
     reply.header("x-request-id", request.id);
     done();
   });
   server.addHook("onResponse", (request, reply, done) => {
     request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, "request completed");
     done();
-  });
-  // While closing, answers to in-flight requests end their keep-alive connection: otherwise
-  // close() would wait for the clients' idle sockets (idle ones are closed at close time only).
-  let closing = false;
-  server.addHook("preClose", async () => {
-    closing = true;
   });
   server.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
