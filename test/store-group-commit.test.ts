@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { JitError } from "../runtime/errors/index.ts";
 import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { GroupCommit } from "../runtime/storage/sqlite/groupCommit.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
 
 /**
@@ -111,5 +112,71 @@ describe("SqliteStore group commit", () => {
     const again = await openSqliteStore({ file });
     cleanups.push(() => again.close());
     expect(await again.getSessionKey("wx1", "o-1")).toEqual({ sealed: "sealed", updatedAt: NOW });
+  });
+
+  describe("durability: writes settle only after a WAL fsync that began after their commit", () => {
+    function deferredSyncs() {
+      const calls: Array<{ release(): void; fail(err: Error): void }> = [];
+      const syncWal = () =>
+        new Promise<void>((resolve, reject) => {
+          calls.push({ release: resolve, fail: reject });
+        });
+      return { calls, syncWal };
+    }
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+    it("holds every promise of a batch until its sync ends, and shares the next sync among later batches", async () => {
+      const db = new Database(":memory:");
+      db.exec("CREATE TABLE t (v INTEGER)");
+      const { calls, syncWal } = deferredSyncs();
+      const commits = new GroupCommit(db, { walFile: null, syncWal });
+      const settled: number[] = [];
+      const first = commits.run(() => db.prepare("INSERT INTO t VALUES (1)").run(), true).then(() => settled.push(1));
+      await tick();
+      expect(calls).toHaveLength(1); // batch 1 committed, its sync started
+      expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 1 });
+      expect(settled).toEqual([]); // committed is not yet acknowledged
+
+      // Two more batches commit while sync 1 runs: they wait for ONE new sync, started after it.
+      const second = commits.run(() => db.prepare("INSERT INTO t VALUES (2)").run(), true).then(() => settled.push(2));
+      await tick();
+      const third = commits.run(() => db.prepare("INSERT INTO t VALUES (3)").run(), true).then(() => settled.push(3));
+      await tick();
+      expect(calls).toHaveLength(1);
+      calls[0]!.release();
+      await first;
+      await tick();
+      expect(settled).toEqual([1]);
+      expect(calls).toHaveLength(2);
+      calls[1]!.release();
+      await Promise.all([second, third]);
+      expect(settled).toEqual([1, 2, 3]);
+      db.close();
+    });
+
+    it("rejects the writes of a batch whose sync fails", async () => {
+      const db = new Database(":memory:");
+      db.exec("CREATE TABLE t (v INTEGER)");
+      const { calls, syncWal } = deferredSyncs();
+      const commits = new GroupCommit(db, { walFile: null, syncWal });
+      const write = commits.run(() => db.prepare("INSERT INTO t VALUES (1)").run(), true);
+      await tick();
+      calls[0]!.fail(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
+      await expect(write).rejects.toMatchObject({ code: "EIO" });
+      db.close();
+    });
+
+    it("syncs the real WAL file of a store on disk, and close() waits for it", async () => {
+      const { store, cleanup } = await tempSqliteStore();
+      try {
+        const user = await store.createUser({ name: "durable" }, 1);
+        await store.close();
+        const again = await openSqliteStore({ file: store.file });
+        expect(await again.getUser(user.userId)).toMatchObject({ name: "durable" });
+        await again.close();
+      } finally {
+        await cleanup();
+      }
+    });
   });
 });

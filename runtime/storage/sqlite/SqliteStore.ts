@@ -58,7 +58,7 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.file = file;
     this.#q = prepareAll(db);
-    this.#commits = new GroupCommit(db);
+    this.#commits = new GroupCommit(db, { walFile: file === ":memory:" ? null : `${file}-wal` });
   }
 
   /** A unit of writes, all-or-nothing, settled once committed (see groupCommit.ts). */
@@ -269,8 +269,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Writes already queued are committed (or rejected) before the connection goes.
-    this.#commits.flush();
+    // Writes already queued are committed and made durable (or rejected) before the connection goes.
+    await this.#commits.drain();
     if (this.#db.open) this.#db.close();
   }
 

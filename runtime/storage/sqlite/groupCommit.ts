@@ -1,20 +1,30 @@
+import { open, type FileHandle } from "node:fs/promises";
 import type Database from "better-sqlite3";
 
 /**
  * Group commit for one better-sqlite3 connection.
  *
- * Why: the store runs with synchronous=FULL, so every commit is an fsync, and better-sqlite3
- * is synchronous, so that fsync blocks the event loop. One commit per write caps a server
+ * Why: durable commits need an fsync, and better-sqlite3 is synchronous, so with
+ * synchronous=FULL that fsync blocks the event loop. One commit per write caps a server
  * at a few hundred writes per second whatever the number of cores or clients.
  *
  * How: `run(work)` queues a synchronous unit of database work. Once per event-loop turn
  * (setImmediate, i.e. after the I/O callbacks of the turn have queued theirs) every queued
  * unit runs, in call order, inside ONE `BEGIN IMMEDIATE … COMMIT`, each unit in its own
- * SAVEPOINT (a nested better-sqlite3 transaction). Then, and only then, the promises settle.
+ * SAVEPOINT (a nested better-sqlite3 transaction). The connection runs with
+ * synchronous=NORMAL, so the COMMIT writes the WAL frames without an fsync; the WAL file is
+ * then fsynced on the thread pool (FileHandle.datasync) while the event loop goes on. Then,
+ * and only then, the promises settle. Batches that commit while a sync runs share the next
+ * one. This is what FULL gives for every acknowledged write (its frames are on disk), with
+ * the wait moved off the event loop.
  *
  * The concurrency contract (what callers may rely on):
- * - Durability is unchanged: a promise resolves only after the COMMIT that holds its unit
- *   returned, i.e. after the fsync. Nothing is acknowledged that a crash could lose.
+ * - Durability: a promise resolves only after the COMMIT that holds its unit returned AND a
+ *   WAL fsync started after that commit finished. Nothing is acknowledged that a crash or
+ *   power loss could lose. (Another connection may read a committed row before that fsync
+ *   ends; nothing derived from it is acknowledged before the fsync either, since every
+ *   write that follows from it goes through a later sync.) If the fsync fails, every
+ *   promise of the batch rejects.
  * - Isolation per unit: a unit that throws rolls back to its savepoint and rejects its own
  *   promise with its own error; the other units of the batch commit as if it had not run.
  *   A unit of one statement skips the savepoint: SQLite already undoes a failed statement
@@ -41,16 +51,33 @@ interface Job {
   value: unknown;
 }
 
+export interface GroupCommitOptions {
+  /** The database's WAL file (`<file>-wal`); null for ":memory:", which has nothing to sync. */
+  walFile: string | null;
+  /** Replaces the WAL fsync (tests). */
+  syncWal?: () => Promise<void>;
+}
+
 export class GroupCommit {
   readonly #db: Database.Database;
+  readonly #walFile: string | null;
+  readonly #syncOverride: (() => Promise<void>) | undefined;
+  #wal: FileHandle | null = null;
+  /** The WAL fsync in progress, and the one queued behind it (shared by batches committed meanwhile). */
+  #syncing: Promise<void> | null = null;
+  #nextSync: Promise<void> | null = null;
+  /** Batches committed but not yet settled (close waits for them). */
+  #settling = new Set<Promise<void>>();
   /** SAVEPOINT … RELEASE around one unit (better-sqlite3 nests transactions as savepoints). */
   readonly #unit: Database.Transaction<(work: () => unknown) => unknown>;
   readonly #batch: Database.Transaction<(jobs: Job[]) => void>;
   #queue: Job[] = [];
   #timer: NodeJS.Immediate | null = null;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, options: GroupCommitOptions) {
     this.#db = db;
+    this.#walFile = options.walFile;
+    this.#syncOverride = options.syncWal;
     this.#unit = db.transaction((work: () => unknown) => work());
     this.#batch = db.transaction((jobs: Job[]) => {
       for (const job of jobs) {
@@ -95,7 +122,64 @@ export class GroupCommit {
       for (const job of jobs) job.reject(err);
       return;
     }
-    for (const job of jobs) (job.ok ? job.resolve : job.reject)(job.value);
+    const settled = this.#durable().then(
+      () => {
+        for (const job of jobs) (job.ok ? job.resolve : job.reject)(job.value);
+      },
+      (err: unknown) => {
+        for (const job of jobs) job.reject(err);
+      },
+    );
+    this.#settling.add(settled);
+    void settled.finally(() => this.#settling.delete(settled));
+  }
+
+  /** Commits what is queued and waits until every committed batch has settled; closes the WAL handle. */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.#settling.size > 0) await Promise.all([...this.#settling]);
+    await this.#wal?.close();
+    this.#wal = null;
+  }
+
+  /**
+   * Resolves after an fsync of the WAL that started after the caller's commit. A sync that
+   * is already running may have started before that commit, so the caller waits for the
+   * next one, which every batch committed in the meantime shares.
+   */
+  #durable(): Promise<void> {
+    if (this.#walFile === null && !this.#syncOverride) return Promise.resolve();
+    if (this.#nextSync) return this.#nextSync;
+    const start = (): Promise<void> => {
+      this.#nextSync = null;
+      const sync = this.#syncWal();
+      this.#syncing = sync;
+      void sync.then(
+        () => this.#clear(sync),
+        () => this.#clear(sync),
+      );
+      return sync;
+    };
+    if (!this.#syncing) return start();
+    this.#nextSync = this.#syncing.then(start, start);
+    return this.#nextSync;
+  }
+
+  #clear(sync: Promise<void>): void {
+    if (this.#syncing === sync) this.#syncing = null;
+  }
+
+  async #syncWal(): Promise<void> {
+    if (this.#syncOverride) return this.#syncOverride();
+    // The WAL file lives as long as a connection holds the database open (ours does), and
+    // SQLite rewrites it in place after a checkpoint, so one handle serves; reopen if it
+    // was ever unlinked.
+    if (this.#wal && (await this.#wal.stat()).nlink === 0) {
+      await this.#wal.close();
+      this.#wal = null;
+    }
+    this.#wal ??= await open(this.#walFile!, "r");
+    await this.#wal.datasync();
   }
 
   /** Units waiting for the next commit (tests, diagnostics). */

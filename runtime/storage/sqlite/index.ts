@@ -22,10 +22,13 @@ export interface SqliteStoreOptions {
  * - WAL: readers never block the writer, and a CLI process beside a server is normal.
  * - busy_timeout: a second process waits for the write lock instead of failing at once.
  * - foreign_keys=ON: SQLite leaves them off per connection unless asked.
- * - synchronous=FULL: in WAL mode better-sqlite3's default NORMAL may lose the last
- *   commits on power loss. These tables hold identities (a user just registered, a binding,
- *   a spent single-use code); losing a "used" mark would let a code be replayed, so every
- *   commit is fsynced. The cost is one fsync per commit, which logins can afford.
+ * - Durability: these tables hold identities (a user just registered, a binding, a spent
+ *   single-use code); losing a "used" mark would let a code be replayed, so nothing is
+ *   acknowledged before it is on disk. With synchronous=FULL SQLite fsyncs the WAL inside
+ *   every COMMIT, on the event loop (better-sqlite3 is synchronous). Instead the connection
+ *   runs with synchronous=NORMAL (the WAL is still synced before every checkpoint) and the
+ *   group commit fsyncs the WAL on the thread pool after each COMMIT, settling the writes
+ *   only then (groupCommit.ts). Migrations, which run before that machinery, use FULL.
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   const memory = options.file === ":memory:";
@@ -37,13 +40,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (!memory && mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL could not be enabled`);
     db.pragma("foreign_keys = ON");
-    db.pragma("synchronous = FULL");
+    db.pragma("synchronous = FULL"); // until the migrations are done; see above
   } catch (err) {
     db?.close();
     throw new StoreError("STORE_OPEN_FAILED", { file, reason: reason(err) });
   }
   try {
     migrate(db, file);
+    db.pragma("synchronous = NORMAL");
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
