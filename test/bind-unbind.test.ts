@@ -70,4 +70,42 @@ describe("bind and unbind", () => {
     expect(await fx.login("aMini").getLoginCode(fx.mint("o-same", { instance: "aMini" }))).toMatchObject({ userId });
     expect(await fx.login("bMini").getLoginCode(fx.mint("o-same", { instance: "bMini" }))).toMatchObject({ bindCode: expect.any(String) });
   });
+
+  // Regression: the unionId auto-link in getLoginCode re-created a binding that unbind had
+  // just removed, so after unbind the identity logged the same user in again.
+  it("keeps an unbound identity unregistered even when its unionId is bound in another mini program", async () => {
+    fx = await makeLoginApp({ instances: [{ name: "aMini" }, { name: "bMini", allowRegister: 0 }] });
+    const a = fx.login("aMini");
+    const b = fx.login("bMini");
+    const first = await a.getLoginCode(fx.mint("o-a", { unionId: "u-1", instance: "aMini" }));
+    const user = await a.register((first as { bindCode: string }).bindCode);
+    const userId = user.userId.value;
+    // Same unionId in B: linked to the same user automatically.
+    expect(await b.getLoginCode(fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).toMatchObject({ loginCode: expect.any(String), userId });
+    expect(await b.unbind(userId)).toEqual({ success: true });
+    await expect(b.getLoginCode(fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).rejects.toMatchObject({ code: "USER_AUTH_MISS" });
+    const store = await fx.app.getStore();
+    expect(await store.findBindingByOpenId(fx.instances[1]!.appId, "o-b")).toBeNull();
+    // A still logs the user in; an explicit bind in B lifts the mark and logins work again.
+    expect(await a.getLoginCode(fx.mint("o-a", { unionId: "u-1", instance: "aMini" }))).toMatchObject({ userId });
+    expect(await b.bind(userId, fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).toMatchObject({ success: true, openId: "o-b" });
+    expect(await store.wasUnbound(fx.instances[1]!.appId, "o-b")).toBe(false);
+    expect(await b.getLoginCode(fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).toMatchObject({ userId });
+  });
+
+  it("after unbind, register() of the identity creates a new user and lifts the mark", async () => {
+    fx = await makeLoginApp({ instances: [{ name: "aMini" }, { name: "bMini" }] });
+    const a = fx.login("aMini");
+    const b = fx.login("bMini");
+    const first = (await a.getLoginCode(fx.mint("o-a", { unionId: "u-2", instance: "aMini" }))) as { bindCode: string };
+    const userId = (await a.register(first.bindCode)).userId.value;
+    expect(await b.getLoginCode(fx.mint("o-b", { unionId: "u-2", instance: "bMini" }))).toMatchObject({ userId });
+    await b.unbind(userId);
+    const again = await b.getLoginCode(fx.mint("o-b", { unionId: "u-2", instance: "bMini" }));
+    expect(again).toEqual({ bindCode: expect.any(String), expiresIn: 300 });
+    const newUserId = (await b.register((again as { bindCode: string }).bindCode)).userId.value;
+    expect(newUserId).not.toBe(userId);
+    expect(await (await fx.app.getStore()).wasUnbound(fx.instances[1]!.appId, "o-b")).toBe(false);
+    expect(await b.getLoginCode(fx.mint("o-b", { unionId: "u-2", instance: "bMini" }))).toMatchObject({ userId: newUserId });
+  });
 });

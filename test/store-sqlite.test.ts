@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { StoreError } from "../runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 import { resolveDbFile } from "../runtime/storage/location.ts";
-import { LATEST_VERSION, MIGRATIONS, openSqliteStore, seedUsers } from "../runtime/storage/sqlite/index.ts";
+import { LATEST_VERSION, MIGRATIONS, migrate, openSqliteStore, seedUsers } from "../runtime/storage/sqlite/index.ts";
 import { SQL, type StatementName } from "../runtime/storage/sqlite/statements.ts";
 import { runStoreContract } from "./store.contract.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
@@ -44,6 +44,26 @@ describe("SqliteStore: opening and migrations", () => {
     cleanups.push(() => again.close());
     expect(again.settings().schemaVersion).toBe(LATEST_VERSION);
     expect(await again.getUser(user.userId)).toEqual(user);
+  });
+
+  it("upgrades a v1 database (before the unbound marks) to the latest version, keeping its data", async () => {
+    const file = path.join(await tmp(), "v1.sqlite");
+    const raw = new Database(file);
+    expect(migrate(raw, file, MIGRATIONS.slice(0, 1))).toBe(1);
+    const userId = Number(raw.prepare("INSERT INTO users (name, created_at) VALUES ('old', ?)").run(T0).lastInsertRowid);
+    raw.prepare("INSERT INTO wechat_mini_bindings (app_id, open_id, union_id, user_id, created_at) VALUES ('wx1', 'o1', 'u1', ?, ?)").run(userId, T0);
+    raw.close();
+
+    const store = await openSqliteStore({ file });
+    cleanups.push(() => store.close());
+    expect(LATEST_VERSION).toBeGreaterThanOrEqual(2);
+    expect(store.settings().schemaVersion).toBe(LATEST_VERSION);
+    expect(await store.getUser(userId)).toEqual({ userId, name: "old", createdAt: T0 });
+    expect(await store.findBindingByOpenId("wx1", "o1")).toMatchObject({ userId, unionId: "u1" });
+    // The new table works on the upgraded file.
+    expect(await store.wasUnbound("wx1", "o1")).toBe(false);
+    expect(await store.deleteBinding("wx1", userId, T0 + 1)).toBe(true);
+    expect(await store.wasUnbound("wx1", "o1")).toBe(true);
   });
 
   it("refuses a database written by a newer runtime: STORE_MIGRATION_FAILED", async () => {
@@ -134,7 +154,7 @@ describe("SqliteStore: lookups stay flat", () => {
     raw.close();
     const scans = Object.entries(plans).filter(([, details]) => details.some((d) => /^SCAN\b/.test(d)));
     expect(scans).toEqual([]);
-    for (const name of ["getUser", "bindingByOpenId", "bindingByUser", "userIdByUnionId", "listUserCorps", "consumeBindCode", "consumeLoginCode", "getSession", "getSessionKey"] as const) {
+    for (const name of ["getUser", "wasUnbound", "clearUnbound", "bindingByOpenId", "bindingByUser", "userIdByUnionId", "listUserCorps", "consumeBindCode", "consumeLoginCode", "getSession", "getSessionKey"] as const) {
       expect(plans[name]!.join(" | "), name).toMatch(/SEARCH .* USING (INDEX|COVERING INDEX|INTEGER PRIMARY KEY|PRIMARY KEY)/);
     }
   });

@@ -122,12 +122,40 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
 
       it("deletes a binding so the identity can be bound again", async () => {
         const { user } = await bound("o1");
-        expect(await store.deleteBinding(APP, user.userId)).toBe(true);
-        expect(await store.deleteBinding(APP, user.userId)).toBe(false);
+        expect(await store.deleteBinding(APP, user.userId, T0)).toBe(true);
+        expect(await store.deleteBinding(APP, user.userId, T0)).toBe(false);
         expect(await store.findBindingByOpenId(APP, "o1")).toBeNull();
         const u2 = await store.createUser({}, T0);
         await store.createBinding({ appId: APP, openId: "o1", unionId: null, userId: u2.userId }, T0);
         expect((await store.findBindingByOpenId(APP, "o1"))?.userId).toBe(u2.userId);
+      });
+
+      it("marks an unbound identity per (appId, openId) until it is bound again", async () => {
+        const { user } = await bound("o1", "u1");
+        await store.createBinding({ appId: OTHER_APP, openId: "o1", unionId: "u1", userId: user.userId }, T0);
+        expect(await store.wasUnbound(APP, "o1")).toBe(false);
+        expect(await store.deleteBinding(APP, user.userId, T0 + MIN)).toBe(true);
+        expect(await store.wasUnbound(APP, "o1")).toBe(true);
+        expect(await store.wasUnbound(OTHER_APP, "o1")).toBe(false); // per mini program
+        expect(await store.wasUnbound(APP, "o2")).toBe(false);
+        // Nothing to delete leaves no mark.
+        const lone = await store.createUser({}, T0);
+        expect(await store.deleteBinding(APP, lone.userId, T0)).toBe(false);
+        expect(await store.findBindingByUser(APP, lone.userId)).toBeNull();
+        // An explicit bind clears the mark, whoever the user.
+        await store.createBinding({ appId: APP, openId: "o1", unionId: "u1", userId: lone.userId }, T0 + 2 * MIN);
+        expect(await store.wasUnbound(APP, "o1")).toBe(false);
+      });
+
+      it("keeps the mark when the re-bind fails", async () => {
+        const { user } = await bound("o1");
+        const other = await bound("o2");
+        await store.deleteBinding(APP, user.userId, T0);
+        // other already holds an identity in APP: the bind fails and the mark stays.
+        await expect(store.createBinding({ appId: APP, openId: "o1", unionId: null, userId: other.user.userId }, T0)).rejects.toMatchObject({
+          code: "ALREADY_BOUND",
+        });
+        expect(await store.wasUnbound(APP, "o1")).toBe(true);
       });
     });
 
@@ -190,6 +218,21 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         expect(await store.findBindingByOpenId(APP, "o-new")).toEqual(result.binding);
         expect(await store.listUserCorps(result.user.userId)).toEqual([{ corpId: "c1", corpName: "One" }]);
         expect(await store.redeemBindCode(h, T0 + MIN, { appId: APP })).toEqual({ status: "invalid" });
+      });
+
+      it("clears the unbound mark of the identity it binds", async () => {
+        const { user } = await bound("o-back");
+        await store.deleteBinding(APP, user.userId, T0);
+        expect(await store.wasUnbound(APP, "o-back")).toBe(true);
+        // An expired code binds nothing and leaves the mark.
+        const late = newHash();
+        await store.saveBindCode(late, code("o-back", T0 + MIN), T0);
+        expect(await store.redeemBindCode(late, T0 + MIN, { appId: APP })).toEqual({ status: "expired" });
+        expect(await store.wasUnbound(APP, "o-back")).toBe(true);
+        const h = newHash();
+        await store.saveBindCode(h, code("o-back"), T0);
+        expect((await store.redeemBindCode(h, T0 + MIN, { appId: APP })).status).toBe("ok");
+        expect(await store.wasUnbound(APP, "o-back")).toBe(false);
       });
 
       it("works without an organisation", async () => {

@@ -79,11 +79,21 @@ export interface Store {
   /**
    * Inserts a binding in one transaction. Race-safe: on a unique conflict it throws
    * LoginError WECHAT_ALREADY_BOUND (openId taken) or ALREADY_BOUND (user already bound in
-   * appId); USER_NOT_FOUND when the user does not exist.
+   * appId); USER_NOT_FOUND when the user does not exist. In the same transaction it clears
+   * the unbound mark of (appId, openId) (see wasUnbound).
    */
   createBinding(binding: Omit<BindingRecord, "createdAt">, now: number): Promise<BindingRecord>;
-  /** Removes the user's binding in appId; false when there was none. */
-  deleteBinding(appId: string, userId: number): Promise<boolean>;
+  /**
+   * Removes the user's binding in appId and, in the same transaction, marks its
+   * (appId, openId) as unbound; false (and no mark) when there was no binding.
+   */
+  deleteBinding(appId: string, userId: number, now: number): Promise<boolean>;
+  /**
+   * True while (appId, openId) carries the mark left by deleteBinding: the identity was
+   * unbound on purpose, so login must not bind it again through its unionId. createBinding
+   * and redeemBindCode (an explicit bind or register) clear the mark.
+   */
+  wasUnbound(appId: string, openId: string): Promise<boolean>;
 
   // --- single-use codes (stored by hash) ---
   saveBindCode(hash: string, record: BindCodeRecord, now: number): Promise<void>;

@@ -147,6 +147,8 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw bindingConflict(err, b);
     }
+    // Bound again on purpose (bind or register): the unionId auto-link may use it again.
+    this.#q.clearUnbound.run(b.appId, b.openId);
     return { appId: b.appId, openId: b.openId, unionId: b.unionId ?? null, userId: b.userId, createdAt: now };
   }
 
@@ -157,8 +159,18 @@ export class SqliteStore implements Store {
     });
   }
 
-  async deleteBinding(appId: string, userId: number): Promise<boolean> {
-    return this.#write1(() => this.#q.deleteBinding.run(appId, userId).changes > 0);
+  async deleteBinding(appId: string, userId: number, now: number): Promise<boolean> {
+    // One unit: the binding never goes without its unbound mark (see Store.wasUnbound).
+    return this.#write(() => {
+      const row = this.#q.deleteBinding.get(appId, userId) as { open_id: string } | undefined;
+      if (row === undefined) return false;
+      this.#q.markUnbound.run(appId, row.open_id, now);
+      return true;
+    });
+  }
+
+  async wasUnbound(appId: string, openId: string): Promise<boolean> {
+    return this.#q.wasUnbound.get(appId, openId) !== undefined;
   }
 
   // --- single-use codes ---

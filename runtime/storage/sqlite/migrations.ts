@@ -97,6 +97,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "unbound identities",
+    // One row per (appId, openId) whose binding was removed by unbind: the unionId auto-link
+    // at login must not silently bind it again. An explicit bind or register removes the row.
+    // Identities unbound before this migration have no row (that history was not kept).
+    sql: `
+      CREATE TABLE wechat_mini_unbound (
+        app_id     TEXT    NOT NULL,
+        open_id    TEXT    NOT NULL,
+        unbound_at INTEGER NOT NULL,
+        PRIMARY KEY (app_id, open_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

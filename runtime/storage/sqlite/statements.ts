@@ -28,7 +28,11 @@ export const SQL = {
   userIdByUnionId: `SELECT user_id FROM wechat_mini_bindings WHERE union_id = ?
                     ORDER BY created_at, rowid LIMIT 1`,
   insertBinding: `INSERT INTO wechat_mini_bindings (app_id, open_id, union_id, user_id, created_at) VALUES (?, ?, ?, ?, ?)`,
-  deleteBinding: `DELETE FROM wechat_mini_bindings WHERE app_id = ? AND user_id = ?`,
+  deleteBinding: `DELETE FROM wechat_mini_bindings WHERE app_id = ? AND user_id = ? RETURNING open_id`,
+  markUnbound: `INSERT INTO wechat_mini_unbound (app_id, open_id, unbound_at) VALUES (?, ?, ?)
+                ON CONFLICT (app_id, open_id) DO UPDATE SET unbound_at = excluded.unbound_at`,
+  wasUnbound: `SELECT 1 AS unbound FROM wechat_mini_unbound WHERE app_id = ? AND open_id = ?`,
+  clearUnbound: `DELETE FROM wechat_mini_unbound WHERE app_id = ? AND open_id = ?`,
 
   insertBindCode: `INSERT INTO bind_codes (code_hash, app_id, open_id, union_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
   consumeBindCode: `UPDATE bind_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL

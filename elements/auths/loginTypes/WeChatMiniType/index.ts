@@ -83,7 +83,7 @@ export default (Parent: typeof LoginType) =>
     override async unbind(userId: number): Promise<UnbindResult> {
       requireUserId("unbind", userId);
       const store = await this.app.getStore();
-      if (!(await store.deleteBinding(this.appId, userId))) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
+      if (!(await store.deleteBinding(this.appId, userId, this.app.clock.now()))) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
       this.app.logger.info({ element: this.fullName, userId }, "WeChat identity unbound");
       return { success: true };
     }

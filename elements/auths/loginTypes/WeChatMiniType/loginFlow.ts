@@ -11,11 +11,16 @@ const CODE_TTL_MS = CODE_TTL_SECONDS * 1000;
  * The user behind a WeChat identity: its binding in this AppID, else (when WeChat gave a
  * unionId) the user who holds that unionId in another mini program; that user then gets a
  * binding here too. Returns null for an unregistered identity.
+ *
+ * An identity unbound in this AppID is not linked again through its unionId: unbind means
+ * "unregistered here" until an explicit bind or register (issue 3). Without this check the
+ * next login silently re-created the binding that unbind had just removed.
  */
 export async function resolveUser(store: Store, identity: WeChatIdentity, now: number): Promise<number | null> {
   const binding = await store.findBindingByOpenId(identity.appId, identity.openId);
   if (binding) return binding.userId;
   if (!identity.unionId) return null;
+  if (await store.wasUnbound(identity.appId, identity.openId)) return null;
 
   const userId = await store.findUserIdByUnionId(identity.unionId);
   if (userId === null) return null;
