@@ -34,8 +34,8 @@ export class WeChatGateway {
 
   /**
    * Exchanges a wx.login code exactly once (the shared exchange dedupes concurrent and
-   * repeated codes), lets the front door rate-limit the identity, and keeps the newest
-   * session_key in the vault.
+   * repeated codes), keeps the newest session_key in the vault, and lets the front door
+   * rate-limit the identity (a refusal still stores the key).
    */
   async exchange(code: string): Promise<WeChatIdentity> {
     const { identity, keySaved } = await this.exchangeKeeping(code);
@@ -51,11 +51,21 @@ export class WeChatGateway {
   async exchangeKeeping(code: string): Promise<{ identity: WeChatIdentity; keySaved: Promise<void> }> {
     const { openId, unionId, sessionKey } = await this.#getExchange().code2Session(code);
     const identity: WeChatIdentity = { appId: this.appId, openId, unionId: unionId ?? null };
-    currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
+    // WeChat has spent the code and replaced the user's session_key by now: keep the new key
+    // first, whatever happens next, or decryptData would work with a stale one.
     const vault = await this.#getVault();
     const keySaved = vault.save(this.appId, openId, sessionKey);
-    // Observed here so a failure never counts as unhandled if the caller fails first.
+    // Observed here so a failure never counts as unhandled if the caller (or the hook) fails first.
     keySaved.catch(() => {});
+    try {
+      // The per-identity limit protects our server (codes, sessions, commits), not WeChat's
+      // quota: the exchange above has already happened.
+      currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
+    } catch (err) {
+      // Refused: answer only once the new key is stored; the refusal is the error reported.
+      await keySaved.catch(() => {});
+      throw err;
+    }
     return { identity, keySaved };
   }
 
