@@ -1,20 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ManualClock } from "../runtime/clock.ts";
-import type { RowData } from "../runtime/datatypes/RowData.ts";
-import type { BindResult, GetLoginCodeResult, LoginConfig, RegisteredUser, UnbindResult } from "../elements/auths/loginTypes/Meta/types.ts";
+import type { LoginTypeApi } from "../elements/auths/loginTypes/Meta/types.ts";
 import type { AuthService } from "../elements/auths/loginTypes/services/AuthSvc/index.ts";
 
 /** What every login Type exposes (the Meta's interface). */
-export interface ContractLogin {
-  readonly authType: string;
-  readonly allowRegister: 0 | 1;
-  readonly isActive: boolean;
-  getLoginConfig(): LoginConfig;
-  getLoginCode(code: string): Promise<GetLoginCodeResult>;
-  register(bindCode: string): Promise<RowData<RegisteredUser>>;
-  bind(userId: number, code: string): Promise<BindResult>;
-  unbind(userId: number): Promise<UnbindResult>;
-}
+export type ContractLogin = LoginTypeApi;
 
 export interface ContractSubject {
   login: ContractLogin;

@@ -1,3 +1,4 @@
+import type { RowData } from "../../../../runtime/datatypes/RowData.ts";
 /** Results shared by every login Type (auths.loginTypes.*). */
 
 export interface CorpRef {
@@ -51,3 +52,15 @@ export interface LoginConfig {
 
 /** Lifetime of bind and login codes. */
 export const CODE_TTL_SECONDS = 300;
+
+/** What every login Type exposes (the Meta's interface); test/login.contract.ts checks it. */
+export interface LoginTypeApi {
+  readonly authType: string;
+  readonly allowRegister: 0 | 1;
+  readonly isActive: boolean;
+  getLoginConfig(): LoginConfig;
+  getLoginCode(code: string): Promise<GetLoginCodeResult>;
+  register(bindCode: string): Promise<RowData<RegisteredUser>>;
+  bind(userId: number, code: string): Promise<BindResult>;
+  unbind(userId: number): Promise<UnbindResult>;
+}
