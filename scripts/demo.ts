@@ -12,7 +12,7 @@ import { loadApp } from "../runtime/index.ts";
 import { parsePort, serveApp } from "../runtime/http/listen.ts";
 import { elementPath } from "../runtime/http/routes.ts";
 import { isJitError } from "../runtime/errors/index.ts";
-import { startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { miniProgramsOf, startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const LOGIN = "auths.loginTypes.myWeChatMiniLogin";
@@ -65,19 +65,15 @@ async function main(): Promise<void> {
     await fake.close();
     throw err;
   });
-  const apps = app.findElements({ type: "auths.loginTypes.WeChatMiniType" }).map((d) => d.config.authConfig as { appId: string; appSecret: string });
-  for (const auth of apps) fake.addApp(auth.appId, auth.appSecret);
+  for (const { appId, appSecret } of miniProgramsOf(app)) fake.addApp(appId, appSecret);
 
-  // A bad database path or master key stops the demo here, not at the first login.
-  try {
-    await app.getStore();
-    await app.getMasterKey();
-  } catch (err) {
+  // serveApp opens the database and loads the master key first: a bad one stops the demo
+  // here, not at the first login.
+  const serving = await serveApp({ app, port, host, env, after: () => fake.close() }).catch(async (err) => {
     await app.close();
     await fake.close();
     throw err;
-  }
-  const serving = await serveApp({ app, port, host, env, after: () => fake.close() });
+  });
   const appId = app.getElementDefine(LOGIN).config.authConfig as { appId: string };
   process.stdout.write(
     [

@@ -22,10 +22,7 @@ export function register(program: Command, kit: CliKit): void {
         const port = parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
         const purgeIntervalMs = opts.purgeInterval === undefined ? undefined : parsePurgeInterval(opts.purgeInterval);
         const app = await kit.loadApp(opts.db ? { dbFile: opts.db } : undefined);
-        // Open the database and load the master key now: a bad --db, JIT_MASTER_KEY or
-        // master.key file fails at start-up (exit 1), not on the first request or login.
-        await app.getStore();
-        await app.getMasterKey();
+        // serveApp opens the database and loads the master key before it listens.
         const serving = await serveApp({ app, port, host: opts.host, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
         process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
         // kit.run exits when the action settles: that is after a graceful stop.

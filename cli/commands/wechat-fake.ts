@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { usageError, type CliKit } from "../kit.ts";
 import type { FakeApp } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { miniProgramsOf } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/fakeApps.ts";
 
-const WECHAT_MINI_TYPE = "auths.loginTypes.WeChatMiniType";
 
 interface FakeOptions {
   port?: string;
@@ -60,12 +60,7 @@ async function appsOfRoot(kit: CliKit): Promise<FakeApp[]> {
   let app: Awaited<ReturnType<CliKit["loadApp"]>> | undefined;
   try {
     app = await kit.loadApp();
-    const found: FakeApp[] = [];
-    for (const define of app.findElements({ type: WECHAT_MINI_TYPE })) {
-      const auth = define.config.authConfig as { appId?: unknown; appSecret?: unknown } | undefined;
-      if (typeof auth?.appId === "string" && typeof auth.appSecret === "string") found.push({ appId: auth.appId, appSecret: auth.appSecret });
-    }
-    return found;
+    return miniProgramsOf(app);
   } catch (err) {
     // Still serve (apps can be given with --app-id), but say why the root's apps were skipped.
     const what = err instanceof Error && "code" in err ? `${String((err as { code: unknown }).code)}: ${err.message}` : "could not load the app";

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { CliError } from "../errors/index.ts";
+import type { AppContext } from "../element/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import { appLogger } from "./logging.ts";
 import { resolvePurgeInterval, startPurging, type Purger } from "./purge.ts";
@@ -8,6 +9,7 @@ import { installGracefulShutdown } from "./shutdown.ts";
 
 /** Shared by `jit serve` and the demo: build the server, listen, stop gracefully on signals. */
 export interface ServeOptions extends CreateServerOptions {
+  app: CreateServerOptions["app"] & Pick<AppContext, "getMasterKey">;
   port: number;
   host: string;
   /** Also run on shutdown, after the app is closed. */
@@ -47,12 +49,16 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
   const { app } = options;
   let purger: Purger | undefined;
   try {
+    // Start-up checks for every caller: the first purge opens the database, then the master
+    // key is loaded, so a bad --db, JIT_MASTER_KEY or master.key file fails here (exit 1),
+    // not on the first request or login.
     purger = await startPurging({
       getStore: () => app.getStore(),
       ...(app.clock ? { clock: app.clock } : {}),
       intervalMs: resolvePurgeInterval(options.purgeIntervalMs, options.env ?? process.env),
       log: server.log,
     });
+    await app.getMasterKey();
     await server.listen({ port: options.port, host: options.host });
   } catch (err) {
     await purger?.stop();

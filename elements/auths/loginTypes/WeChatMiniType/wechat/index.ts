@@ -17,4 +17,5 @@ export {
   type MintCodeInput,
   type FakeWeChatStats,
 } from "./fakeServer.ts";
+export { miniProgramsOf } from "./fakeApps.ts";
 export { codeForErrcode, normaliseErrcode, parseRid, ERRMSG } from "./errcodes.ts";
