@@ -113,3 +113,10 @@ export function createKit(program: Command): CliKit {
 export function usageError(reason: string): JitError {
   return new CliError("USAGE_ERROR", { reason });
 }
+
+/** A TCP port from a flag or an environment variable; `source` names it in the usage error. */
+export function parsePort(text: string | number, source: string): number {
+  const port = typeof text === "number" ? text : Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`${source} must be a port number 0-65535`);
+  return port;
+}

@@ -9,7 +9,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadApp } from "../runtime/index.ts";
-import { parsePort, serveApp } from "../runtime/http/listen.ts";
+import { serveApp } from "../runtime/http/listen.ts";
+import { parsePort } from "../cli/kit.ts";
 import { elementPath } from "../runtime/http/routes.ts";
 import { isJitError } from "../runtime/errors/index.ts";
 import { miniProgramsOf, startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";

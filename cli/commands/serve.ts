@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { CliError } from "../../runtime/errors/index.ts";
-import type { CliKit } from "../kit.ts";
+import { parsePort, type CliKit } from "../kit.ts";
 
 /**
  * `jit serve`: the HTTP API of one app. Prints one line with the URL on stdout; logs are
@@ -18,7 +18,7 @@ export function register(program: Command, kit: CliKit): void {
     .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string }) =>
       kit.run(async () => {
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
-        const { parsePort, serveApp } = await import("../../runtime/http/listen.ts");
+        const { serveApp } = await import("../../runtime/http/listen.ts");
         const port = parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
         const purgeIntervalMs = opts.purgeInterval === undefined ? undefined : parsePurgeInterval(opts.purgeInterval);
         const app = await kit.loadApp(opts.db ? { dbFile: opts.db } : undefined);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { usageError, type CliKit } from "../kit.ts";
+import { parsePort, usageError, type CliKit } from "../kit.ts";
 import type { FakeApp } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { miniProgramsOf } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/fakeApps.ts";
 
@@ -31,8 +31,7 @@ export function register(program: Command, kit: CliKit): void {
 
 async function serveFake(kit: CliKit, opts: FakeOptions): Promise<void> {
     if (opts.appId.length !== opts.appSecret.length) throw usageError("give one --app-secret for each --app-id");
-    const port = opts.port === undefined ? 0 : Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError("--port must be an integer from 0 to 65535");
+    const port = opts.port === undefined ? 0 : parsePort(opts.port, "--port");
     const apps: FakeApp[] = [...(await appsOfRoot(kit)), ...opts.appId.map((appId, i) => ({ appId, appSecret: opts.appSecret[i]! }))];
     // Loaded on use so other jit commands do not pay for the WeChat client's imports.
     const { startFakeWeChatServer } = await import("../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts");

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { CliError } from "../errors/index.ts";
 import type { AppContext } from "../element/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import { appLogger } from "./logging.ts";
@@ -33,12 +32,6 @@ export interface Serving {
   purger: Purger;
   /** Settles with the exit code once the server and the app are closed. */
   stopped: Promise<number>;
-}
-
-export function parsePort(text: string | number, source: string): number {
-  const port = typeof text === "number" ? text : Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError("USAGE_ERROR", { reason: `${source} must be a port number 0-65535` });
-  return port;
 }
 
 export async function serveApp(options: ServeOptions): Promise<Serving> {
