@@ -3,6 +3,7 @@ import { LoginError } from "../../../../runtime/errors/index.ts";
 import { hashToken } from "../../../../runtime/security/tokens.ts";
 import type { CorpRecord } from "../../../../runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
+import { corpListOf } from "../Meta/corpList.ts";
 import type { BindResult, GetLoginCodeResult, RegisteredUser, UnbindResult } from "../Meta/types.ts";
 import { requirePayload, requireText, requireUserId } from "./args.ts";
 import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
@@ -57,7 +58,7 @@ export default (Parent: typeof LoginType) =>
       if (result.status === "invalid") throw new LoginError("BIND_CODE_INVALID");
       if (result.status === "expired") throw new LoginError("BIND_CODE_EXPIRED");
       const { user } = result;
-      const corpList = (await store.listUserCorps(user.userId)).map(({ corpId, corpName }) => ({ corpId, corpName }));
+      const corpList = await corpListOf(store, user.userId);
       this.app.logger.info({ element: this.fullName, userId: user.userId }, "user registered");
       return rowData<RegisteredUser>({ userId: user.userId, name: user.name, corpList, createdAt: user.createdAt });
     }

@@ -2,6 +2,7 @@ import type { Clock } from "../../../../runtime/clock.ts";
 import { JitError } from "../../../../runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "../../../../runtime/security/tokens.ts";
 import type { Store } from "../../../../runtime/storage/Store.ts";
+import { corpListOf } from "../Meta/corpList.ts";
 import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
 import type { WeChatIdentity } from "./gateway.ts";
 
@@ -46,7 +47,7 @@ export async function issueLoginCode(store: Store, clock: Clock, appId: string, 
   const now = clock.now();
   const loginCode = newSecretToken(32);
   await store.saveLoginCode(hashToken(loginCode), { appId, userId, expiresAt: now + CODE_TTL_MS }, now);
-  const corpList = (await store.listUserCorps(userId)).map(({ corpId, corpName }) => ({ corpId, corpName }));
+  const corpList = await corpListOf(store, userId);
   return { loginCode, corpList, userId, expiresIn: CODE_TTL_SECONDS };
 }
 

@@ -3,6 +3,7 @@ import { ElementError, LoginError } from "../../../../../runtime/errors/index.ts
 import { hashToken, newSecretToken } from "../../../../../runtime/security/tokens.ts";
 import type { Service } from "../../../../services/Meta/index.ts";
 import type { CorpRef } from "../../Meta/types.ts";
+import { corpListOf } from "../../Meta/corpList.ts";
 
 /** 7 days, unless the config's sessionTtlSeconds says otherwise. */
 const DEFAULT_SESSION_TTL_SECONDS = 604_800;
@@ -74,7 +75,7 @@ export default (Parent: typeof Service) =>
       if (!session) throw new LoginError("TOKEN_INVALID");
       const user = await store.getUser(session.userId);
       if (!user) throw new LoginError("TOKEN_INVALID");
-      const corpList = (await store.listUserCorps(user.userId)).map(({ corpId, corpName }) => ({ corpId, corpName }));
+      const corpList = await corpListOf(store, user.userId);
       return { userId: user.userId, name: user.name, corpId: session.corpId, corpList };
     }
 
