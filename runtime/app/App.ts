@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { memoizeSuccess } from "../memo.ts";
 import path from "node:path";
 import type { Clock } from "../clock.ts";
 import type { ElementClass } from "../element/ElementBase.ts";
@@ -44,7 +45,9 @@ export class App implements AppContext {
   readonly #injectedStore: Store | undefined;
   #logger: Logger;
   #store: Promise<Store> | undefined;
-  #masterKey: Promise<Buffer> | undefined;
+  readonly #masterKey = memoizeSuccess(() =>
+    import("../security/masterKey.ts").then(({ loadMasterKey }) => loadMasterKey({ env: this.env, dataDir: this.dataDir, logger: this.logger })),
+  );
   #closed = false;
 
   constructor(init: AppInit) {
@@ -156,19 +159,11 @@ export class App implements AppContext {
 
   /**
    * The vault's master key, loaded once. A failure is not cached: a malformed key file fixed
-   * on disk is picked up by the next call instead of failing every later login. `jit serve`
-   * and the demo await it at start-up so a bad key stops them there.
+   * on disk is picked up by the next call instead of failing every later login. serveApp
+   * awaits it at start-up so a bad key stops `jit serve` and the demo there.
    */
   getMasterKey(): Promise<Buffer> {
-    if (this.#masterKey) return this.#masterKey;
-    const loading = import("../security/masterKey.ts").then(({ loadMasterKey }) =>
-      loadMasterKey({ env: this.env, dataDir: this.dataDir, logger: this.logger }),
-    );
-    this.#masterKey = loading;
-    loading.catch(() => {
-      if (this.#masterKey === loading) this.#masterKey = undefined;
-    });
-    return loading;
+    return this.#masterKey();
   }
 
   /** Closes the store the app opened itself (an injected store belongs to its owner). Idempotent. */

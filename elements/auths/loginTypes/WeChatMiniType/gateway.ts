@@ -1,6 +1,7 @@
 import type { AppContext } from "../../../../runtime/element/types.ts";
 import { currentCallContext } from "../../../../runtime/context/callContext.ts";
 import { VaultError } from "../../../../runtime/errors/index.ts";
+import { memoizeSuccess } from "../../../../runtime/memo.ts";
 import { getSharedExchange } from "./wechat/index.ts";
 import { createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
@@ -24,7 +25,15 @@ export class WeChatGateway {
   readonly #app: AppContext;
   readonly #authConfig: WeChatMiniAuthConfig;
   #exchange: Exchange | undefined;
-  #vault: Promise<Vault> | undefined;
+  // A failed start (bad master key) is not cached, so the next call reports it again.
+  readonly #getVault = memoizeSuccess(
+    async (): Promise<Vault> =>
+      createSessionKeyVault({
+        masterKey: await this.#app.getMasterKey(),
+        store: await this.#app.getStore(),
+        clock: this.#app.clock,
+      }),
+  );
 
   constructor(app: AppContext, authConfig: WeChatMiniAuthConfig) {
     this.#app = app;
@@ -88,22 +97,5 @@ export class WeChatGateway {
       timeoutMs: this.#authConfig.timeoutMs,
     });
     return this.#exchange;
-  }
-
-  #getVault(): Promise<Vault> {
-    if (!this.#vault) {
-      const opening = (async () =>
-        createSessionKeyVault({
-          masterKey: await this.#app.getMasterKey(),
-          store: await this.#app.getStore(),
-          clock: this.#app.clock,
-        }))();
-      // A failed start (bad master key) is not cached, so the next call reports it again.
-      opening.catch(() => {
-        if (this.#vault === opening) this.#vault = undefined;
-      });
-      this.#vault = opening;
-    }
-    return this.#vault;
   }
 }
