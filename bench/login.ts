@@ -6,6 +6,7 @@
  *
  * Knobs: BENCH_USERS (registered users, default 10,000), BENCH_REQUESTS (per round and
  * target, default 6,000), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3).
+ * Diagnosis: BENCH_CPU_PROF=<dir> (V8 profile of jit serve), BENCH_NODE_FLAGS (node flags for it).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -28,6 +29,7 @@ function summarise(runs: LoadResult[]) {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     cpuMs: median(runs.map((r) => r.cpuMsPerRequest)),
+    mainThreadMs: median(runs.map((r) => r.mainThreadMsPerRequest)),
     failures: runs.reduce((n, r) => n + r.failures, 0),
     runs,
   };
@@ -75,9 +77,9 @@ try {
   const b = summarise(base);
   const ratio = o.rps / b.rps;
   printTable([
-    ["getLoginCode", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "failures"],
-    ["baseline (node:http + got + SQLite lookup)", b.rps, b.p50, b.p99, b.cpuMs, b.failures],
-    ["jit serve", o.rps, o.p50, o.p99, o.cpuMs, o.failures],
+    ["getLoginCode", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "main thread ms/req", "failures"],
+    ["baseline (node:http + got + SQLite lookup)", b.rps, b.p50, b.p99, b.cpuMs, b.mainThreadMs, b.failures],
+    ["jit serve", o.rps, o.p50, o.p99, o.cpuMs, o.mainThreadMs, o.failures],
   ]);
   console.log(`ratio jit serve / baseline: ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) ${ratio >= TARGET ? "OK" : "BELOW TARGET"}`);
   if (memory) console.log(`jit serve memory: RSS ${memory.rssMiB.toFixed(0)} MiB, peak ${memory.peakMiB.toFixed(0)} MiB`);

@@ -24,9 +24,22 @@ export interface Proc {
   proc: ChildProcess;
   /** Resident memory now and at its peak, in MiB (Linux /proc; null elsewhere). */
   memory(): { rssMiB: number; peakMiB: number } | null;
-  /** CPU time (user + system) used so far, in ms (Linux /proc; NaN elsewhere). */
+  /** CPU time (user + system) used so far by the whole process, in ms (Linux /proc; NaN elsewhere). */
   cpuMs(): number;
+  /** The same for the main thread alone (the event loop), which bounds a Node server's throughput. */
+  mainThreadCpuMs(): number;
   stop(): Promise<number | null>;
+}
+
+/** utime + stime from a /proc stat file, in ms; NaN where /proc is missing. */
+function cpuMsOf(statFile: string): number {
+  try {
+    // Fields 14 and 15 (after the parenthesised name): utime, stime in clock ticks of 10 ms.
+    const fields = readFileSync(statFile, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Starts a child and waits for the line that carries its URL ("ready <url>" or jit serve's "listening on <url>"). */
@@ -65,15 +78,9 @@ export function startProc(args: string[], env: Record<string, string>, timeoutMs
             return null;
           }
         },
-        cpuMs() {
-          try {
-            // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime, stime in ticks of 10 ms.
-            const fields = readFileSync(`/proc/${proc.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-            return (Number(fields[11]) + Number(fields[12])) * 10;
-          } catch {
-            return NaN;
-          }
-        },
+        cpuMs: () => cpuMsOf(`/proc/${proc.pid}/stat`),
+        // The main thread's task id is the process id.
+        mainThreadCpuMs: () => cpuMsOf(`/proc/${proc.pid}/task/${proc.pid}/stat`),
         async stop() {
           proc.kill("SIGTERM");
           return exited;
@@ -99,7 +106,9 @@ export function startJitServe(dbFile: string, wechatBase: string): Promise<Proc>
   const preload = process.env.BENCH_SYNC === "normal" ? ["--import", path.join(REPO, "bench/lib/syncNormal.mjs")] : [];
   // Diagnosis: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the serving process at exit.
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
-  return startProc([...preload, ...profile, path.join(REPO, "cli/bin.js"), "--root", REPO, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
+  // Diagnosis: BENCH_NODE_FLAGS="--flag …" are passed to the serving node process.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  return startProc([...preload, ...profile, ...flags, path.join(REPO, "cli/bin.js"), "--root", REPO, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
     WECHAT_API_BASE: wechatBase,
     JIT_MASTER_KEY: MASTER_KEY,
     JIT_RATE_LIMIT_IP: "off",
@@ -133,12 +142,15 @@ export interface LoadResult {
   failures: number;
   /** CPU the serving process spent per request (robust to a busy machine, unlike req/s). */
   cpuMsPerRequest: number;
+  /** Of which on its main thread: when that thread is saturated, it sets the req/s. */
+  mainThreadMsPerRequest: number;
 }
 
 /** Sends one request per code (each code is single use), `connections` at a time. */
 export async function runLoad(url: string, codes: string[], connections: number, expect: string, server?: Proc): Promise<LoadResult> {
   let next = 0;
   const cpuBefore = server?.cpuMs() ?? NaN;
+  const mainBefore = server?.mainThreadCpuMs() ?? NaN;
   const started = performance.now();
   let last = started;
   const run = autocannon({
@@ -171,6 +183,7 @@ export async function runLoad(url: string, codes: string[], connections: number,
     mean: result.latency.mean,
     failures: result.non2xx + result.errors + result.timeouts + result.mismatches,
     cpuMsPerRequest: ((server?.cpuMs() ?? NaN) - cpuBefore) / Math.max(requests, 1),
+    mainThreadMsPerRequest: ((server?.mainThreadCpuMs() ?? NaN) - mainBefore) / Math.max(requests, 1),
   };
 }
 
