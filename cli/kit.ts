@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { loadApp } from "../runtime/app/loadApp.ts";
 import type { App } from "../runtime/app/App.ts";
+import type { SqliteWriter } from "../runtime/storage/sqlite/index.ts";
 import { CliError, isJitError, type JitError, type Problem } from "../runtime/errors/index.ts";
 
 export interface GlobalOptions {
@@ -13,7 +14,7 @@ export interface GlobalOptions {
 export interface CliKit {
   options(): GlobalOptions;
   /** Loads the app chosen by --root/--app; closed by `run` before the process exits. */
-  loadApp(extra?: { dbFile?: string | undefined }): Promise<App>;
+  loadApp(extra?: { dbFile?: string | undefined; sqliteWriter?: SqliteWriter }): Promise<App>;
   /** Prints a value as 2-space JSON on stdout. */
   printJson(value: unknown): void;
   /**
@@ -87,7 +88,7 @@ export function createKit(program: Command): CliKit {
     options,
     async loadApp(extra = {}) {
       const o = options();
-      const app = await loadApp({ root: o.root, ...(o.app ? { appId: o.app } : {}), ...(extra.dbFile ? { dbFile: extra.dbFile } : {}) });
+      const app = await loadApp({ root: o.root, ...(o.app ? { appId: o.app } : {}), ...(extra.dbFile ? { dbFile: extra.dbFile } : {}), ...(extra.sqliteWriter ? { sqliteWriter: extra.sqliteWriter } : {}) });
       opened.push(app);
       return app;
     },

@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadApp } from "../runtime/index.ts";
 import { serveApp } from "../runtime/http/listen.ts";
+import { sqliteWriterFromEnv } from "../runtime/storage/sqlite/index.ts";
 import { parsePort } from "../cli/kit.ts";
 import { elementPath } from "../runtime/http/routes.ts";
 import { isJitError } from "../runtime/errors/index.ts";
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
 
   const fake = await startFakeWeChatServer({ host, port: fakePort });
   const env = { ...process.env, WECHAT_API_BASE: fake.url };
-  const app = await loadApp({ root: ROOT, appId: "demo", env }).catch(async (err) => {
+  // As `jit serve` does: the store's writes on a writer thread.
+  const app = await loadApp({ root: ROOT, appId: "demo", env, sqliteWriter: sqliteWriterFromEnv(env, "worker") }).catch(async (err) => {
     await fake.close();
     throw err;
   });

@@ -89,6 +89,13 @@ describe("HTTP API: full login flow", () => {
     for (const line of lines) expect(JSON.parse(line).reqId).toBe("client-req-42");
     const done = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "request completed");
     expect(done).toMatchObject({ req: { method: "POST", url: `${LOGIN}/nope` }, res: { statusCode: 404 }, responseTime: expect.any(Number) });
+    // A failed call logs through the request's own logger too (made on first use): same id.
+    const bad = await stack.call(`${LOGIN}/getLoginCode`, { code: 42 }, { headers: { "x-request-id": "client-req-43" } });
+    expect(bad.status).toBe(400);
+    const badLines = stack.logs().split("\n").filter((l) => l.includes("client-req-43")).map((l) => JSON.parse(l));
+    expect(badLines.map((l) => [l.msg, l.reqId])).toEqual(
+      expect.arrayContaining([["request failed", "client-req-43"], ["request completed", "client-req-43"]]),
+    );
   });
 
   it("routes only declared functions of the app's elements", async () => {

@@ -10,7 +10,8 @@ import { SQL, type StatementName } from "../runtime/storage/sqlite/statements.ts
 import { runStoreContract } from "./store.contract.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
 
-runStoreContract("SqliteStore", tempSqliteStore);
+runStoreContract("SqliteStore", () => tempSqliteStore());
+runStoreContract("SqliteStore, writes on a writer thread", () => tempSqliteStore("worker"));
 
 const T0 = Date.UTC(2026, 0, 1);
 const cleanups: (() => Promise<void>)[] = [];

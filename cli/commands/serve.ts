@@ -19,9 +19,12 @@ export function register(program: Command, kit: CliKit): void {
       kit.run(async () => {
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { serveApp } = await import("../../runtime/http/listen.ts");
+        const { sqliteWriterFromEnv } = await import("../../runtime/storage/sqlite/index.ts");
         const port = parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
         const purgeIntervalMs = opts.purgeInterval === undefined ? undefined : parsePurgeInterval(opts.purgeInterval);
-        const app = await kit.loadApp(opts.db ? { dbFile: opts.db } : undefined);
+        // Writes on a writer thread: the event loop is what bounds a server's logins per second.
+        const sqliteWriter = sqliteWriterFromEnv(process.env, "worker");
+        const app = await kit.loadApp({ ...(opts.db ? { dbFile: opts.db } : {}), sqliteWriter });
         // serveApp opens the database and loads the master key before it listens.
         const serving = await serveApp({ app, port, host: opts.host, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
         process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);

@@ -7,6 +7,7 @@ import type { AppContext, ElementDefine } from "../element/types.ts";
 import { ElementError } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { resolveDbFile } from "../storage/location.ts";
+import type { SqliteWriter } from "../storage/sqlite/index.ts";
 import type { Store } from "../storage/Store.ts";
 import { defineOf, maskSecrets } from "../registry/define.ts";
 import type { Def } from "../registry/model.ts";
@@ -23,6 +24,7 @@ export interface AppInit {
   env: Readonly<Record<string, string | undefined>>;
   visible: Map<string, Def>;
   dbFile?: string;
+  sqliteWriter?: SqliteWriter;
   store?: Store;
 }
 
@@ -42,6 +44,7 @@ export class App implements AppContext {
   readonly #cache = new Map<string, unknown>();
   readonly #visible: Map<string, Def>;
   readonly #dbFile: string | undefined;
+  readonly #sqliteWriter: SqliteWriter | undefined;
   readonly #injectedStore: Store | undefined;
   #logger: Logger;
   #store: Promise<Store> | undefined;
@@ -61,6 +64,7 @@ export class App implements AppContext {
     this.env = init.env;
     this.#visible = init.visible;
     this.#dbFile = init.dbFile;
+    this.#sqliteWriter = init.sqliteWriter;
     this.#injectedStore = init.store;
     for (const [name, def] of init.visible) {
       if (def.kind !== "instance" && def.cls) this.#cache.set(name, def.cls);
@@ -154,7 +158,7 @@ export class App implements AppContext {
     const file = this.dbFile!;
     if (file !== ":memory:") await mkdir(path.dirname(file), { recursive: true });
     const { openSqliteStore } = await import("../storage/sqlite/index.ts");
-    return openSqliteStore({ file });
+    return openSqliteStore({ file, ...(this.#sqliteWriter ? { writer: this.#sqliteWriter } : {}) });
   }
 
   /**

@@ -8,6 +8,7 @@ import { classOf, loadModules } from "../registry/code.ts";
 import { buildConfig, SchemaCache, validateDeclaration } from "../registry/config.ts";
 import { resolveDefinitions } from "../registry/resolve.ts";
 import { walkElements } from "../registry/walk.ts";
+import type { SqliteWriter } from "../storage/sqlite/index.ts";
 import { App } from "./App.ts";
 
 export interface LoadAppOptions {
@@ -17,6 +18,8 @@ export interface LoadAppOptions {
   appId?: string;
   /** SQLite file; defaults to env JIT_DB, else `<root>/.jit/<appId>.sqlite`. */
   dbFile?: string;
+  /** Where the SQLite store's writes run (see openSqliteStore); default "inline". */
+  sqliteWriter?: SqliteWriter;
   clock?: Clock;
   logger?: Logger;
   env?: Record<string, string | undefined>;
@@ -83,6 +86,7 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
     env,
     visible,
     ...(options.dbFile !== undefined ? { dbFile: options.dbFile } : {}),
+    ...(options.sqliteWriter !== undefined ? { sqliteWriter: options.sqliteWriter } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { makeSessionResolver } from "./auth.ts";
 import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler, sendClosing } from "./errors.ts";
-import { fastifyLoggerOptions, genRequestId, type HttpLogOptions } from "./logging.ts";
+import { accessLine, fastifyLoggerOptions, genRequestId, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
 import { FixedWindowLimiter, ipRateLimitHook } from "./rateLimit.ts";
 import { makeClassifier, registerFunctionRoutes, servedElements } from "./routes.ts";
@@ -28,8 +28,10 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const { app } = options;
   const limits = resolveLimits(options.limits, options.env);
   const errorHandler = makeErrorHandler(limits.bodyLimit);
+  const logOptions = options.logger === false ? null : (options.logger ?? {});
   const server = Fastify({
-    logger: options.logger === false ? false : fastifyLoggerOptions(options.logger ?? {}),
+    logger: logOptions ? fastifyLoggerOptions(logOptions) : false,
+    childLoggerFactory: lazyChildLoggerFactory as never,
     bodyLimit: limits.bodyLimit,
     genReqId: genRequestId,
     // One line per request (onResponse below) instead of Fastify's two.
@@ -64,10 +66,14 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     reply.header("x-request-id", request.id);
     done();
   });
-  server.addHook("onResponse", (request, reply, done) => {
-    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, "request completed");
-    done();
-  });
+  if (logOptions) {
+    const stream = logStream(logOptions);
+    const log = server.log as unknown as { isLevelEnabled(level: string): boolean };
+    server.addHook("onResponse", (request, reply, done) => {
+      if (log.isLevelEnabled("info")) stream.write(accessLine(request, reply.statusCode, reply.elapsedTime, Date.now()));
+      done();
+    });
+  }
   server.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
     done(null, payload);

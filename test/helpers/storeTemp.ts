@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { openSqliteStore, type SqliteStore } from "../../runtime/storage/sqlite/index.ts";
+import { openSqliteStore, type SqliteStore, type SqliteWriter } from "../../runtime/storage/sqlite/index.ts";
 
 /** A fresh temp folder and a function that removes it. */
 export async function storeTempDir(prefix = "jit-store-"): Promise<{ dir: string; remove(): Promise<void> }> {
@@ -10,10 +10,10 @@ export async function storeTempDir(prefix = "jit-store-"): Promise<{ dir: string
 }
 
 /** A SqliteStore on a real file in its own temp folder; cleanup closes it and removes the folder. */
-export async function tempSqliteStore(): Promise<{ store: SqliteStore; file: string; dir: string; cleanup(): Promise<void> }> {
+export async function tempSqliteStore(writer: SqliteWriter = "inline"): Promise<{ store: SqliteStore; file: string; dir: string; cleanup(): Promise<void> }> {
   const tmp = await storeTempDir();
   const file = path.join(tmp.dir, "data", "app.sqlite");
-  const store = await openSqliteStore({ file });
+  const store = await openSqliteStore({ file, writer });
   return {
     store,
     file,

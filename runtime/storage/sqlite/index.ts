@@ -1,9 +1,10 @@
 import path from "node:path";
 import Database from "better-sqlite3";
 import fse from "fs-extra";
-import { StoreError } from "../../errors/index.ts";
+import { ConfigError, StoreError } from "../../errors/index.ts";
 import { migrate } from "./migrations.ts";
 import { SqliteStore } from "./SqliteStore.ts";
+import { WorkerWrites } from "./writer/WorkerWrites.ts";
 
 export { SqliteStore } from "./SqliteStore.ts";
 export { MIGRATIONS, LATEST_VERSION, migrate, type Migration } from "./migrations.ts";
@@ -14,6 +15,22 @@ export interface SqliteStoreOptions {
   file: string;
   /** How long a writer waits for another connection's lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * Where writes run: "inline" (default) on the caller's thread, or "worker" on a writer
+   * thread with its own connection (writer/WorkerWrites.ts), for servers whose event loop
+   * is the bottleneck. ":memory:" is always inline (a thread cannot share it).
+   */
+  writer?: SqliteWriter;
+}
+
+export type SqliteWriter = "inline" | "worker";
+
+/** JIT_SQLITE_WRITER ("inline" or "worker"), else `fallback`; anything else is refused by name. */
+export function sqliteWriterFromEnv(env: Readonly<Record<string, string | undefined>>, fallback: SqliteWriter): SqliteWriter {
+  const value = env.JIT_SQLITE_WRITER;
+  if (value === undefined || value === "") return fallback;
+  if (value === "inline" || value === "worker") return value;
+  throw new ConfigError("CONFIG_INVALID", { source: "JIT_SQLITE_WRITER", reason: `must be "inline" or "worker", got "${value.slice(0, 40)}"` });
 }
 
 /**
@@ -53,7 +70,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     if (err instanceof StoreError) throw err;
     throw new StoreError("STORE_MIGRATION_FAILED", { file, version: "?", reason: reason(err) });
   }
-  return new SqliteStore(db, file);
+  if (memory || (options.writer ?? "inline") === "inline") return new SqliteStore(db, file);
+  try {
+    return new SqliteStore(db, file, await WorkerWrites.start({ file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }
 
 function reason(err: unknown): string {

@@ -1,0 +1,44 @@
+import type Database from "better-sqlite3";
+import { GroupCommit } from "./groupCommit.ts";
+import { SINGLE_STATEMENT, type SqliteWrites, type WriteOp } from "./writes.ts";
+
+export type WriteArgs<K extends WriteOp> = Parameters<SqliteWrites[K]>;
+export type WriteResult<K extends WriteOp> = ReturnType<SqliteWrites[K]>;
+
+/**
+ * Where a SqliteStore's write units run. Both channels keep groupCommit.ts's contract
+ * (durable before settled, one unit all-or-nothing, call order, reads see a write once it
+ * settled); they differ only in which thread pays for the statements, the commit and the
+ * checkpoints.
+ */
+export interface WriteChannel {
+  run<K extends WriteOp>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>>;
+  /** Starts committing what is queued now, without waiting (before bulk work on the store's connection). */
+  flush(): void;
+  /** Commits what is queued, waits until every write has settled, and releases the channel. */
+  close(): Promise<void>;
+}
+
+/** Units run on the store's own connection, in the caller's thread. */
+export class InlineWrites implements WriteChannel {
+  readonly #writes: SqliteWrites;
+  readonly #commits: GroupCommit;
+
+  constructor(db: Database.Database, writes: SqliteWrites, walFile: string | null) {
+    this.#writes = writes;
+    this.#commits = new GroupCommit(db, { walFile });
+  }
+
+  run<K extends WriteOp>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>> {
+    const unit = this.#writes[op] as (...a: WriteArgs<K>) => WriteResult<K>;
+    return this.#commits.run(() => unit.apply(this.#writes, args), SINGLE_STATEMENT.has(op));
+  }
+
+  flush(): void {
+    this.#commits.flush();
+  }
+
+  close(): Promise<void> {
+    return this.#commits.drain();
+  }
+}

@@ -1,0 +1,62 @@
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+import { prepareAll } from "../statements.ts";
+import { InlineWrites } from "../writeChannel.ts";
+import { SqliteWrites, type WriteOp } from "../writes.ts";
+import { toWire, type FromWriter, type ToWriter, type WriteReply, type WriteRequest } from "./wire.ts";
+
+/**
+ * The writer thread of a SqliteStore (see WorkerWrites.ts): its own connection to the
+ * database, already migrated by the opening thread, running the store's write units through
+ * the same group commit as the inline channel. SQLite's automatic checkpoints happen on this
+ * connection's commits, so they run here too.
+ *
+ * One "batch" message holds the units its sender queued in one event-loop turn. They are all
+ * queued here in one turn as well, so they share one transaction and one fsync; the replies
+ * go back as one message once that commit is durable.
+ */
+export interface WriterData {
+  file: string;
+  busyTimeoutMs: number;
+}
+
+const port = parentPort!;
+const { file, busyTimeoutMs } = workerData as WriterData;
+const post = (message: FromWriter) => port.postMessage(message);
+
+let channel: InlineWrites;
+let db: Database.Database | undefined;
+try {
+  db = new Database(file, { timeout: busyTimeoutMs });
+  db.pragma("foreign_keys = ON");
+  db.pragma("synchronous = NORMAL"); // the WAL fsync is the group commit's (groupCommit.ts)
+  channel = new InlineWrites(db, new SqliteWrites(db, prepareAll(db)), `${file}-wal`);
+  post({ type: "ready" });
+} catch (err) {
+  db?.close();
+  post({ type: "open-failed", error: toWire(err) });
+  port.close();
+}
+
+function runBatch(requests: WriteRequest[]): void {
+  const settled = requests.map(({ id, op, args }) =>
+    (channel.run as (this: InlineWrites, op: WriteOp, ...args: unknown[]) => Promise<unknown>).call(channel, op, ...args).then(
+      (value): WriteReply => ({ id, ok: true, value }),
+      (error: unknown): WriteReply => ({ id, ok: false, error: toWire(error) }),
+    ),
+  );
+  void Promise.all(settled).then((replies) => post({ type: "replies", replies }));
+}
+
+port.on("message", (message: ToWriter) => {
+  if (message.type === "batch") {
+    runBatch(message.requests);
+    return;
+  }
+  // close: the sender has no write in flight any more; commit anything left and let go.
+  void channel.close().finally(() => {
+    if (db?.open) db.close();
+    post({ type: "closed" });
+    port.close();
+  });
+});

@@ -1,0 +1,205 @@
+import type Database from "better-sqlite3";
+import { ElementError, LoginError } from "../../errors/index.ts";
+import type { BindCodeRecord, BindingRecord, CodeKind, ConsumeResult, CorpRecord, LoginCodeRecord, RedeemResult, SessionRecord, UserRecord } from "../Store.ts";
+import { bindingConflict, missingUser, toBindCode, toLoginCode, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type UserRow } from "./rows.ts";
+import type { Statements } from "./statements.ts";
+
+type RedeemOptions = { appId: string; corp?: CorpRecord | null; name?: string | null };
+
+/** Thrown inside a transaction to roll it back when a bind code belongs to another mini program. */
+const FOREIGN_CODE = Symbol("foreign bind code");
+
+/**
+ * The body of every write the store makes, one method per write unit. Each method is
+ * synchronous and runs inside the unit's savepoint of a group-commit batch (groupCommit.ts),
+ * on whichever connection writes: the store's own, or the writer thread's (writer/). Only
+ * plain data goes in and comes out, so a unit can be named and sent to another thread.
+ *
+ * Checks that guard a unique rule (e.g. one binding per user and AppID) run inside the unit,
+ * under the write lock, so no other writer slips in between check and insert.
+ */
+export class SqliteWrites {
+  readonly #q: Statements;
+  /** redeemBindCode's body in a nested transaction (a savepoint), so FOREIGN_CODE undoes the consumption. */
+  readonly #redeem: Database.Transaction<(hash: string, now: number, options: RedeemOptions) => RedeemResult>;
+
+  constructor(db: Database.Database, statements: Statements) {
+    this.#q = statements;
+    this.#redeem = db.transaction((hash: string, now: number, options: RedeemOptions) => this.#redeemUnit(hash, now, options));
+  }
+
+  // --- users and organisations ---
+
+  createUser(input: { name?: string | null; corpId?: string | null }, now: number): UserRecord {
+    const user = this.#insertUser(input.name ?? null, now);
+    if (input.corpId) this.#addMember(input.corpId, user.userId, now, "createUser");
+    return user;
+  }
+
+  upsertCorp(corp: CorpRecord): void {
+    this.#q.upsertCorp.run(corp.corpId, corp.corpName);
+  }
+
+  addCorpMember(corpId: string, userId: number, now: number): void {
+    this.#requireUser(userId);
+    this.#addMember(corpId, userId, now, "addCorpMember");
+  }
+
+  // --- WeChat bindings ---
+
+  createBinding(binding: Omit<BindingRecord, "createdAt">, now: number): BindingRecord {
+    this.#requireUser(binding.userId);
+    return this.#insertBinding(binding, now);
+  }
+
+  /** One unit: the binding never goes without its unbound mark (see Store.wasUnbound). */
+  deleteBinding(appId: string, userId: number, now: number): boolean {
+    const row = this.#q.deleteBinding.get(appId, userId) as { open_id: string } | undefined;
+    if (row === undefined) return false;
+    this.#q.markUnbound.run(appId, row.open_id, now);
+    return true;
+  }
+
+  // --- single-use codes ---
+
+  saveBindCode(hash: string, record: BindCodeRecord, now: number): void {
+    this.#q.insertBindCode.run(hash, record.appId, record.openId, record.unionId ?? null, record.expiresAt, now);
+  }
+
+  saveLoginCode(hash: string, record: LoginCodeRecord, now: number): void {
+    try {
+      this.#q.insertLoginCode.run(hash, record.appId, record.userId, record.expiresAt, now);
+    } catch (err) {
+      throw missingUser(err, record.userId);
+    }
+  }
+
+  /**
+   * The guarded UPDATE: at most one caller anywhere gets the row back. Through the write
+   * queue, so a consume sees a save queued before it, and the "used" mark is durable before
+   * the caller learns it won.
+   */
+  consumeCode(kind: CodeKind, hash: string, now: number): ConsumeResult<BindCodeRecord> | ConsumeResult<LoginCodeRecord> {
+    return kind === "bind"
+      ? this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r))
+      : this.#consume(this.#q.consumeLoginCode, hash, now, (r: LoginCodeRow) => toLoginCode(r));
+  }
+
+  /**
+   * One unit: a thrown error (WECHAT_ALREADY_BOUND) rolls back the consumption too, so the
+   * code stays usable.
+   */
+  redeemBindCode(hash: string, now: number, options: RedeemOptions): RedeemResult {
+    try {
+      return this.#redeem(hash, now, options);
+    } catch (err) {
+      if (err === FOREIGN_CODE) return { status: "invalid" };
+      throw err;
+    }
+  }
+
+  // --- login sessions ---
+
+  createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): void {
+    try {
+      this.#q.insertSession.run(tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt);
+    } catch (err) {
+      throw missingUser(err, record.userId);
+    }
+  }
+
+  deleteSession(tokenHash: string): boolean {
+    return this.#q.deleteSession.run(tokenHash).changes > 0;
+  }
+
+  // --- WeChat session keys ---
+
+  putSessionKey(appId: string, openId: string, sealed: string, now: number): void {
+    this.#q.putSessionKey.run(appId, openId, sealed, now);
+  }
+
+  purgeExpired(now: number): { bindCodes: number; loginCodes: number; sessions: number } {
+    return {
+      bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
+      loginCodes: this.#q.purgeLoginExpired.run(now).changes + this.#q.purgeLoginUsed.run(now).changes,
+      sessions: this.#q.purgeSessions.run(now).changes,
+    };
+  }
+
+  // --- helpers ---
+
+  #insertUser(name: string | null, now: number): UserRecord {
+    return toUser(this.#q.insertUser.get(name, now) as UserRow);
+  }
+
+  #requireUser(userId: number): void {
+    if (this.#q.getUser.get(userId) === undefined) throw new LoginError("USER_NOT_FOUND", { userId });
+  }
+
+  #addMember(corpId: string, userId: number, now: number, fn: string): void {
+    if (this.#q.getCorp.get(corpId) === undefined) {
+      throw new ElementError("ARGUMENT_INVALID", { argument: "corpId", function: fn, reason: `organisation ${corpId} does not exist` });
+    }
+    this.#q.addMember.run(corpId, userId, now);
+  }
+
+  #insertBinding(b: Omit<BindingRecord, "createdAt">, now: number): BindingRecord {
+    const byOpenId = this.#q.bindingByOpenId.get(b.appId, b.openId) as BindingRow | undefined;
+    if (byOpenId && byOpenId.user_id === b.userId) throw new LoginError("ALREADY_BOUND", { userId: b.userId, appId: b.appId });
+    if (byOpenId) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: b.appId });
+    if (this.#q.bindingByUser.get(b.appId, b.userId) !== undefined) {
+      throw new LoginError("ALREADY_BOUND", { userId: b.userId, appId: b.appId });
+    }
+    try {
+      this.#q.insertBinding.run(b.appId, b.openId, b.unionId ?? null, b.userId, now);
+    } catch (err) {
+      throw bindingConflict(err, b);
+    }
+    // Bound again on purpose (bind or register): the unionId auto-link may use it again.
+    this.#q.clearUnbound.run(b.appId, b.openId);
+    return { appId: b.appId, openId: b.openId, unionId: b.unionId ?? null, userId: b.userId, createdAt: now };
+  }
+
+  #consume<T>(statement: Database.Statement, hash: string, now: number, map: (row: never) => T & { expiresAt: number }): ConsumeResult<T> {
+    const row = statement.get(now, hash);
+    if (row === undefined) return { status: "invalid" };
+    const record = map(row as never);
+    // A code is live strictly before its expiry instant; an expired one is spent all the same.
+    return record.expiresAt <= now ? { status: "expired", record } : { status: "ok", record };
+  }
+
+  #redeemUnit(hash: string, now: number, options: RedeemOptions): RedeemResult {
+    const consumed = this.#consume(this.#q.consumeBindCode, hash, now, (r: BindCodeRow) => toBindCode(r));
+    // A code minted for another mini program is not this one's to spend: roll back so it
+    // stays usable where it belongs, and answer as if it were unknown.
+    if (consumed.status !== "invalid" && consumed.record.appId !== options.appId) throw FOREIGN_CODE;
+    if (consumed.status !== "ok") return { status: consumed.status };
+    const code = consumed.record;
+    const user = this.#insertUser(options.name ?? null, now);
+    const binding = this.#insertBinding({ appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId }, now);
+    if (options.corp) {
+      this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
+      this.#q.addMember.run(options.corp.corpId, user.userId, now);
+    }
+    return { status: "ok", user, binding };
+  }
+}
+
+/** The write units, by name: what a writer thread can be asked to run. */
+export type WriteOp = {
+  [K in keyof SqliteWrites]: SqliteWrites[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof SqliteWrites];
+
+/**
+ * Units of exactly one statement: they skip the savepoint (SQLite already undoes a failed
+ * statement alone, see groupCommit.ts).
+ */
+export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
+  "upsertCorp",
+  "saveBindCode",
+  "saveLoginCode",
+  "consumeCode",
+  "createSession",
+  "deleteSession",
+  "putSessionKey",
+]);
