@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../../../../../runtime/clock.ts";
 import { VaultError } from "../../../../../runtime/errors/index.ts";
 import { secureRandomBytes } from "../../../../../runtime/security/tokens.ts";
@@ -45,16 +45,17 @@ export function createSessionKeyVault(options: {
   if (!Buffer.isBuffer(options.masterKey) || options.masterKey.length !== 32) {
     throw new VaultError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
   }
-  const key = Buffer.from(hkdfSync("sha256", options.masterKey, Buffer.alloc(0), INFO, 32));
+  // KeyObjects: imported once, not from a Buffer on every seal and HMAC.
+  const key = createSecretKey(Buffer.from(hkdfSync("sha256", options.masterKey, Buffer.alloc(0), INFO, 32)));
   const { store } = options;
   const clock = options.clock ?? systemClock;
   const rememberMax = options.rememberMax ?? VAULT_REMEMBERED_MAX;
-  const markKey = randomBytes(32);
+  const markKey = createSecretKey(randomBytes(32));
   // Map order = least recently used first.
   const remembered = new Map<string, { mark: string; sealed: string }>();
 
-  function mark(appId: string, openId: string, sessionKey: string): string {
-    return createHmac("sha256", markKey).update(aad(appId, openId)).update(sessionKey, "utf8").digest("base64url");
+  function mark(additionalData: Buffer, sessionKey: string): string {
+    return createHmac("sha256", markKey).update(additionalData).update(sessionKey, "utf8").digest("base64url");
   }
 
   function remember(slot: string, entry: { mark: string; sealed: string }): void {
@@ -64,12 +65,14 @@ export function createSessionKeyVault(options: {
     if (remembered.size > rememberMax) remembered.delete(remembered.keys().next().value as string);
   }
 
-  function seal(appId: string, openId: string, sessionKey: string): string {
+  function seal(additionalData: Buffer, sessionKey: string): string {
     const iv = secureRandomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", key, iv);
-    cipher.setAAD(aad(appId, openId));
-    const ct = Buffer.concat([cipher.update(sessionKey, "utf8"), cipher.final()]);
-    return [VERSION, iv.toString("base64url"), ct.toString("base64url"), cipher.getAuthTag().toString("base64url")].join(".");
+    cipher.setAAD(additionalData);
+    const head = cipher.update(sessionKey, "utf8");
+    const tail = cipher.final(); // empty for GCM (a stream mode); kept for correctness
+    const ct = tail.length === 0 ? head : Buffer.concat([head, tail]);
+    return `${VERSION}.${iv.toString("base64url")}.${ct.toString("base64url")}.${cipher.getAuthTag().toString("base64url")}`;
   }
 
   function open(appId: string, openId: string, sealed: string): string {
@@ -91,7 +94,8 @@ export function createSessionKeyVault(options: {
   return {
     async save(appId, openId, sessionKey) {
       const slot = `${appId}\u0000${openId}`;
-      const fingerprint = mark(appId, openId, sessionKey);
+      const additionalData = aad(appId, openId);
+      const fingerprint = mark(additionalData, sessionKey);
       const last = remembered.get(slot);
       if (last && last.mark === fingerprint) {
         const row = await store.getSessionKey(appId, openId);
@@ -100,7 +104,7 @@ export function createSessionKeyVault(options: {
           return;
         }
       }
-      const sealed = seal(appId, openId, sessionKey);
+      const sealed = seal(additionalData, sessionKey);
       await store.putSessionKey(appId, openId, sealed, clock.now());
       remember(slot, { mark: fingerprint, sealed });
     },
