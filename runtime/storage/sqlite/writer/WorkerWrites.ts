@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { StoreError } from "../../../errors/index.ts";
+import { StoreError, type JitError } from "../../../errors/index.ts";
 import type { WriteArgs, WriteChannel, WriteResult } from "../writeChannel.ts";
 import type { WriteOp } from "../writes.ts";
 import { fromWire, type FromWriter, type ToWriter, type WriteReply, type WriteRequest } from "./wire.ts";
@@ -24,60 +24,42 @@ interface Pending {
  * order), so groupCommit.ts's contract holds as it is. Errors come back typed (wire.ts).
  *
  * The thread does not keep the process alive when idle (a script that forgets close() still
- * exits), only while a write is in flight. If it dies, every write in flight and every later
- * one fails with STORE_WRITER_FAILED; nothing is retried, since a unit may have committed.
+ * exits), only while a write is in flight. If it dies, the writes it had been sent fail with
+ * STORE_WRITER_FAILED (any of them may have committed, so none is retried) and the next
+ * write starts a new thread; a server keeps serving.
  */
 export class WorkerWrites implements WriteChannel {
-  readonly #worker: Worker;
-  readonly #file: string;
+  readonly #options: WriterData;
+  /** The running thread; null after it died, until the next write starts another. */
+  #worker: Worker | null = null;
+  #exited: Promise<void> = Promise.resolve();
+  #starting: Promise<void> | null = null;
   #nextId = 1;
+  /** Called, not yet sent to a thread. */
   #outbox: WriteRequest[] = [];
   #timer: NodeJS.Immediate | null = null;
+  /** Every write not yet settled: in the outbox or sent. */
   readonly #pending = new Map<number, Pending>();
-  #failure: Error | null = null;
   /** close() waiting for the writes in flight. */
   #idleWaiters: Array<() => void> = [];
   #closing: Promise<void> | null = null;
-  readonly #exited: Promise<void>;
 
-  private constructor(worker: Worker, file: string) {
-    this.#worker = worker;
-    this.#file = file;
-    this.#exited = new Promise((resolve) => worker.once("exit", () => resolve()));
-    worker.on("message", (message: FromWriter) => {
-      if (message.type === "replies") this.#settle(message.replies);
-    });
-    worker.on("error", (err) => this.#fail(err.message));
-    worker.on("exit", (code) => this.#fail(`it exited (code ${code})`));
-    worker.unref();
+  private constructor(options: WriterData) {
+    this.#options = options;
   }
 
   /** Starts the thread and waits until its connection is open. */
   static async start(options: WriterData): Promise<WorkerWrites> {
-    const worker = new Worker(new URL("./writerThread.mjs", import.meta.url), { workerData: options });
-    // Not removeAllListeners(): Worker manages its port through listener events of its own.
-    let onMessage!: (m: FromWriter) => void, onError!: (e: Error) => void, onExit!: (code: number) => void;
-    const started = await new Promise<FromWriter | Error>((resolve) => {
-      onMessage = resolve;
-      onError = resolve;
-      onExit = (code) => resolve(new Error(`it exited (code ${code}) while starting`));
-      worker.once("message", onMessage).once("error", onError).once("exit", onExit);
-    });
-    worker.off("message", onMessage).off("error", onError).off("exit", onExit);
-    if (started instanceof Error || started.type !== "ready") {
-      await worker.terminate();
-      const reason = started instanceof Error ? started.message : started.type === "open-failed" ? fromWire(started.error).message : started.type;
-      throw new StoreError("STORE_WRITER_FAILED", { file: options.file, reason });
-    }
-    return new WorkerWrites(worker, options.file);
+    const writes = new WorkerWrites(options);
+    writes.#attach(await spawnWriter(options));
+    return writes;
   }
 
   run<K extends WriteOp>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>> {
-    if (this.#closing) return Promise.reject(new StoreError("STORE_WRITER_FAILED", { file: this.#file, reason: "the store is closed" }));
-    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closing) return Promise.reject(this.#error("the store is closed"));
     return new Promise<WriteResult<K>>((resolve, reject) => {
       const id = this.#nextId++;
-      if (this.#pending.size === 0) this.#worker.ref();
+      if (this.#pending.size === 0) this.#worker?.ref();
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.#outbox.push({ id, op, args });
       this.#timer ??= setImmediate(() => this.flush());
@@ -89,10 +71,14 @@ export class WorkerWrites implements WriteChannel {
       clearImmediate(this.#timer);
       this.#timer = null;
     }
-    if (this.#outbox.length === 0 || this.#failure) return;
+    if (this.#outbox.length === 0) return;
+    if (!this.#worker) {
+      this.#restart();
+      return;
+    }
     const requests = this.#outbox;
     this.#outbox = [];
-    this.#post({ type: "batch", requests });
+    this.#worker.postMessage({ type: "batch", requests } satisfies ToWriter);
   }
 
   close(): Promise<void> {
@@ -100,27 +86,61 @@ export class WorkerWrites implements WriteChannel {
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
-    this.flush();
-    // Every write already sent settles first (committed and durable, or failed).
-    if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (!this.#failure) {
-      this.#worker.ref();
-      this.#post({ type: "close" });
-    }
-    await this.#exited;
-  }
-
   /**
-   * Stops the thread at once, as a crash would: writes in flight fail with
+   * Stops the thread at once, as a crash would: the writes it was sent fail with
    * STORE_WRITER_FAILED (any of them may have committed). For tests of that path.
    */
   async terminate(): Promise<void> {
-    await this.#worker.terminate();
+    await this.#worker?.terminate();
   }
 
-  #post(message: ToWriter): void {
-    this.#worker.postMessage(message);
+  async #close(): Promise<void> {
+    this.flush();
+    // Every write already called settles first (committed and durable, or failed).
+    if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    const worker = this.#worker;
+    if (!worker) return;
+    this.#worker = null; // its exit is expected now
+    worker.ref();
+    worker.postMessage({ type: "close" } satisfies ToWriter);
+    await this.#exited;
+  }
+
+  #attach(worker: Worker): void {
+    this.#worker = worker;
+    this.#exited = new Promise((resolve) => worker.once("exit", () => resolve()));
+    worker.on("message", (message: FromWriter) => {
+      if (message.type === "replies") this.#settle(message.replies);
+    });
+    worker.on("error", (err) => this.#lost(worker, err.message));
+    worker.on("exit", (code) => this.#lost(worker, `it exited (code ${code})`));
+    if (this.#pending.size === 0) worker.unref();
+  }
+
+  #restart(): void {
+    if (this.#starting) return; // the writes wait in the outbox; flushed once it runs
+    this.#starting = spawnWriter(this.#options).then(
+      (worker) => {
+        this.#starting = null;
+        this.#attach(worker);
+        this.flush();
+      },
+      (err: unknown) => {
+        this.#starting = null;
+        const waiting = this.#outbox;
+        this.#outbox = [];
+        for (const request of waiting) this.#reject(request.id, err);
+      },
+    );
+  }
+
+  /** The thread died (error or exit): fail what it was sent; keep what it was not. */
+  #lost(worker: Worker, reason: string): void {
+    if (worker !== this.#worker) return; // closed on purpose, or its second event
+    this.#worker = null;
+    const failure = this.#error(reason);
+    const unsent = new Set(this.#outbox.map((request) => request.id));
+    for (const id of [...this.#pending.keys()]) if (!unsent.has(id)) this.#reject(id, failure);
   }
 
   #settle(replies: WriteReply[]): void {
@@ -134,18 +154,40 @@ export class WorkerWrites implements WriteChannel {
     if (this.#pending.size === 0) this.#idle();
   }
 
+  #reject(id: number, error: unknown): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    pending.reject(error);
+    if (this.#pending.size === 0) this.#idle();
+  }
+
   #idle(): void {
-    this.#worker.unref();
+    this.#worker?.unref();
     for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
-  #fail(reason: string): void {
-    if (this.#failure) return;
-    // A clean close ends with an exit too: nothing is pending then, and nothing may follow.
-    this.#failure = new StoreError("STORE_WRITER_FAILED", { file: this.#file, reason });
-    for (const pending of this.#pending.values()) pending.reject(this.#failure);
-    this.#pending.clear();
-    this.#outbox = [];
-    this.#idle();
+  #error(reason: string): JitError {
+    return new StoreError("STORE_WRITER_FAILED", { file: this.#options.file, reason });
   }
+}
+
+/** Starts a writer thread and waits until its connection is open; STORE_WRITER_FAILED otherwise. */
+async function spawnWriter(options: WriterData): Promise<Worker> {
+  const worker = new Worker(new URL("./writerThread.mjs", import.meta.url), { workerData: options });
+  // Not removeAllListeners() afterwards: Worker manages its port through listener events of its own.
+  let onMessage!: (m: FromWriter) => void, onError!: (e: Error) => void, onExit!: (code: number) => void;
+  const started = await new Promise<FromWriter | Error>((resolve) => {
+    onMessage = resolve;
+    onError = resolve;
+    onExit = (code) => resolve(new Error(`it exited (code ${code}) while starting`));
+    worker.once("message", onMessage).once("error", onError).once("exit", onExit);
+  });
+  worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+  if (started instanceof Error || started.type !== "ready") {
+    await worker.terminate();
+    const reason = started instanceof Error ? started.message : started.type === "open-failed" ? fromWire(started.error).message : started.type;
+    throw new StoreError("STORE_WRITER_FAILED", { file: options.file, reason });
+  }
+  return worker;
 }
