@@ -45,6 +45,8 @@ function runBatch(requests: WriteRequest[]): void {
       (error: unknown): WriteReply => ({ id, ok: false, error: toWire(error) }),
     ),
   );
+  // The message is already one turn's batch: commit it now rather than a turn later.
+  channel.flush();
   void Promise.all(settled).then((replies) => post({ type: "replies", replies }));
 }
 
