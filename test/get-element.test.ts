@@ -119,6 +119,23 @@ describe("app.getElement", () => {
     expect(closed).toBe(0);
   });
 
+  it("a failed store open is not cached: the next getStore opens the file once it is fixed", async () => {
+    const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
+    const file = path.join(root, "data", "app.sqlite");
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, "this is not a database, just some text that is long enough ".repeat(20));
+    const app = await loadApp({ root, logger: silentLogger, env: {}, dbFile: file });
+    try {
+      await expect(app.getStore()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED", params: { file } });
+      await expect(app.getStore()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED" });
+      await fs.rm(file);
+      const store = await app.getStore();
+      expect(await app.getStore()).toBe(store);
+    } finally {
+      await app.close();
+    }
+  });
+
   it("an empty JIT_DB counts as unset: the database is <root>/.jit/<appId>.sqlite (storage/location.ts)", async () => {
     const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
     const app = await loadApp({ root, logger: silentLogger, env: { JIT_DB: "" } });

@@ -146,8 +146,18 @@ export class App implements AppContext {
     return resolveDbFile({ dbFile: this.#dbFile, env: this.env, root: this.root, appId: this.appId });
   }
 
+  /**
+   * The app's store, opened once. A failed open is not cached (as with the master key): a
+   * database file fixed on disk, or a directory made writable, is picked up by the next call.
+   */
   getStore(): Promise<Store> {
-    this.#store ??= this.#openStore();
+    if (!this.#store) {
+      const opening = this.#openStore();
+      this.#store = opening;
+      opening.catch(() => {
+        if (this.#store === opening) this.#store = undefined;
+      });
+    }
     return this.#store;
   }
 
