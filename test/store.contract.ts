@@ -33,6 +33,17 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       return { user, binding };
     };
 
+    describe("health", () => {
+      it("ping resolves while the store is open and rejects with STORE_CLOSED once it is closed", async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+        const user = await store.createUser({ name: "kept" }, T0);
+        await store.ping();
+        expect(await store.getUser(user.userId)).toEqual(user);
+        await store.close();
+        await expect(store.ping()).rejects.toMatchObject({ code: "STORE_CLOSED" });
+      });
+    });
+
     describe("users", () => {
       it("creates users with distinct ids and reads them back", async () => {
         const a = await store.createUser({ name: "Ann" }, T0);

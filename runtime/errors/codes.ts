@@ -89,6 +89,7 @@ export const ERROR_CODES = {
   STORE_OPEN_FAILED: { family: "store", status: 500, message: "cannot open database {file}: {reason}" },
   STORE_MIGRATION_FAILED: { family: "store", status: 500, message: "database {file}: migration {version} failed: {reason}" },
   STORE_WRITER_FAILED: { family: "store", status: 500, message: "database {file}: the writer thread stopped: {reason}" },
+  STORE_CLOSED: { family: "store", status: 500, message: "database {file} is closed" },
 
   // --- HTTP API ---
   API_PARAMS_ERROR: { family: "http", status: 400, message: "{reason}" },

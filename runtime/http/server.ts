@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { makeSessionResolver } from "./auth.ts";
 import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler, sendClosing } from "./errors.ts";
+import { healthHandler } from "./health.ts";
 import { accessLine, fastifyLoggerOptions, genRequestId, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
 import { FixedWindowLimiter, ipRateLimitHook } from "./rateLimit.ts";
@@ -91,7 +92,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const identity = limits.identityRate ? new FixedWindowLimiter(limits.identityRate, { now: options.now }) : null;
   const loginRateHook = limits.ipRate ? await ipRateLimitHook(server, limits.ipRate) : null;
 
-  server.get("/healthz", async () => ({ status: "ok" }));
+  server.get("/healthz", healthHandler(app));
 
   const defines = servedElements(app);
   registerFunctionRoutes(server, {

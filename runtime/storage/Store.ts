@@ -128,5 +128,11 @@ export interface Store {
 
   /** Deletes expired or used codes and expired sessions; returns how many rows went. */
   purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }>;
+
+  /**
+   * Resolves when the database answers a read and a write transaction (nothing is written);
+   * rejects with a typed store error otherwise (STORE_CLOSED after close). For health checks.
+   */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
-import { loadApp, createLogger, type Clock } from "../../runtime/index.ts";
+import { loadApp, createLogger, type App, type Clock } from "../../runtime/index.ts";
 import { createServer } from "../../runtime/http/index.ts";
 import type { HttpLimits } from "../../runtime/http/options.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
@@ -72,6 +72,7 @@ export interface Stack {
   base: string;
   fake: FakeWeChatServer;
   server: FastifyInstance;
+  app: App;
   /** Every log line written so far (server and app), as text. */
   logs(): string;
   call(urlPath: string, body?: unknown, init?: { token?: string; headers?: Record<string, string>; raw?: string }): Promise<Reply>;
@@ -89,6 +90,8 @@ export interface StackOptions {
   now?: () => number;
   extraFiles?: Record<string, string>;
   trustProxy?: boolean | string[];
+  /** Where SQLite writes run (jit serve uses "worker"); default inline. */
+  sqliteWriter?: "inline" | "worker";
 }
 
 const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, identityRate: null };
@@ -108,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env,
     logger: createLogger({ level: "debug", destination: sink }),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.sqliteWriter ? { sqliteWriter: options.sqliteWriter } : {}),
   });
   const server = await createServer({
     app,
@@ -129,6 +133,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     base,
     fake,
     server,
+    app,
     logs: () => lines.join(""),
     call,
     code,

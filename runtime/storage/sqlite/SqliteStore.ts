@@ -11,6 +11,7 @@ import type {
   Store,
   UserRecord,
 } from "../Store.ts";
+import { StoreError } from "../../errors/index.ts";
 import { toBinding, toSession, toUser, type BindingRow, type SessionRow, type UserRow } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
 import { prepareAll, type Statements } from "./statements.ts";
@@ -149,6 +150,14 @@ export class SqliteStore implements Store {
 
   async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {
     return this.#writes.run("purgeExpired", now);
+  }
+
+  async ping(): Promise<void> {
+    if (!this.#db.open) throw new StoreError("STORE_CLOSED", { file: this.file });
+    this.#q.ping.get();
+    // Through the write channel: the writer (a thread under jit serve) takes the write lock
+    // and commits nothing, so a dead thread is replaced or reported here.
+    await this.#writes.run("ping");
   }
 
   async close(): Promise<void> {

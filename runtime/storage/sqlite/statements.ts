@@ -56,6 +56,10 @@ export const SQL = {
   purgeLoginExpired: `DELETE FROM login_codes WHERE expires_at <= ?`,
   purgeLoginUsed: `DELETE FROM login_codes WHERE used_at <= ?`,
   purgeSessions: `DELETE FROM login_sessions WHERE expires_at <= ?`,
+
+  // Reads a b-tree page through the primary key, so the file itself answers (a bare SELECT 1
+  // never touches it); no row has id 0.
+  ping: `SELECT 1 AS ok FROM users WHERE user_id = 0`,
 } as const;
 
 export type StatementName = keyof typeof SQL;

@@ -126,6 +126,11 @@ export class SqliteWrites {
     };
   }
 
+  /** The writer's half of Store.ping: its connection answers inside a write transaction. */
+  ping(): void {
+    this.#q.ping.get();
+  }
+
   // --- helpers ---
 
   #insertUser(name: string | null, now: number): UserRecord {
@@ -202,4 +207,5 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "createSession",
   "deleteSession",
   "putSessionKey",
+  "ping",
 ]);

@@ -56,7 +56,7 @@ export class WorkerWrites implements WriteChannel {
   }
 
   run<K extends WriteOp>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>> {
-    if (this.#closing) return Promise.reject(this.#error("the store is closed"));
+    if (this.#closing) return Promise.reject(new StoreError("STORE_CLOSED", { file: this.#options.file }));
     return new Promise<WriteResult<K>>((resolve, reject) => {
       const id = this.#nextId++;
       if (this.#pending.size === 0) this.#worker?.ref();
