@@ -210,3 +210,24 @@ describe("HTTP API errors", () => {
     expect(REPO).not.toBe(stack.root);
   });
 });
+
+describe("HTTP API errors with the server's logging off", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ extraFiles, httpLog: false });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("answers in the same envelope: 400, 404, 401 and 500 keep their codes and request ids", async () => {
+    const bad = await stack.call(`${LOGIN}/getLoginCode`, { code: 12345 });
+    expectError(bad, 400, "API_PARAMS_ERROR");
+    expectError(await stack.call(`${LOGIN}/nope`, {}), 404, "FUNCTION_NOT_FOUND");
+    expectError(await stack.call(`${LOGIN}/unbind`, { userId: 1 }), 401, "LOGIN_REQUIRED");
+    const boom = await stack.call(`/api/demo/tests/boom/explode`, {});
+    expectError(boom, 500, "INTERNAL_ERROR");
+    expect(boom.text).not.toContain("TOPSECRET");
+    expect(stack.logs()).toBe("");
+  });
+});

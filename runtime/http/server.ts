@@ -32,7 +32,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const logOptions = options.logger === false ? null : (options.logger ?? {});
   const server = Fastify({
     logger: logOptions ? fastifyLoggerOptions(logOptions) : false,
-    childLoggerFactory: lazyChildLoggerFactory as never,
+    // Only over a real logger: with logging off Fastify's stand-in has no isLevelEnabled.
+    ...(logOptions ? { childLoggerFactory: lazyChildLoggerFactory as never } : {}),
     bodyLimit: limits.bodyLimit,
     genReqId: genRequestId,
     // One line per request (onResponse below) instead of Fastify's two.

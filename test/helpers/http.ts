@@ -92,6 +92,8 @@ export interface StackOptions {
   trustProxy?: boolean | string[];
   /** Where SQLite writes run (jit serve uses "worker"); default inline. */
   sqliteWriter?: "inline" | "worker";
+  /** false: the server logs nothing (createServer's `logger: false`). */
+  httpLog?: false;
 }
 
 const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, identityRate: null };
@@ -115,7 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const server = await createServer({
     app,
-    logger: { level: "debug", stream: sink },
+    logger: options.httpLog === false ? false : { level: "debug", stream: sink },
     limits: { ...NO_LIMITS, ...options.limits },
     env: {},
     ...(options.now ? { now: options.now } : {}),
