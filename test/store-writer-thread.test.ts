@@ -83,7 +83,7 @@ describe("SqliteStore with a writer thread", () => {
     expect(await again).toEqual({ status: "invalid" });
   });
 
-  it("close() commits the writes queued before it; later writes fail with STORE_WRITER_FAILED", async () => {
+  it("close() commits the writes queued before it; later writes fail with STORE_CLOSED", async () => {
     const t = await storeTempDir();
     cleanups.push(t.remove);
     const file = path.join(t.dir, "a.sqlite");
@@ -91,10 +91,26 @@ describe("SqliteStore with a writer thread", () => {
     const pending = store.upsertCorp({ corpId: "c1", corpName: "One" });
     await store.close();
     await pending;
-    await expect(store.upsertCorp({ corpId: "c2", corpName: "Two" })).rejects.toMatchObject({ code: "STORE_WRITER_FAILED" });
+    await expect(store.upsertCorp({ corpId: "c2", corpName: "Two" })).rejects.toMatchObject({ code: "STORE_CLOSED", params: { file } });
     const reopened = new Database(file, { readonly: true });
     expect(reopened.prepare("SELECT corp_name FROM corps WHERE corp_id = 'c1'").get()).toEqual({ corp_name: "One" });
     reopened.close();
+  });
+
+  it("a write that cannot be sent to the thread fails alone; the writes of its turn commit", async () => {
+    const { store, count } = await workerStore();
+    const before = store.upsertCorp({ corpId: "c1", corpName: "One" });
+    const bad = store.upsertCorp({ corpId: "c2", corpName: (() => "SECRET-SOURCE") as unknown as string });
+    const after = store.upsertCorp({ corpId: "c3", corpName: "Three" });
+    const err = await bad.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: "STORE_WRITER_FAILED" });
+    expect((err as Error).message).toContain("upsertCorp");
+    expect((err as Error).message).not.toContain("SECRET-SOURCE");
+    await Promise.all([before, after]);
+    expect(count("corps")).toBe(2);
+    await store.upsertCorp({ corpId: "c4", corpName: "Four" });
+    expect(count("corps")).toBe(3);
   });
 
   it("a thread that dies fails the writes it was sent with STORE_WRITER_FAILED; the next write starts a new thread", async () => {

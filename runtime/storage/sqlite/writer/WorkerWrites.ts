@@ -78,7 +78,20 @@ export class WorkerWrites implements WriteChannel {
     }
     const requests = this.#outbox;
     this.#outbox = [];
-    this.#worker.postMessage({ type: "batch", requests } satisfies ToWriter);
+    try {
+      this.#worker.postMessage({ type: "batch", requests } satisfies ToWriter);
+    } catch {
+      // An argument that cannot be cloned (a programming error: request data always can).
+      // Sent one by one, in order, so only the writes that cannot be sent fail.
+      for (const request of requests) {
+        try {
+          this.#worker.postMessage({ type: "batch", requests: [request] } satisfies ToWriter);
+        } catch {
+          // Not the clone error's message: it quotes the argument.
+          this.#reject(request.id, this.#error(`write ${request.op} has an argument that cannot be sent to the thread`));
+        }
+      }
+    }
   }
 
   close(): Promise<void> {
@@ -113,6 +126,11 @@ export class WorkerWrites implements WriteChannel {
       if (message.type === "replies") this.#settle(message.replies);
     });
     worker.on("error", (err) => this.#lost(worker, err.message));
+    // A reply that cannot be read would leave its writes waiting for ever: treat it as a crash.
+    worker.on("messageerror", (err) => {
+      this.#lost(worker, `a reply could not be read: ${err.message}`);
+      void worker.terminate();
+    });
     worker.on("exit", (code) => this.#lost(worker, `it exited (code ${code})`));
     if (this.#pending.size === 0) worker.unref();
   }
