@@ -71,6 +71,29 @@ describe("HTTP API: full login flow", () => {
     expect(alice).not.toBe(bob);
   });
 
+  it("a replayed wx.login code gets the same login code, not a second session; it cannot bind anyone", async () => {
+    await stack.register("replayed-user");
+    const code = stack.code("replayed-user");
+    const first = await stack.call(`${LOGIN}/getLoginCode`, { code });
+    const replay = await stack.call(`${LOGIN}/getLoginCode`, { code });
+    expect(first.status).toBe(200);
+    expect(replay.body).toEqual(first.body);
+    const session = await stack.call(`${AUTH}/loginByCode`, { loginCode: first.body.data.loginCode });
+    expect(session.status).toBe(200);
+    const second = await stack.call(`${AUTH}/loginByCode`, { loginCode: replay.body.data.loginCode });
+    expect(second.status).toBe(400);
+    expect(second.body.error.code).toBe("LOGIN_CODE_INVALID");
+
+    // Someone else, logged in, tries to bind the code's owner to their own account.
+    const other = await stack.register("replay-other");
+    const { token } = await stack.login("replay-other");
+    await stack.call(`${LOGIN}/unbind`, { userId: other }, { token });
+    const stolen = await stack.call(`${LOGIN}/bind`, { userId: other, code }, { token });
+    expect(stolen.status).toBe(400);
+    expect(stolen.body.error.code).toBe("WECHAT_CODE_USED");
+    expect(stolen.text).not.toContain(code);
+  });
+
   it("answers /healthz and puts a request id on every response", async () => {
     const res = await fetch(`${stack.base}/healthz`);
     expect(res.status).toBe(200);

@@ -98,6 +98,20 @@ export function describeLoginContract(name: string, make: (options: ContractOpti
       expect(await codeOf(s.authSvc.loginByCode(d.loginCode))).toBe("LOGIN_CODE_EXPIRED");
     });
 
+    it("never turns one client code into two login codes, concurrently or repeated", async () => {
+      const s = await open();
+      const a = await s.login.getLoginCode(s.codeFor("gina"));
+      if (!("bindCode" in a)) throw new Error("expected a bind code");
+      await s.login.register(a.bindCode);
+      const code = s.codeFor("gina");
+      const answers = [...(await Promise.all([s.login.getLoginCode(code), s.login.getLoginCode(code)])), await s.login.getLoginCode(code).catch(() => null)];
+      const loginCodes = new Set(answers.flatMap((r) => (r && "loginCode" in r ? [r.loginCode] : [])));
+      expect(loginCodes.size).toBe(1);
+      const [only] = loginCodes;
+      await s.authSvc.loginByCode(only!);
+      expect(await codeOf(s.authSvc.loginByCode(only!))).toBe("LOGIN_CODE_INVALID");
+    });
+
     it("binds and unbinds existing users with the documented conflicts", async () => {
       const s = await open();
       const userA = await s.createUser();

@@ -28,16 +28,26 @@ export default (Parent: typeof LoginType) =>
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       requireText("getLoginCode", "code", code);
       this.#requireActive();
-      // The session_key's write and the code's write go to the store in the same turn, so
-      // they share one commit; the answer waits for both (Promise.all), as before.
-      const { identity, keySaved } = await this.#gateway().exchangeKeeping(code);
-      const [result] = await Promise.all([this.#issueFor(identity), keySaved]);
-      return result;
+      // One code, one set of credentials (codeLedger.ts): a repeat gets the login code already
+      // issued for this code; while the user is unregistered, the same bind code.
+      return this.#gateway().once<GetLoginCodeResult>(
+        code,
+        "getLoginCode",
+        async (previous) => {
+          // The session_key's write and the code's write go to the store in the same turn, so
+          // they share one commit; the answer waits for both (Promise.all), as before.
+          const { identity, keySaved } = await this.#gateway().exchangeKeeping(code);
+          const [result] = await Promise.all([this.#issueFor(identity, previous), keySaved]);
+          return result;
+        },
+        (previous) => "loginCode" in previous,
+      );
     }
 
-    async #issueFor(identity: WeChatIdentity): Promise<GetLoginCodeResult> {
+    async #issueFor(identity: WeChatIdentity, previous: GetLoginCodeResult | undefined): Promise<GetLoginCodeResult> {
       const store = await this.app.getStore();
       const userId = await resolveUser(store, identity, this.app.clock.now());
+      if (userId === null && previous && "bindCode" in previous) return previous;
       if (userId !== null) {
         // debug: the HTTP layer already logs one info line per request; this is the hot path.
         this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
@@ -71,13 +81,17 @@ export default (Parent: typeof LoginType) =>
       const store = await this.app.getStore();
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
-      const identity = await this.#gateway().exchange(code);
-      const existing = await store.findBindingByOpenId(this.appId, identity.openId);
-      if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
-      // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
-      await store.createBinding({ ...identity, userId }, this.app.clock.now());
-      this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
-      return { success: true, userId, openId: identity.openId };
+      // The code serves this bind only (codeLedger.ts): a code that logged someone in, or
+      // bound someone else, cannot bind its owner's identity to this user.
+      return this.#gateway().once<BindResult>(code, `bind:${userId}`, async () => {
+        const identity = await this.#gateway().exchange(code);
+        const existing = await store.findBindingByOpenId(this.appId, identity.openId);
+        if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
+        // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
+        await store.createBinding({ ...identity, userId }, this.app.clock.now());
+        this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
+        return { success: true, userId, openId: identity.openId };
+      });
     }
 
     /** Removes the user's binding in this mini program. */
