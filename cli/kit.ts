@@ -3,6 +3,7 @@ import { loadApp } from "../runtime/app/loadApp.ts";
 import type { App } from "../runtime/app/App.ts";
 import type { SqliteWriter } from "../runtime/storage/sqlite/index.ts";
 import { CliError, isJitError, type JitError, type Problem } from "../runtime/errors/index.ts";
+import { resolveLogLevel } from "../runtime/logging/logger.ts";
 
 export interface GlobalOptions {
   root: string;
@@ -98,6 +99,9 @@ export function createKit(program: Command): CliKit {
     async run(action) {
       let code: number;
       try {
+        // Every command logs through it; refuse a bad JIT_LOG_LEVEL before doing any work
+        // (wechat-fake, for one, would otherwise start with the app's log setup failing).
+        resolveLogLevel();
         const result = await action();
         code = typeof result === "number" ? result : 0;
       } catch (err) {

@@ -2,7 +2,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadApp, silentLogger } from "../runtime/index.ts";
-import { TEST_MASTER_KEY, makeTempRoot, removeDir } from "./helpers/http.ts";
+import { resolveShutdownTimeout } from "../runtime/http/shutdown.ts";
+import { REPO, TEST_MASTER_KEY, makeTempRoot, removeDir } from "./helpers/http.ts";
+import { runJit } from "./helpers/cliRun.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 
 // A bad master key (JIT_MASTER_KEY or <root>/.jit/master.key) must stop `jit serve` at
@@ -96,6 +98,48 @@ describe("jit serve start-up checks", () => {
     const env = await run([], { JIT_PURGE_INTERVAL_MS: "-5" });
     expect(env.exit).toEqual({ code: 1, signal: null });
     expect(env.stderr).toMatch(/^CONFIG_INVALID JIT_PURGE_INTERVAL_MS: /m);
+  });
+
+  // Review finding: JIT_SHUTDOWN_TIMEOUT_MS went through Number(), so "10s" became NaN and
+  // the first SIGTERM ended in an immediate "shutdown timed out" exit 1.
+  it("a bad JIT_SHUTDOWN_TIMEOUT_MS is refused at start-up with CONFIG_INVALID naming it", async () => {
+    for (const bad of ["10s", "-1", "1.5", "0"]) {
+      const out = await serve({ JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_SHUTDOWN_TIMEOUT_MS: bad });
+      expect(out.exit, out.stderr).toEqual({ code: 1, signal: null });
+      expect(out.stderr).toMatch(/^CONFIG_INVALID JIT_SHUTDOWN_TIMEOUT_MS: expected milliseconds \(an integer from 1 to 2147483647\)/m);
+      expect(out.stderr).toContain(`got "${bad}"`);
+      expect(out.stdout).not.toContain("listening");
+    }
+    expect(resolveShutdownTimeout(undefined, {})).toBe(10_000);
+    expect(resolveShutdownTimeout(undefined, { JIT_SHUTDOWN_TIMEOUT_MS: " 2500 " })).toBe(2500);
+    expect(() => resolveShutdownTimeout(undefined, { JIT_SHUTDOWN_TIMEOUT_MS: String(2 ** 31) })).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
+  });
+
+  // Review finding: JIT_LOG_LEVEL=verbose stopped every command with only
+  // "INTERNAL_ERROR unexpected error" (pino throws a bare Error on an unknown level).
+  it("a bad JIT_LOG_LEVEL stops jit serve, jit validate and the demo with CONFIG_INVALID listing the levels", async () => {
+    const served = await serve({ JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_LOG_LEVEL: "verbose" });
+    const validated = await runJit(["--root", root, "--app", "demo", "validate"], { JIT_LOG_LEVEL: "verbose" });
+    const demo = startChild([path.join(REPO, "scripts", "demo.js")], {
+      PORT: "0",
+      FAKE_WECHAT_PORT: "0",
+      JIT_DB: path.join(root, "data", "demo-level.sqlite"),
+      JIT_MASTER_KEY: TEST_MASTER_KEY,
+      JIT_LOG_LEVEL: "verbose",
+    });
+    const demoExit = await Promise.race([demo.exited, demo.waitFor(/listening on/).then(() => "listening" as const, () => demo.exited)]);
+    demo.kill("SIGKILL");
+    for (const [what, code, stderr] of [
+      ["serve", served.exit, served.stderr],
+      ["validate", { code: validated.code, signal: null }, validated.stderr],
+      ["demo", demoExit, demo.stderr()],
+    ] as const) {
+      expect(code, `${what}: ${stderr}`).toEqual({ code: 1, signal: null });
+      expect(stderr, what).toMatch(/^CONFIG_INVALID JIT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/m);
+      expect(stderr, what).not.toContain("INTERNAL_ERROR");
+      expect(stderr, what).not.toMatch(/^\s+at /m); // no stack trace
+    }
+    expect(served.stdout).not.toContain("listening");
   });
 
   it("app.getMasterKey does not keep a failure: a key file fixed on disk is used by the next call", async () => {

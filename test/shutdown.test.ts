@@ -146,3 +146,96 @@ async function until(condition: () => boolean): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+// Repeated signals (review finding: GNU `timeout` without --foreground sends SIGTERM to the
+// child and then to its process group, and the second one used to force exit 1 and cut the
+// requests in flight). A repeated SIGTERM is ignored and the shutdown timeout is the bound;
+// a second SIGINT (Ctrl-C pressed again) still exits at once.
+describe("repeated signals during a graceful shutdown", () => {
+  let fake: FakeWeChatServer;
+  let root: string;
+  beforeAll(async () => {
+    fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
+    root = await makeTempRoot();
+  });
+  afterAll(async () => {
+    await fake?.close();
+    if (root) await removeDir(root);
+  });
+
+  /** A `jit serve` child with one getLoginCode waiting `delayMs` on WeChat. */
+  async function serveWithSlowRequest(name: string, delayMs: number, env: Record<string, string> = {}) {
+    const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", path.join(root, "data", `${name}.sqlite`)], {
+      WECHAT_API_BASE: fake.url,
+      JIT_MASTER_KEY: TEST_MASTER_KEY,
+      JIT_LOG_LEVEL: "info",
+      ...env,
+    });
+    const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const code = fake.mintCode({ appId: DEMO_APPID, openId: `${name}-user` });
+    fake.script({ code, delayMs });
+    const exchanges = fake.stats().jscode2session;
+    const reply = post(base!, `${LOGIN}/getLoginCode`, { code }).catch((err: unknown) => ({ failed: err }));
+    // In flight: the server has asked WeChat and is waiting for the answer.
+    await until(() => fake.stats().jscode2session > exchanges);
+    return { child, reply };
+  }
+
+  it("a second SIGTERM ~100 ms later is ignored: the in-flight request answers 200 and the exit is 0", async () => {
+    const { child, reply } = await serveWithSlowRequest("double-term", 1500);
+    try {
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill("SIGTERM");
+      const answer = await reply;
+      expect("status" in answer ? answer.status : answer, child.stderr().slice(-2000)).toBe(200);
+      expect("body" in answer && answer.body.data.bindCode).toEqual(expect.any(String));
+      expect(await child.exited, child.stderr().slice(-2000)).toEqual({ code: 0, signal: null });
+      const stderr = child.stderr();
+      // Logged once at info (level 30), however many repeats arrived.
+      const ignored = stderr.split("\n").filter((l) => l.includes("repeated signal ignored"));
+      expect(ignored).toHaveLength(1);
+      expect(JSON.parse(ignored[0]!)).toMatchObject({ level: 30, signal: "SIGTERM" });
+      expect(stderr).toMatch(/"msg":"stopped"/);
+      expect(stderr).not.toContain("exiting now");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("a second SIGINT (Ctrl-C twice) exits 1 at once, without waiting for the in-flight request", async () => {
+    const { child, reply } = await serveWithSlowRequest("double-int", 4000);
+    try {
+      child.kill("SIGINT");
+      await until(() => child.stderr().includes("shutting down"));
+      const second = Date.now();
+      child.kill("SIGINT");
+      expect(await child.exited).toEqual({ code: 1, signal: null });
+      expect(Date.now() - second).toBeLessThan(2000);
+      expect(child.stderr()).toContain("SIGINT while shutting down: exiting now");
+      // The request was cut, not answered (WeChat was still "thinking" for 4 s).
+      const answer = await reply;
+      expect("failed" in answer).toBe(true);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("JIT_SHUTDOWN_TIMEOUT_MS still bounds a stop that repeated SIGTERMs no longer cut short", async () => {
+    const { child, reply } = await serveWithSlowRequest("timeout", 4000, { JIT_SHUTDOWN_TIMEOUT_MS: "300" });
+    try {
+      const signalled = Date.now();
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill("SIGTERM");
+      expect(await child.exited).toEqual({ code: 1, signal: null });
+      expect(Date.now() - signalled).toBeLessThan(2500);
+      expect(child.stderr()).toMatch(/"timeoutMs":300,"msg":"shutdown timed out; exiting"/);
+      await reply;
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});

@@ -4,7 +4,7 @@ import type { Logger } from "../logging/logger.ts";
 import { appLogger } from "./logging.ts";
 import { resolvePurgeInterval, startPurging, type Purger } from "./purge.ts";
 import { createServer, type CreateServerOptions } from "./server.ts";
-import { installGracefulShutdown } from "./shutdown.ts";
+import { installGracefulShutdown, resolveShutdownTimeout } from "./shutdown.ts";
 
 /** Shared by `jit serve` and the demo: build the server, listen, stop gracefully on signals. */
 export interface ServeOptions extends CreateServerOptions {
@@ -20,6 +20,8 @@ export interface ServeOptions extends CreateServerOptions {
    * start-up); 0 = no periodic purge. Default JIT_PURGE_INTERVAL_MS, else 10 minutes.
    */
   purgeIntervalMs?: number;
+  /** Longest graceful stop before exit 1. Default JIT_SHUTDOWN_TIMEOUT_MS, else 10 s. */
+  shutdownTimeoutMs?: number;
 }
 
 export interface Serving {
@@ -35,6 +37,9 @@ export interface Serving {
 }
 
 export async function serveApp(options: ServeOptions): Promise<Serving> {
+  // Checked before anything is opened: a bad value would otherwise surface only at the
+  // first SIGTERM, as an immediate "shutdown timed out" exit 1.
+  const shutdownTimeoutMs = resolveShutdownTimeout(options.shutdownTimeoutMs, options.env ?? process.env);
   const server = await createServer(options);
   // The app's own logger writes synchronously (right for CLI commands); while serving, its
   // lines go through the server's asynchronous one instead, with the request id.
@@ -74,6 +79,7 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
       },
     },
     ...(options.after ? { after: options.after } : {}),
+    timeoutMs: shutdownTimeoutMs,
     ...(options.handleSignals === false ? { signals: [] } : {}),
     onStopped: settle,
   });

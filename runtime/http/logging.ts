@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import pino from "pino";
 import { currentCallContext } from "../context/callContext.ts";
-import { REDACT_PATHS, type Logger } from "../logging/logger.ts";
+import { REDACT_PATHS, resolveLogLevel, type Logger } from "../logging/logger.ts";
 
 /**
  * Structured JSON logs for the server: one line per event, the request id on every line
@@ -75,7 +75,7 @@ export function logStream(options: HttpLogOptions): { write(line: string): unkno
 
 export function fastifyLoggerOptions(options: HttpLogOptions) {
   return {
-    level: options.level ?? process.env.JIT_LOG_LEVEL ?? "info",
+    level: resolveLogLevel(options.level),
     stream: logStream(options),
     base: undefined,
     redact: { paths: HTTP_REDACT, censor: "[redacted]" },

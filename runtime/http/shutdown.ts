@@ -1,21 +1,53 @@
 import type { FastifyInstance } from "fastify";
+import { ConfigError } from "../errors/index.ts";
 import { flushLogs } from "./logging.ts";
 
 /**
  * Graceful stop on SIGTERM/SIGINT, in this order: stop accepting connections and let
  * in-flight requests finish (fastify.close), then close the app (its database), then exit 0.
- * A second signal or the timeout forces exit 1, so a stuck request cannot hang a deploy.
+ * The timeout (JIT_SHUTDOWN_TIMEOUT_MS) forces exit 1, so a stuck request cannot hang a deploy.
+ *
+ * A repeated SIGTERM is ignored: supervisors send it more than once for one stop (GNU
+ * `timeout` without --foreground signals the child and then its whole process group), and
+ * cutting the requests we promised to finish would turn a clean stop into lost answers;
+ * the timeout already bounds the stop. A second SIGINT is a person pressing Ctrl-C again
+ * because they do not want to wait, so it still exits at once (exit 1).
  */
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+// setTimeout turns delays above 2^31-1 ms into 1 ms, which would end every stop at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `timeoutMs` option, else JIT_SHUTDOWN_TIMEOUT_MS, else 10 s. Checked at start-up (serveApp),
+ * so "10s" or "-1" refuses to start instead of turning the first SIGTERM into an exit 1.
+ */
+export function resolveShutdownTimeout(option: number | undefined, env: Readonly<Record<string, string | undefined>> = process.env): number {
+  if (option !== undefined) return checkTimeout(option, String(option), "shutdownTimeoutMs");
+  const text = env.JIT_SHUTDOWN_TIMEOUT_MS;
+  if (text === undefined || text.trim() === "") return DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  return checkTimeout(Number(text.trim()), text, "JIT_SHUTDOWN_TIMEOUT_MS");
+}
+
+function checkTimeout(value: number, text: string, source: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
+    // The value is a duration, not a secret: naming it tells the operator what to fix.
+    throw new ConfigError("CONFIG_INVALID", { source, reason: `expected milliseconds (an integer from 1 to ${MAX_TIMER_MS}), got "${text.slice(0, 40)}"` });
+  }
+  return value;
+}
+
 export interface ShutdownOptions {
   server: FastifyInstance;
   app: { close(): Promise<void> };
   /** Run after the app is closed (e.g. stop a helper server). */
   after?: () => Promise<void>;
+  /** Longest orderly stop before force(1); default via resolveShutdownTimeout. */
   timeoutMs?: number;
   signals?: NodeJS.Signals[];
   /** Called once the orderly stop is over (0, or 1 if closing failed). Default: process.exit. */
   onStopped?: (code: number) => void;
-  /** Called on a second signal or the timeout. Default: process.exit. */
+  /** Called on a second SIGINT or the timeout. Default: process.exit. */
   force?: (code: number) => void;
 }
 
@@ -23,8 +55,9 @@ export function installGracefulShutdown(options: ShutdownOptions): () => Promise
   const { server, app } = options;
   const done = options.onStopped ?? ((code: number) => process.exit(code));
   const force = options.force ?? ((code: number) => process.exit(code));
-  const timeoutMs = options.timeoutMs ?? Number(process.env.JIT_SHUTDOWN_TIMEOUT_MS ?? 10_000);
+  const timeoutMs = resolveShutdownTimeout(options.timeoutMs);
   let stopping: Promise<void> | null = null;
+  let repeatLogged = false;
 
   const stop = (reason: string): Promise<void> => {
     if (stopping) return stopping;
@@ -56,13 +89,17 @@ export function installGracefulShutdown(options: ShutdownOptions): () => Promise
 
   for (const signal of options.signals ?? (["SIGTERM", "SIGINT"] as NodeJS.Signals[])) {
     process.on(signal, () => {
-      if (stopping) {
-        server.log.warn({ signal }, "second signal: exiting now");
+      if (!stopping) {
+        void stop(signal);
+      } else if (signal === "SIGINT") {
+        server.log.warn({ signal }, "SIGINT while shutting down: exiting now without finishing in-flight requests");
         flushLogs();
         force(1);
-        return;
+      } else if (!repeatLogged) {
+        // Once: a supervisor may repeat its signal many times while we drain.
+        repeatLogged = true;
+        server.log.info({ signal, timeoutMs }, "already shutting down: repeated signal ignored (Ctrl-C twice forces exit)");
       }
-      void stop(signal);
     });
   }
   return () => stop("requested");

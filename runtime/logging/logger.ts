@@ -1,4 +1,5 @@
 import pino from "pino";
+import { ConfigError } from "../errors/index.ts";
 
 /** The logging port: pino-compatible, so the server's logger can be passed straight in. */
 export interface Logger {
@@ -22,8 +23,24 @@ export const REDACT_PATHS = [
   "body.code", "body.bindCode", "body.loginCode", "body.token",
 ];
 
+/** pino's own levels; we define no custom ones. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * `level` if given, else JIT_LOG_LEVEL, else "info" (empty counts as unset). Anything else is
+ * refused by name: pino itself throws a bare Error on an unknown level, which reached the
+ * user as "INTERNAL_ERROR unexpected error" and stopped every command.
+ */
+export function resolveLogLevel(level?: string, env: Readonly<Record<string, string | undefined>> = process.env): LogLevel {
+  const [value, source] = level !== undefined ? [level, "log level"] : [env.JIT_LOG_LEVEL, "JIT_LOG_LEVEL"];
+  if (value === undefined || value === "") return "info";
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new ConfigError("CONFIG_INVALID", { source, reason: `must be one of ${LOG_LEVELS.join(", ")}, got "${value.slice(0, 40)}"` });
+}
+
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream | number } = {}): Logger {
-  const level = options.level ?? process.env.JIT_LOG_LEVEL ?? "info";
+  const level = resolveLogLevel(options.level);
   const destination = options.destination ?? 2; // stderr: stdout carries command results
   return pino(
     { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: undefined },
