@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
+import { makeLoginApp, randomAppId, type LoginFixture } from "./helpers/loginFixture.ts";
 
 /**
  * One wx.login code, one use, one set of credentials (WeChatMiniType/codeLedger.ts). The
@@ -97,5 +97,43 @@ describe("a wx.login code used again", () => {
     fx.clock.advance(FIVE_MINUTES + 1);
     expect(await codeOf(login.getLoginCode(code))).toBe("WECHAT_CODE_USED");
     expect(fx.fake.stats().jscode2session).toBe(2);
+  });
+
+  it("bind, unbind, then bind again with the same code really binds again", async () => {
+    fx = await makeLoginApp({ allowRegister: 1 });
+    const login = fx.login();
+    const store = await fx.app.getStore();
+    const appId = fx.instances[0]!.appId;
+    const alice = (await store.createUser({ name: "alice" }, fx.clock.now())).userId;
+    const code = fx.mint("o-rebind");
+    await login.bind(alice, code);
+    await login.unbind(alice);
+    expect(await store.findBindingByUser(appId, alice)).toBeNull();
+    expect(await login.bind(alice, code)).toMatchObject({ success: true, userId: alice, openId: "o-rebind" });
+    expect(await store.findBindingByUser(appId, alice)).toMatchObject({ openId: "o-rebind" });
+  });
+
+  it("two instances of one mini program share the code's use; each keeps its own allowRegister", async () => {
+    const appId = randomAppId();
+    fx = await makeLoginApp({
+      instances: [
+        { name: "openMini", appId, appSecret: "shared-secret", allowRegister: 1 },
+        { name: "closedMini", appId, appSecret: "shared-secret", allowRegister: 0 },
+      ],
+    });
+    const open = fx.login("openMini");
+    const closed = fx.login("closedMini");
+    const registered = fx.mint("o-both", { instance: "openMini" });
+    const first = await open.getLoginCode(fx.mint("o-both", { instance: "openMini" }));
+    if (!("bindCode" in first)) throw new Error("expected a bind code");
+    await open.register(first.bindCode);
+    const viaOpen = await open.getLoginCode(registered);
+    expect(await closed.getLoginCode(registered)).toEqual(viaOpen);
+    expect(fx.fake.stats().jscode2session).toBe(2);
+
+    // An unregistered identity: the closed instance does not hand out the open one's bind code.
+    const stranger = fx.mint("o-stranger", { instance: "openMini" });
+    expect(await open.getLoginCode(stranger)).toMatchObject({ bindCode: expect.any(String) });
+    expect(await codeOf(closed.getLoginCode(stranger))).toBe("USER_AUTH_MISS");
   });
 });

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "../../../../runtime/clock.ts";
 import { WeChatApiError } from "../../../../runtime/errors/index.ts";
 import { hashToken } from "../../../../runtime/security/tokens.ts";
-import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS } from "./wechat/index.ts";
+import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS, type ExchangeOnce } from "./wechat/index.ts";
 
 /**
  * One wx.login code, one use, one set of credentials.
@@ -21,9 +21,11 @@ import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS } from "./wechat/index.ts";
  *   with the remembered result in hand (getLoginCode: a bind code until the user registers,
  *   then one login code, answered to every later repeat);
  * - a failed run is not remembered: the owning use may try again.
- * Entries last as long as the code could still be exchanged (5 minutes after the last run).
- * Remembered results hold the codes they handed out, in memory only, like the session keys
- * the exchange remembers.
+ * Entries last as long as the code could still be exchanged (5 minutes after the last run;
+ * a run in progress is never dropped). When the cap forces an entry out early, the exchange
+ * forgets that code too (`onEvict`), so a repeat goes to WeChat and gets 40163 instead of a
+ * remembered session and fresh credentials. Remembered results hold the codes they handed
+ * out, in memory only, like the session keys the exchange remembers.
  */
 export interface CodeLedger {
   claim<T>(code: string, use: string, run: (previous: T | undefined) => Promise<T>, reuse?: (previous: T) => boolean): Promise<T>;
@@ -38,7 +40,9 @@ interface Entry {
   done: { value: unknown } | null;
 }
 
-export function createCodeLedger(options: { clock?: Clock; ttlMs?: number; maxEntries?: number } = {}): CodeLedger {
+export function createCodeLedger(
+  options: { clock?: Clock; ttlMs?: number; maxEntries?: number; onEvict?: (codeHash: string) => void } = {},
+): CodeLedger {
   const clock = options.clock ?? systemClock;
   const ttlMs = options.ttlMs ?? EXCHANGE_TTL_MS;
   const maxEntries = options.maxEntries ?? EXCHANGE_MAX_ENTRIES;
@@ -48,13 +52,23 @@ export function createCodeLedger(options: { clock?: Clock; ttlMs?: number; maxEn
   function sweep(now: number): void {
     for (const [key, entry] of entries) {
       if (entry.expiresAt > now) break;
+      if (!entry.running) entries.delete(key);
+    }
+  }
+
+  /** Makes room by dropping the oldest settled entries, and has the exchange forget them. */
+  function evict(): void {
+    for (const [key, entry] of entries) {
+      if (entries.size < maxEntries) return;
+      if (entry.running) continue;
       entries.delete(key);
+      options.onEvict?.(key);
     }
   }
 
   function put(key: string, entry: Entry): void {
     entries.delete(key);
-    while (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+    if (entries.size >= maxEntries) evict();
     entries.set(key, entry);
   }
 
@@ -89,12 +103,12 @@ export function createCodeLedger(options: { clock?: Clock; ttlMs?: number; maxEn
 
 // One ledger per shared exchange (one per mini program and AppSecret in the process), so two
 // element instances of one mini program see the same uses, as they see the same exchanges.
-const ledgers = new WeakMap<object, CodeLedger>();
+const ledgers = new WeakMap<ExchangeOnce, CodeLedger>();
 
-export function ledgerFor(exchange: object, clock: Clock): CodeLedger {
+export function ledgerFor(exchange: ExchangeOnce, clock: Clock): CodeLedger {
   let ledger = ledgers.get(exchange);
   if (!ledger) {
-    ledger = createCodeLedger({ clock });
+    ledger = createCodeLedger({ clock, onEvict: (codeHash) => exchange.forget(codeHash) });
     ledgers.set(exchange, ledger);
   }
   return ledger;

@@ -47,7 +47,8 @@ export default (Parent: typeof LoginType) =>
     async #issueFor(identity: WeChatIdentity, previous: GetLoginCodeResult | undefined): Promise<GetLoginCodeResult> {
       const store = await this.app.getStore();
       const userId = await resolveUser(store, identity, this.app.clock.now());
-      if (userId === null && previous && "bindCode" in previous) return previous;
+      // Still unregistered: the bind code this wx.login code already got, not a second one.
+      if (userId === null && previous && "bindCode" in previous && this.allowRegister === 1) return previous;
       if (userId !== null) {
         // debug: the HTTP layer already logs one info line per request; this is the hot path.
         this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
@@ -82,16 +83,22 @@ export default (Parent: typeof LoginType) =>
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
       // The code serves this bind only (codeLedger.ts): a code that logged someone in, or
-      // bound someone else, cannot bind its owner's identity to this user.
-      return this.#gateway().once<BindResult>(code, `bind:${userId}`, async () => {
-        const identity = await this.#gateway().exchange(code);
-        const existing = await store.findBindingByOpenId(this.appId, identity.openId);
-        if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
-        // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
-        await store.createBinding({ ...identity, userId }, this.app.clock.now());
-        this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
-        return { success: true, userId, openId: identity.openId };
-      });
+      // bound someone else, cannot bind its owner's identity to this user. A repeat runs
+      // again (reuse: never), so a bind after an unbind really binds.
+      return this.#gateway().once<BindResult>(
+        code,
+        `bind:${userId}`,
+        async () => {
+          const identity = await this.#gateway().exchange(code);
+          const existing = await store.findBindingByOpenId(this.appId, identity.openId);
+          if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
+          // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
+          await store.createBinding({ ...identity, userId }, this.app.clock.now());
+          this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
+          return { success: true, userId, openId: identity.openId };
+        },
+        () => false,
+      );
     }
 
     /** Removes the user's binding in this mini program. */

@@ -8,6 +8,13 @@ export const EXCHANGE_MAX_ENTRIES = 100_000;
 
 type Outcome = { ok: true; session: WeChatSession } | { ok: false; error: WeChatApiError };
 
+/** The shared exchange: code2Session, plus forgetting an answer (codeLedger.ts uses it). */
+export interface ExchangeOnce extends WeChatClient {
+  /** Drops the remembered answer for a code, by its hash: a repeat then asks WeChat (40163). */
+  forget(codeHash: string): void;
+  size(): number;
+}
+
 interface Entry {
   expiresAt: number;
   outcome: Outcome;
@@ -26,7 +33,7 @@ interface Entry {
 export function createExchangeOnce(
   client: WeChatClient,
   options: { clock?: Clock; ttlMs?: number; maxEntries?: number } = {},
-): WeChatClient & { size(): number } {
+): ExchangeOnce {
   const clock = options.clock ?? systemClock;
   const ttlMs = options.ttlMs ?? EXCHANGE_TTL_MS;
   const maxEntries = options.maxEntries ?? EXCHANGE_MAX_ENTRIES;
@@ -80,11 +87,14 @@ export function createExchangeOnce(
       promise.then(clear, clear);
       return promise;
     },
+    forget(codeHash: string): void {
+      done.delete(codeHash);
+    },
     size: () => done.size,
   };
 }
 
-const shared = new Map<string, WeChatClient>();
+const shared = new Map<string, ExchangeOnce>();
 
 /**
  * One exchange per (apiBase, appId, AppSecret) in the process, so two element instances of
@@ -99,7 +109,7 @@ export function getSharedExchange(options: {
   env?: Record<string, string | undefined>;
   clock?: Clock;
   timeoutMs?: number;
-}): WeChatClient {
+}): ExchangeOnce {
   const base = resolveApiBase(options.apiBase, options.env ?? process.env);
   const key = `${base}\n${options.appId}\n${hashToken(options.appSecret)}`;
   let exchange = shared.get(key);

@@ -7,7 +7,7 @@ export {
   type WeChatClientOptions,
   type WeChatSession,
 } from "./client.ts";
-export { createExchangeOnce, getSharedExchange, resetSharedExchanges, EXCHANGE_TTL_MS, EXCHANGE_MAX_ENTRIES } from "./exchangeOnce.ts";
+export { createExchangeOnce, getSharedExchange, type ExchangeOnce, resetSharedExchanges, EXCHANGE_TTL_MS, EXCHANGE_MAX_ENTRIES } from "./exchangeOnce.ts";
 export {
   startFakeWeChatServer,
   type FakeWeChatServer,
