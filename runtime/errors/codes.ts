@@ -68,7 +68,7 @@ export const ERROR_CODES = {
 
   // --- WeChat server API ---
   WECHAT_CODE_INVALID: { family: "wechat", status: 400, message: "WeChat rejected the login code as invalid (errcode {errcode}){rid}" },
-  WECHAT_CODE_USED: { family: "wechat", status: 400, message: "WeChat says the login code was already used (errcode {errcode}){rid}" },
+  WECHAT_CODE_USED: { family: "wechat", status: 400, message: "the wx.login code was already used; call wx.login again (errcode {errcode}){rid}" },
   WECHAT_RATE_LIMITED: { family: "wechat", status: 429, message: "WeChat rate limit reached (errcode {errcode}){rid}" },
   WECHAT_USER_BLOCKED: { family: "wechat", status: 403, message: "WeChat blocked this high-risk user (errcode {errcode}){rid}" },
   WECHAT_BUSY: { family: "wechat", status: 503, message: "WeChat is busy, try again (errcode {errcode}){rid}" },
