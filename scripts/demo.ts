@@ -92,7 +92,25 @@ async function main(): Promise<void> {
       "",
     ].join("\n"),
   );
+  stopWhenOrphaned(() => void serving.stop());
   process.exitCode = await serving.stopped;
+}
+
+/**
+ * `npm start` runs us under `sh -c`, and the SIGTERM npm passes on stops that shell, not us:
+ * we would keep the ports and the database open with no parent. So when the process that
+ * started us is gone, stop as on SIGTERM. (Only here: `nohup jit serve &` must outlive its
+ * shell.)
+ */
+function stopWhenOrphaned(stop: () => void): void {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.stderr.write("demo: the process that started it is gone (npm stopped?): shutting down\n");
+    stop();
+  }, 250);
+  watch.unref();
 }
 
 main().catch((err: unknown) => {

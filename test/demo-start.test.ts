@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -74,6 +75,46 @@ describe("demo quick start", () => {
       }
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+
+  it("under `npm start`, a SIGTERM to npm stops the demo too (npm passes it to its shell only)", async () => {
+    // Its own process group, so the finally below can kill a demo left running.
+    const npm = spawn("npm", ["start", "--silent"], {
+      cwd: REPO,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PORT: "0", FAKE_WECHAT_PORT: "0", JIT_DB: path.join(dir, "npm.sqlite"), JIT_MASTER_KEY: TEST_MASTER_KEY },
+    });
+    let out = "";
+    let err = "";
+    npm.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    npm.stderr!.on("data", (c: Buffer) => (err += c.toString("utf8")));
+    const npmExited = new Promise((resolve) => npm.on("exit", resolve));
+    const answers = (url: string) => fetch(`${url}/healthz`).then(() => true, () => false);
+    try {
+      const deadline = Date.now() + 60_000;
+      let api: string | undefined;
+      while (!api && Date.now() < deadline) {
+        api = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+        if (!api) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(api, err).toBeDefined();
+      expect(await answers(api!)).toBe(true);
+      npm.kill("SIGTERM");
+      await npmExited;
+      let stillUp = true;
+      for (let i = 0; i < 100 && stillUp; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        stillUp = await answers(api!);
+      }
+      expect(stillUp, "the demo kept serving after npm was stopped").toBe(false);
+    } finally {
+      try {
+        process.kill(-npm.pid!, "SIGKILL");
+      } catch {
+        // the whole group is gone already
+      }
     }
   });
 
