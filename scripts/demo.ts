@@ -56,7 +56,7 @@ function walkthrough(api: string, fakeUrl: string, appId: string): string {
 
 async function main(): Promise<void> {
   // Request logs are JSON lines on stderr; keep the walkthrough readable unless asked.
-  process.env.JIT_LOG_LEVEL ??= "warn";
+  if (!process.env.JIT_LOG_LEVEL?.trim()) process.env.JIT_LOG_LEVEL = "warn";
   const port = parsePort(flag("--port") ?? process.env.PORT ?? 8080, "PORT");
   const fakePort = parsePort(flag("--fake-port") ?? process.env.FAKE_WECHAT_PORT ?? 8081, "FAKE_WECHAT_PORT");
   const host = "127.0.0.1";
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
  * shell.)
  */
 function stopWhenOrphaned(stop: () => void): void {
-  const parent = process.ppid;
+  const parent = (globalThis as { jitDemoParentPid?: number }).jitDemoParentPid ?? process.ppid;
   const watch = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(watch);

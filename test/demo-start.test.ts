@@ -109,6 +109,9 @@ describe("demo quick start", () => {
         stillUp = await answers(api!);
       }
       expect(stillUp, "the demo kept serving after npm was stopped").toBe(false);
+      // It stopped on purpose (the orphan watch), not by a signal it happened to get.
+      for (let i = 0; i < 50 && !err.includes("the process that started it is gone"); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(err).toContain("the process that started it is gone");
     } finally {
       try {
         process.kill(-npm.pid!, "SIGKILL");

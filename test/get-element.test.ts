@@ -134,6 +134,11 @@ describe("app.getElement", () => {
     } finally {
       await app.close();
     }
+    // An app closed before its store ever opened does not open one that nothing would close.
+    const closed = await loadApp({ root, logger: silentLogger, env: {}, dbFile: path.join(root, "data", "never.sqlite") });
+    await closed.close();
+    await expect(closed.getStore()).rejects.toMatchObject({ code: "STORE_CLOSED" });
+    await expect(fs.stat(path.join(root, "data", "never.sqlite"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("an empty JIT_DB counts as unset: the database is <root>/.jit/<appId>.sqlite (storage/location.ts)", async () => {

@@ -1,3 +1,5 @@
+import fs from "node:fs/promises";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "./helpers/http.ts";
 
@@ -23,6 +25,12 @@ describe("GET /healthz", () => {
       // Health checks write nothing: the user is still there and still the only one.
       expect((await stack.login("alice")).userId).toBe(userId);
 
+      // Nothing is written: the WAL does not move.
+      const walSize = async () => (await fs.stat(`${stack.dbFile}-wal`)).size;
+      const before = await walSize();
+      for (let i = 0; i < 5; i++) expect((await health(stack)).status).toBe(200);
+      expect(await walSize()).toBe(before);
+
       await stack.app.close();
       const down = await health(stack);
       expect(down.status).toBe(503);
@@ -38,6 +46,22 @@ describe("GET /healthz", () => {
         .find((l) => l.includes(String(down.requestId)) && l.includes("health check failed"));
       expect(line).toBeDefined();
       expect(JSON.parse(line!)).toMatchObject({ code: "STORE_CLOSED", detail: expect.stringContaining(stack.dbFile) });
+    });
+
+    it(`stays 200 while another connection holds the write lock (${sqliteWriter} writes)`, async () => {
+      const stack = await startStack({ sqliteWriter });
+      stacks.push(stack);
+      await stack.register("bob");
+      // A CLI command or a second process mid-write: health checks do not wait for it
+      // (before, they waited out the busy timeout, 5 s, and then answered 503).
+      const other = new Database(stack.dbFile);
+      other.prepare("BEGIN IMMEDIATE").run();
+      try {
+        expect(await health(stack)).toMatchObject({ status: 200, body: { status: "ok" } });
+      } finally {
+        other.prepare("ROLLBACK").run();
+        other.close();
+      }
     });
   }
 });

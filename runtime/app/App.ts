@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Clock } from "../clock.ts";
 import type { ElementClass } from "../element/ElementBase.ts";
 import type { AppContext, ElementDefine } from "../element/types.ts";
-import { ElementError } from "../errors/index.ts";
+import { ElementError, StoreError } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { resolveDbFile } from "../storage/location.ts";
 import type { SqliteWriter } from "../storage/sqlite/index.ts";
@@ -151,6 +151,8 @@ export class App implements AppContext {
    * database file fixed on disk, or a directory made writable, is picked up by the next call.
    */
   getStore(): Promise<Store> {
+    // After close(), nothing would close a store opened now.
+    if (!this.#store && this.#closed && !this.#injectedStore) return Promise.reject(new StoreError("STORE_CLOSED", { file: this.dbFile! }));
     if (!this.#store) {
       const opening = this.#openStore();
       this.#store = opening;

@@ -26,7 +26,9 @@ export function resolveShutdownTimeout(option: number | undefined, env: Readonly
   if (option !== undefined) return checkTimeout(option, String(option), "shutdownTimeoutMs");
   const text = env.JIT_SHUTDOWN_TIMEOUT_MS;
   if (text === undefined || text.trim() === "") return DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  return checkTimeout(Number(text.trim()), text, "JIT_SHUTDOWN_TIMEOUT_MS");
+  // Digits only: Number() would also take "0x10", "1e3" or "+5".
+  const trimmed = text.trim();
+  return checkTimeout(/^\d+$/.test(trimmed) ? Number(trimmed) : NaN, text, "JIT_SHUTDOWN_TIMEOUT_MS");
 }
 
 function checkTimeout(value: number, text: string, source: string): number {

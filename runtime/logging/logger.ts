@@ -33,7 +33,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * user as "INTERNAL_ERROR unexpected error" and stopped every command.
  */
 export function resolveLogLevel(level?: string, env: Readonly<Record<string, string | undefined>> = process.env): LogLevel {
-  const [value, source] = level !== undefined ? [level, "log level"] : [env.JIT_LOG_LEVEL, "JIT_LOG_LEVEL"];
+  const [raw, source] = level !== undefined ? [level, "log level"] : [env.JIT_LOG_LEVEL, "JIT_LOG_LEVEL"];
+  // Forgiving of case and surrounding blanks ("INFO", "info\r" from a Windows .env file).
+  const value = raw?.trim().toLowerCase();
   if (value === undefined || value === "") return "info";
   if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
   throw new ConfigError("CONFIG_INVALID", { source, reason: `must be one of ${LOG_LEVELS.join(", ")}, got "${value.slice(0, 40)}"` });

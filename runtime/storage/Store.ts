@@ -130,8 +130,9 @@ export interface Store {
   purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }>;
 
   /**
-   * Resolves when the database answers a read and a write transaction (nothing is written);
-   * rejects with a typed store error otherwise (STORE_CLOSED after close). For health checks.
+   * Resolves when the database answers a read on every connection the store uses; takes no
+   * lock and writes nothing. Rejects with a typed store error otherwise (STORE_CLOSED after
+   * close, STORE_UNAVAILABLE). For health checks.
    */
   ping(): Promise<void>;
   close(): Promise<void>;

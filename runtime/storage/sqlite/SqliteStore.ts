@@ -11,7 +11,7 @@ import type {
   Store,
   UserRecord,
 } from "../Store.ts";
-import { StoreError } from "../../errors/index.ts";
+import { JitError, StoreError } from "../../errors/index.ts";
 import { toBinding, toSession, toUser, type BindingRow, type SessionRow, type UserRow } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
 import { prepareAll, type Statements } from "./statements.ts";
@@ -154,10 +154,15 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     if (!this.#db.open) throw new StoreError("STORE_CLOSED", { file: this.file });
-    this.#q.ping.get();
-    // Through the write channel: the writer (a thread under jit serve) takes the write lock
-    // and commits nothing, so a dead thread is replaced or reported here.
-    await this.#writes.run("ping");
+    try {
+      this.#q.ping.get();
+      // The writing connection too (a thread under jit serve: a dead one is replaced or
+      // reported here). Reads only: a CLI holding the write lock must not fail health checks.
+      await this.#writes.ping();
+    } catch (err) {
+      if (err instanceof JitError) throw err;
+      throw new StoreError("STORE_UNAVAILABLE", { file: this.file, reason: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   async close(): Promise<void> {

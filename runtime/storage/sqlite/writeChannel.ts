@@ -15,6 +15,8 @@ export interface WriteChannel {
   run<K extends WriteOp>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>>;
   /** Starts committing what is queued now, without waiting (before bulk work on the store's connection). */
   flush(): void;
+  /** Resolves when the connection that writes answers a read; no transaction, no lock. */
+  ping(): Promise<void>;
   /** Commits what is queued, waits until every write has settled, and releases the channel. */
   close(): Promise<void>;
 }
@@ -36,6 +38,10 @@ export class InlineWrites implements WriteChannel {
 
   flush(): void {
     this.#commits.flush();
+  }
+
+  async ping(): Promise<void> {
+    this.#writes.ping();
   }
 
   close(): Promise<void> {

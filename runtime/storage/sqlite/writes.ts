@@ -126,7 +126,11 @@ export class SqliteWrites {
     };
   }
 
-  /** The writer's half of Store.ping: its connection answers inside a write transaction. */
+  /**
+   * The writer's half of Store.ping: a read on its connection. Not a write unit: channels run
+   * it outside the group commit (WriteChannel.ping), so a health check never takes the write
+   * lock or waits for another process that holds it.
+   */
   ping(): void {
     this.#q.ping.get();
   }
@@ -207,5 +211,4 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "createSession",
   "deleteSession",
   "putSessionKey",
-  "ping",
 ]);

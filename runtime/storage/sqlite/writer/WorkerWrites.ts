@@ -94,6 +94,11 @@ export class WorkerWrites implements WriteChannel {
     }
   }
 
+  /** A round trip to the thread, which reads on its connection (writerThread.ts); a dead thread is replaced first. */
+  async ping(): Promise<void> {
+    await this.run("ping");
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;

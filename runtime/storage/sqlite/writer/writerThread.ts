@@ -40,7 +40,8 @@ try {
 
 function runBatch(requests: WriteRequest[]): void {
   const settled = requests.map(({ id, op, args }) =>
-    (channel.run as (this: InlineWrites, op: WriteOp, ...args: unknown[]) => Promise<unknown>).call(channel, op, ...args).then(
+    // A health probe reads outside the group commit: no write lock (see SqliteWrites.ping).
+    (op === "ping" ? channel.ping() : (channel.run as (this: InlineWrites, op: WriteOp, ...args: unknown[]) => Promise<unknown>).call(channel, op, ...args)).then(
       (value): WriteReply => ({ id, ok: true, value }),
       (error: unknown): WriteReply => ({ id, ok: false, error: toWire(error) }),
     ),
@@ -49,6 +50,10 @@ function runBatch(requests: WriteRequest[]): void {
   channel.flush();
   void Promise.all(settled).then((replies) => post({ type: "replies", replies }));
 }
+
+// A message that cannot be read names no write to fail: exit, so the main thread fails the
+// writes it had sent (as for a crash) and starts a new thread for the next ones.
+port.on("messageerror", () => process.exit(1));
 
 port.on("message", (message: ToWriter) => {
   if (message.type === "batch") {
