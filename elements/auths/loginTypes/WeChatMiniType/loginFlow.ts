@@ -46,8 +46,12 @@ export async function resolveUser(store: Store, identity: WeChatIdentity, now: n
 export async function issueLoginCode(store: Store, clock: Clock, appId: string, userId: number): Promise<LoginCodeResult> {
   const now = clock.now();
   const loginCode = newSecretToken(32);
-  await store.saveLoginCode(hashToken(loginCode), { appId, userId, expiresAt: now + CODE_TTL_MS }, now);
-  const corpList = await corpListOf(store, userId);
+  // The corp list is read while the code's write commits, not after: the answer still waits
+  // for the write to be durable, but not for the read behind it.
+  const [, corpList] = await Promise.all([
+    store.saveLoginCode(hashToken(loginCode), { appId, userId, expiresAt: now + CODE_TTL_MS }, now),
+    corpListOf(store, userId),
+  ]);
   return { loginCode, corpList, userId, expiresIn: CODE_TTL_SECONDS };
 }
 
