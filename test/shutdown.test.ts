@@ -9,21 +9,12 @@ import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 // Graceful shutdown of `jit serve` (SIGTERM): in-flight requests finish, the database is
 // closed, exit 0, and no registration answered 200 is lost.
 describe("jit serve graceful shutdown", () => {
-  let fake: FakeWeChatServer;
-  let root: string;
-  beforeAll(async () => {
-    fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-    root = await makeTempRoot();
-  });
-  afterAll(async () => {
-    await fake?.close();
-    if (root) await removeDir(root);
-  });
+  const ctx = fakeWeChatAndRoot();
 
   it("finishes in-flight registrations on SIGTERM and loses none that answered 200", async () => {
-    const dbFile = path.join(root, "data", "shutdown.sqlite");
-    const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
-      WECHAT_API_BASE: fake.url,
+    const dbFile = path.join(ctx.root, "data", "shutdown.sqlite");
+    const child = startChild([JIT_BIN, "--root", ctx.root, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
+      WECHAT_API_BASE: ctx.fake.url,
       JIT_MASTER_KEY: TEST_MASTER_KEY,
       JIT_RATE_LIMIT_IP: "off",
       JIT_RATE_LIMIT_OPENID: "off",
@@ -31,7 +22,7 @@ describe("jit serve graceful shutdown", () => {
     try {
       const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
       // WeChat answers slowly, so exchanges are still in flight when SIGTERM arrives.
-      fake.script({ delayMs: 100, times: 100_000 });
+      ctx.fake.script({ delayMs: 100, times: 100_000 });
 
       // Eight clients register new users one after another until the server goes away.
       type Outcome = { openId: string; first?: number; register?: number; userId?: number };
@@ -42,7 +33,7 @@ describe("jit serve graceful shutdown", () => {
           const out: Outcome = { openId: `shutdown-${w}-${i}` };
           results.push(out);
           try {
-            const first = await post(base!, `${LOGIN}/getLoginCode`, { code: fake.mintCode({ appId: DEMO_APPID, openId: out.openId }) });
+            const first = await post(base!, `${LOGIN}/getLoginCode`, { code: ctx.fake.mintCode({ appId: DEMO_APPID, openId: out.openId }) });
             out.first = first.status;
             if (first.status !== 200) return;
             const reg = await post(base!, `${LOGIN}/register`, { bindCode: first.body.data.bindCode });
@@ -152,32 +143,23 @@ async function until(condition: () => boolean): Promise<void> {
 // requests in flight). A repeated SIGTERM is ignored and the shutdown timeout is the bound;
 // a second SIGINT (Ctrl-C pressed again) still exits at once.
 describe("repeated signals during a graceful shutdown", () => {
-  let fake: FakeWeChatServer;
-  let root: string;
-  beforeAll(async () => {
-    fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-    root = await makeTempRoot();
-  });
-  afterAll(async () => {
-    await fake?.close();
-    if (root) await removeDir(root);
-  });
+  const ctx = fakeWeChatAndRoot();
 
   /** A `jit serve` child with one getLoginCode waiting `delayMs` on WeChat. */
   async function serveWithSlowRequest(name: string, delayMs: number, env: Record<string, string> = {}) {
-    const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", path.join(root, "data", `${name}.sqlite`)], {
-      WECHAT_API_BASE: fake.url,
+    const child = startChild([JIT_BIN, "--root", ctx.root, "--app", "demo", "serve", "--port", "0", "--db", path.join(ctx.root, "data", `${name}.sqlite`)], {
+      WECHAT_API_BASE: ctx.fake.url,
       JIT_MASTER_KEY: TEST_MASTER_KEY,
       JIT_LOG_LEVEL: "info",
       ...env,
     });
     const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    const code = fake.mintCode({ appId: DEMO_APPID, openId: `${name}-user` });
-    fake.script({ code, delayMs });
-    const exchanges = fake.stats().jscode2session;
+    const code = ctx.fake.mintCode({ appId: DEMO_APPID, openId: `${name}-user` });
+    ctx.fake.script({ code, delayMs });
+    const exchanges = ctx.fake.stats().jscode2session;
     const reply = post(base!, `${LOGIN}/getLoginCode`, { code }).catch((err: unknown) => ({ failed: err }));
     // In flight: the server has asked WeChat and is waiting for the answer.
-    await until(() => fake.stats().jscode2session > exchanges);
+    await until(() => ctx.fake.stats().jscode2session > exchanges);
     return { child, reply };
   }
 
@@ -239,3 +221,17 @@ describe("repeated signals during a graceful shutdown", () => {
     }
   });
 });
+
+/** A fake WeChat server and a temp app root, for the describe block that calls it. */
+function fakeWeChatAndRoot(): { fake: FakeWeChatServer; root: string } {
+  const ctx = {} as { fake: FakeWeChatServer; root: string };
+  beforeAll(async () => {
+    ctx.fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
+    ctx.root = await makeTempRoot();
+  });
+  afterAll(async () => {
+    await ctx.fake?.close();
+    if (ctx.root) await removeDir(ctx.root);
+  });
+  return ctx;
+}
