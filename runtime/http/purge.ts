@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from "../clock.ts";
-import { ConfigError } from "../errors/index.ts";
+import { resolveTimerMs } from "./timerSetting.ts";
 import type { Store } from "../storage/Store.ts";
 
 /**
@@ -27,18 +27,15 @@ export type PurgeCounts = Awaited<ReturnType<Store["purgeExpired"]>>;
 
 /** `purgeIntervalMs` option, else JIT_PURGE_INTERVAL_MS, else 10 minutes; 0 turns the interval off. */
 export function resolvePurgeInterval(option: number | undefined, env: Readonly<Record<string, string | undefined>> = process.env): number {
-  if (option !== undefined) return checkInterval(option, "purgeIntervalMs");
-  const text = env.JIT_PURGE_INTERVAL_MS;
-  if (text === undefined || text.trim() === "") return DEFAULT_PURGE_INTERVAL_MS;
-  return checkInterval(Number(text.trim()), "JIT_PURGE_INTERVAL_MS");
-}
-
-function checkInterval(value: number, source: string): number {
-  // setInterval caps delays at 2^31-1 ms (~24.8 days) and silently turns larger ones into 1 ms.
-  if (!Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
-    throw new ConfigError("CONFIG_INVALID", { source, reason: "expected milliseconds between purges (an integer, 0 = off, at most 2147483647)" });
-  }
-  return value;
+  return resolveTimerMs({
+    option,
+    optionName: "purgeIntervalMs",
+    env,
+    envName: "JIT_PURGE_INTERVAL_MS",
+    fallback: DEFAULT_PURGE_INTERVAL_MS,
+    min: 0,
+    reason: () => "expected milliseconds between purges (an integer, 0 = off, at most 2147483647)",
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { ConfigError } from "../errors/index.ts";
+import { resolveTimerMs } from "./timerSetting.ts";
 import { flushLogs } from "./logging.ts";
 
 /**
@@ -15,28 +15,23 @@ import { flushLogs } from "./logging.ts";
  */
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-// setTimeout turns delays above 2^31-1 ms into 1 ms, which would end every stop at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `timeoutMs` option, else JIT_SHUTDOWN_TIMEOUT_MS, else 10 s. Checked at start-up (serveApp),
  * so "10s" or "-1" refuses to start instead of turning the first SIGTERM into an exit 1.
  */
 export function resolveShutdownTimeout(option: number | undefined, env: Readonly<Record<string, string | undefined>> = process.env): number {
-  if (option !== undefined) return checkTimeout(option, String(option), "shutdownTimeoutMs");
-  const text = env.JIT_SHUTDOWN_TIMEOUT_MS;
-  if (text === undefined || text.trim() === "") return DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  // Digits only: Number() would also take "0x10", "1e3" or "+5".
-  const trimmed = text.trim();
-  return checkTimeout(/^\d+$/.test(trimmed) ? Number(trimmed) : NaN, text, "JIT_SHUTDOWN_TIMEOUT_MS");
-}
-
-function checkTimeout(value: number, text: string, source: string): number {
-  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
-    // The value is a duration, not a secret: naming it tells the operator what to fix.
-    throw new ConfigError("CONFIG_INVALID", { source, reason: `expected milliseconds (an integer from 1 to ${MAX_TIMER_MS}), got "${text.slice(0, 40)}"` });
-  }
-  return value;
+  // At least 1: 0 would end every stop at once.
+  return resolveTimerMs({
+    option,
+    optionName: "shutdownTimeoutMs",
+    env,
+    envName: "JIT_SHUTDOWN_TIMEOUT_MS",
+    fallback: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    min: 1,
+    // A duration, not a secret: naming it tells the operator what to fix.
+    reason: (text) => `expected milliseconds (an integer from 1 to 2147483647), got "${text.slice(0, 40)}"`,
+  });
 }
 
 export interface ShutdownOptions {
