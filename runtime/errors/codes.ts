@@ -90,7 +90,9 @@ export const ERROR_CODES = {
   STORE_MIGRATION_FAILED: { family: "store", status: 500, message: "database {file}: migration {version} failed: {reason}" },
   STORE_WRITER_FAILED: { family: "store", status: 500, message: "database {file}: the writer thread stopped: {reason}" },
   STORE_CLOSED: { family: "store", status: 500, message: "database {file} is closed" },
-  STORE_UNAVAILABLE: { family: "store", status: 500, message: "database {file} does not answer: {reason}" },
+  // 503: the database went away (or is over its timeouts); the same request may succeed in a
+  // moment, and the server recovers without a restart when the database is back.
+  STORE_UNAVAILABLE: { family: "store", status: 503, message: "database {file} does not answer: {reason}" },
 
   // --- HTTP API ---
   API_PARAMS_ERROR: { family: "http", status: 400, message: "{reason}" },
