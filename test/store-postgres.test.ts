@@ -1,8 +1,16 @@
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPostgresStore, type PostgresStore } from "../runtime/storage/postgres/index.ts";
+import { StoreError } from "../runtime/errors/index.ts";
+import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
+import { openStore } from "../runtime/storage/openStore.ts";
+import { openPostgresStore, parsePostgresUrl, PG_LATEST_VERSION, PG_MIGRATIONS, type PostgresStore } from "../runtime/storage/postgres/index.ts";
+import { parseInt8 } from "../runtime/storage/postgres/rows.ts";
+import { PG_SQL, type PgStatementName } from "../runtime/storage/postgres/sql.ts";
 import { runStoreContract } from "./store.contract.ts";
 import { createTestDatabase, describePg, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 
+const T0 = Date.UTC(2026, 0, 1);
+const EXPIRES = T0 + 5 * 60_000;
 let db: TestDatabase;
 
 describePg("PostgreSQL store", () => {
@@ -12,6 +20,16 @@ describePg("PostgreSQL store", () => {
   afterAll(async () => {
     await db?.drop();
   });
+
+  const open: PostgresStore[] = [];
+  afterAll(async () => {
+    await Promise.all(open.map((s) => s.close()));
+  });
+  async function storeIn(schema: string): Promise<PostgresStore> {
+    const store = await openPostgresStore({ url: db.url({ schema }) });
+    open.push(store);
+    return store;
+  }
 
   /** A store in a schema of its own; cleanup closes it and drops the schema. */
   async function schemaStore(): Promise<{ store: PostgresStore; schema: string; cleanup(): Promise<void> }> {
@@ -28,4 +46,246 @@ describePg("PostgreSQL store", () => {
   }
 
   runStoreContract("PostgresStore", schemaStore);
+
+  describe("migrations", () => {
+    it("records each version in jit_schema_migrations and re-opens without re-applying", async () => {
+      expect(PG_MIGRATIONS.map((m) => m.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1)); // consecutive from 1
+      const schema = randomName("s");
+      const first = await openPostgresStore({ url: db.url({ schema }) });
+      const user = await first.createUser({ name: "kept" }, T0);
+      await first.close();
+      const again = await storeIn(schema);
+      expect(await again.getUser(user.userId)).toEqual(user);
+      const rows = await db.query<{ version: number; name: string }>("SELECT version, name FROM jit_schema_migrations ORDER BY version", [], schema);
+      expect(rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    });
+
+    it("several processes starting at once on a fresh database: each migration applied once, every open succeeds", async () => {
+      const schema = randomName("s");
+      // Separate pools and connections, as separate processes have: they meet at the advisory lock.
+      const stores = await Promise.all(Array.from({ length: 6 }, () => storeIn(schema)));
+      const rows = await db.query<{ version: number }>("SELECT version FROM jit_schema_migrations", [], schema);
+      expect(rows.map((r) => r.version).sort()).toEqual(PG_MIGRATIONS.map((m) => m.version));
+      const users = await Promise.all(stores.map((s, i) => s.createUser({ name: `u${i}` }, T0)));
+      expect(new Set(users.map((u) => u.userId)).size).toBe(6);
+    });
+
+    it("refuses a database migrated by a newer runtime: STORE_MIGRATION_FAILED naming host:port/database", async () => {
+      const schema = randomName("s");
+      await storeIn(schema);
+      await db.query("INSERT INTO jit_schema_migrations (version, name) VALUES ($1, 'from the future')", [PG_LATEST_VERSION + 5], schema);
+      const err = await openPostgresStore({ url: db.url({ schema }) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect(err).toMatchObject({ code: "STORE_MIGRATION_FAILED" });
+      expect((err as Error).message).toContain(`127.0.0.1:5432/${db.name}`);
+      expect((err as Error).message).toMatch(/newer than this runtime/);
+    });
+  });
+
+  describe("statements", () => {
+    // With sequential scans priced out, a statement that still plans one has no index to use.
+    it("every statement finds its rows through a primary key or an index", async () => {
+      const schema = randomName("s");
+      await storeIn(schema);
+      const args: Record<PgStatementName, unknown[]> = {
+        insertUser: ["n", T0],
+        insertUserInCorp: ["n", T0, "c"],
+        getUser: [1],
+        upsertCorp: ["c", "C"],
+        addMember: ["c", 1, T0],
+        listUserCorps: [1],
+        bindingByOpenId: ["a", "o"],
+        bindingByUser: ["a", 1],
+        userIdByUnionId: ["u"],
+        insertBinding: ["a", "o", "u", 1, T0],
+        insertBoundUser: ["n", T0, "a", "o", "u"],
+        deleteBinding: ["a", 1, T0],
+        wasUnbound: ["a", "o"],
+        insertBindCode: ["h", "a", "o", "u", T0, T0],
+        consumeBindCode: [T0, "h"],
+        insertLoginCode: ["h", "a", 1, T0, T0],
+        consumeLoginCode: [T0, "h"],
+        insertSession: ["h", 1, "c", T0, T0],
+        getSession: ["h", T0],
+        deleteSession: ["h"],
+        putSessionKey: ["a", "o", "s", T0],
+        getSessionKey: ["a", "o"],
+        purge: [T0],
+        ping: [],
+      };
+      const literal = (a: unknown) => (typeof a === "string" ? `'${a}'` : String(a));
+      const plans = await db.session(schema, async (c) => {
+        await c.query("SET enable_seqscan = off");
+        const out: Record<string, string> = {};
+        for (const name of Object.keys(PG_SQL) as PgStatementName[]) {
+          await c.query(`PREPARE p AS ${PG_SQL[name]}`);
+          const list = args[name].map(literal).join(", ");
+          const { rows } = await c.query<{ "QUERY PLAN": string }>(`EXPLAIN EXECUTE p${list ? `(${list})` : ""}`);
+          await c.query("DEALLOCATE p");
+          out[name] = rows.map((r) => r["QUERY PLAN"]).join("\n");
+        }
+        return out;
+      });
+      for (const [name, plan] of Object.entries(plans)) {
+        expect(plan, `${name}:\n${plan}`).not.toMatch(/Seq Scan|ERROR/);
+      }
+    });
+  });
+
+  describe("numbers", () => {
+    it("bigint columns come back as numbers, exact up to 2^53 - 1, and a larger value is refused, not rounded", async () => {
+      const store = await storeIn(randomName("s"));
+      const far = Number.MAX_SAFE_INTEGER;
+      const user = await store.createUser({ name: "far" }, far);
+      expect(await store.getUser(user.userId)).toEqual({ userId: user.userId, name: "far", createdAt: far });
+      expect(typeof user.userId).toBe("number");
+      expect(parseInt8("9007199254740991")).toBe(far);
+      expect(() => parseInt8("9007199254740993")).toThrow(RangeError);
+    });
+  });
+
+  describe("two stores on one database (as two processes)", () => {
+    it("a code consumed and redeemed through both pools at once: one winner per code, one user per code", async () => {
+      const schema = randomName("s");
+      const [a, b] = [await storeIn(schema), await storeIn(schema)];
+      const codes = Array.from({ length: 8 }, () => hashToken(newSecretToken()));
+      for (const [i, h] of codes.entries()) await a.saveBindCode(h, { appId: "wx1", openId: `o${i}`, unionId: null, expiresAt: EXPIRES }, T0);
+      const attempts = codes.flatMap((h) => [a, b, a, b].map((s) => s.redeemBindCode(h, T0, { appId: "wx1", corp: { corpId: "c1", corpName: "One" } })));
+      const results = await Promise.all(attempts);
+      for (let i = 0; i < codes.length; i++) {
+        const mine = results.slice(i * 4, i * 4 + 4).map((r) => r.status);
+        expect(mine.filter((s) => s === "ok")).toHaveLength(1);
+        expect(mine.filter((s) => s === "invalid")).toHaveLength(3);
+      }
+      const [counts] = await db.query<{ users: number; bindings: number; members: number; unused: number }>(
+        `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM wechat_mini_bindings) AS bindings,
+                (SELECT count(*)::int FROM corp_members) AS members, (SELECT count(*)::int FROM bind_codes WHERE used_at IS NULL) AS unused`,
+        [],
+        schema,
+      );
+      expect(counts).toEqual({ users: codes.length, bindings: codes.length, members: codes.length, unused: 0 });
+
+      const user = await a.createUser({}, T0);
+      const login = hashToken(newSecretToken());
+      await b.saveLoginCode(login, { appId: "wx1", userId: user.userId, expiresAt: EXPIRES }, T0);
+      const consumed = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consumeCode("login", login, T0)));
+      expect(consumed.filter((r) => r.status === "ok")).toHaveLength(1);
+    });
+  });
+
+  describe("configuration errors: STORE_OPEN_FAILED naming host:port/database, never the password", () => {
+    const PASSWORD = "pw-Sekr1t-4471";
+
+    async function openFailure(url: string): Promise<StoreError> {
+      const err = await openStore(url).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect(err).toMatchObject({ code: "STORE_OPEN_FAILED" });
+      const all = `${(err as Error).message} ${JSON.stringify(err)} ${JSON.stringify((err as StoreError).params)} ${(err as Error).stack}`;
+      expect(all).not.toContain(PASSWORD);
+      return err as StoreError;
+    }
+
+    it("a database that does not exist", async () => {
+      const err = await openFailure(db.url({ password: PASSWORD }).replace(`/${db.name}`, "/jit_no_such_db"));
+      expect(err.message).toBe('cannot open database 127.0.0.1:5432/jit_no_such_db: database "jit_no_such_db" does not exist (SQLSTATE 3D000)');
+    });
+
+    it("a refused connection", async () => {
+      const port = await freePort();
+      const err = await openFailure(db.url({ password: PASSWORD, port }));
+      expect(err.message).toMatch(new RegExp(`^cannot open database 127\\.0\\.0\\.1:${port}/${db.name}: .*ECONNREFUSED`));
+    });
+
+    it("a wrong password (a server that asks for one and refuses it)", async () => {
+      const fake = await fakeAuthFailingServer();
+      try {
+        const err = await openFailure(`postgres://jit:${PASSWORD}@127.0.0.1:${fake.port}/appdb`);
+        expect(err.message).toBe(`cannot open database 127.0.0.1:${fake.port}/appdb: password authentication failed for user "jit" (SQLSTATE 28P01)`);
+        expect(fake.passwordsSeen()).toEqual([PASSWORD]); // pg did send it, to the server only
+      } finally {
+        await fake.close();
+      }
+    });
+
+    it("a URL that cannot be parsed, names no database, or carries an unknown or bad parameter", async () => {
+      expect((await openFailure(`postgres://jit:${PASSWORD}@127.0.0.1:99999/appdb`)).message).toMatch(/cannot be parsed/);
+      expect((await openFailure(`postgres://jit:${PASSWORD}@127.0.0.1:5432`)).message).toMatch(/^cannot open database 127\.0\.0\.1:5432\/\?: the URL names no database/);
+      expect((await openFailure(`postgres://jit:${PASSWORD}@db.internal:6543/appdb?statment_timeout=5`)).message).toBe(
+        `cannot open database db.internal:6543/appdb: unknown URL parameter "statment_timeout" (known: connect_timeout, statement_timeout, idle_in_transaction_session_timeout, pool_max, sslmode, application_name, schema)`,
+      );
+      expect((await openFailure(`postgres://jit:${PASSWORD}@db.internal/appdb?pool_max=0`)).message).toMatch(/db\.internal:5432\/appdb: URL parameter pool_max must be/);
+      expect((await openFailure(`postgres://jit:${PASSWORD}@db.internal/appdb?schema=Bad-Name`)).message).toMatch(/URL parameter schema must be/);
+      expect((await openFailure(`mysql://jit:${PASSWORD}@db.internal/appdb`)).message).toBe("cannot open database a mysql:// URL: unsupported scheme (use postgres://, a file path or file:)");
+    });
+
+    it("the URL's settings reach the pool: timeouts, pool size, schema, percent-encoded credentials", () => {
+      const c = parsePostgresUrl("postgresql://us%40er:p%2Fw@[::1]:6000/app%20db?statement_timeout=1500&connect_timeout=2&pool_max=3&schema=tenant_1&idle_in_transaction_session_timeout=700");
+      expect(c.label).toBe("[::1]:6000/app db?schema=tenant_1");
+      expect(c.pool).toMatchObject({
+        host: "::1",
+        port: 6000,
+        database: "app db",
+        user: "us@er",
+        password: "p/w",
+        max: 3,
+        connectionTimeoutMillis: 2000,
+        statement_timeout: 1500,
+        query_timeout: 2500,
+        idle_in_transaction_session_timeout: 700,
+        options: "-c search_path=tenant_1",
+      });
+      expect(parsePostgresUrl("postgres://h/d").pool).toMatchObject({ max: 10, connectionTimeoutMillis: 5000, statement_timeout: 5000, idle_in_transaction_session_timeout: 10_000, ssl: false });
+    });
+  });
 });
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Speaks just enough of the PostgreSQL protocol to refuse a login: asks for a cleartext
+ * password, records it, answers FATAL 28P01 as a server with a wrong password does.
+ */
+async function fakeAuthFailingServer(): Promise<{ port: number; passwordsSeen(): string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    let buffer = Buffer.alloc(0);
+    let started = false;
+    socket.on("data", (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (!started) {
+        if (buffer.length < 4 || buffer.length < buffer.readInt32BE(0)) return;
+        buffer = buffer.subarray(buffer.readInt32BE(0));
+        started = true;
+        socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // AuthenticationCleartextPassword
+      }
+      if (buffer.length >= 5 && buffer[0] === 0x70 && buffer.length >= 1 + buffer.readInt32BE(1)) {
+        const end = 1 + buffer.readInt32BE(1);
+        seen.push(buffer.subarray(5, end - 1).toString("utf8"));
+        buffer = buffer.subarray(end);
+        const fields = Buffer.from(`SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed for user "jit"\0\0`);
+        const header = Buffer.alloc(5);
+        header[0] = 0x45; // ErrorResponse
+        header.writeInt32BE(4 + fields.length, 1);
+        socket.end(Buffer.concat([header, fields]));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    passwordsSeen: () => seen,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -42,6 +42,8 @@ export interface TestDatabase {
   url(options?: { schema?: string; query?: string; password?: string; host?: string; port?: number }): string;
   /** Runs SQL in the database (in `schema` when given). */
   query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[], schema?: string): Promise<R[]>;
+  /** Runs `work` on one connection to the database (in `schema` when given). */
+  session<T>(schema: string | null, work: (c: pg.Client) => Promise<T>): Promise<T>;
   drop(): Promise<void>;
 }
 
@@ -58,6 +60,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       admin(name, async (c) => {
         if (schema) await c.query(`SET search_path = ${schema}`);
         return (await c.query(sql, params)).rows;
+      }),
+    session: (schema, work) =>
+      admin(name, async (c) => {
+        if (schema) await c.query(`SET search_path = ${schema}`);
+        return work(c);
       }),
     drop: () => admin(null, async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
   };
