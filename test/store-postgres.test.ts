@@ -1,6 +1,6 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StoreError } from "../runtime/errors/index.ts";
+import { JitError, StoreError } from "../runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 import { openStore } from "../runtime/storage/openStore.ts";
 import { openPostgresStore, parsePostgresUrl, PG_LATEST_VERSION, PG_MIGRATIONS, type PostgresStore } from "../runtime/storage/postgres/index.ts";
@@ -176,13 +176,13 @@ describePg("PostgreSQL store", () => {
   describe("configuration errors: STORE_OPEN_FAILED naming host:port/database, never the password", () => {
     const PASSWORD = "pw-Sekr1t-4471";
 
-    async function openFailure(url: string): Promise<StoreError> {
+    async function openFailure(url: string): Promise<JitError> {
       const err = await openStore(url).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect(err).toMatchObject({ code: "STORE_OPEN_FAILED" });
-      const all = `${(err as Error).message} ${JSON.stringify(err)} ${JSON.stringify((err as StoreError).params)} ${(err as Error).stack}`;
+      const all = `${(err as Error).message} ${JSON.stringify(err)} ${JSON.stringify((err as JitError).params)} ${(err as Error).stack}`;
       expect(all).not.toContain(PASSWORD);
-      return err as StoreError;
+      return err as JitError;
     }
 
     it("a database that does not exist", async () => {

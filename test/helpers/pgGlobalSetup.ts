@@ -18,14 +18,19 @@ declare module "vitest" {
 
 export const DEFAULT_TEST_PG = "postgres://postgres@127.0.0.1:5432/postgres";
 
+export const testPgUrl = () => process.env.JIT_TEST_PG?.trim() || DEFAULT_TEST_PG;
+
+/** The URL without its credentials, for messages. */
+export const withoutCredentials = (url: string) => url.replace(/\/\/[^@/]*@/, "//");
+
 export default async function setup(project: TestProject): Promise<void> {
-  const url = process.env.JIT_TEST_PG?.trim() || DEFAULT_TEST_PG;
+  const url = testPgUrl();
   const reason = await reach(url);
   if (reason === null) {
     project.provide("pgAdminUrl", url);
     return;
   }
-  const where = url.replace(/\/\/[^@/]*@/, "//"); // no credentials in the line
+  const where = withoutCredentials(url);
   if (process.env.CI === "true") {
     throw new Error(`PostgreSQL at ${where} does not answer (${reason}); CI runs the PostgreSQL suites and cannot skip them`);
   }
@@ -33,7 +38,8 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide("pgAdminUrl", null);
 }
 
-async function reach(url: string): Promise<string | null> {
+/** null when the server answers a query, else why not. */
+export async function reach(url: string): Promise<string | null> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   client.on("error", () => undefined);
   try {
