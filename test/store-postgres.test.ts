@@ -1,7 +1,6 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JitError, StoreError } from "../runtime/errors/index.ts";
-import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 import { openStore } from "../runtime/storage/openStore.ts";
 import { openPostgresStore, parsePostgresUrl, PG_LATEST_VERSION, PG_MIGRATIONS, type PostgresStore } from "../runtime/storage/postgres/index.ts";
 import { parseInt8 } from "../runtime/storage/postgres/rows.ts";
@@ -10,7 +9,6 @@ import { runStoreContract } from "./store.contract.ts";
 import { createTestDatabase, describePg, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
-const EXPIRES = T0 + 5 * 60_000;
 let db: TestDatabase;
 
 describePg("PostgreSQL store", () => {
@@ -31,15 +29,20 @@ describePg("PostgreSQL store", () => {
     return store;
   }
 
-  /** A store in a schema of its own; cleanup closes it and drops the schema. */
-  async function schemaStore(): Promise<{ store: PostgresStore; schema: string; cleanup(): Promise<void> }> {
+  /** A store in a schema of its own, and peers (pools of their own) on it; cleanup closes them and drops the schema. */
+  async function schemaStore() {
     const schema = randomName("s");
     const store = await openPostgresStore({ url: db.url({ schema }) });
+    const peers: PostgresStore[] = [];
     return {
       store,
-      schema,
+      openPeer: async () => {
+        const peer = await openPostgresStore({ url: db.url({ schema }) });
+        peers.push(peer);
+        return peer;
+      },
       cleanup: async () => {
-        await store.close();
+        await Promise.all([store, ...peers].map((s) => s.close()));
         await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       },
     };
@@ -141,35 +144,6 @@ describePg("PostgreSQL store", () => {
       expect(typeof user.userId).toBe("number");
       expect(parseInt8("9007199254740991")).toBe(far);
       expect(() => parseInt8("9007199254740993")).toThrow(RangeError);
-    });
-  });
-
-  describe("two stores on one database (as two processes)", () => {
-    it("a code consumed and redeemed through both pools at once: one winner per code, one user per code", async () => {
-      const schema = randomName("s");
-      const [a, b] = [await storeIn(schema), await storeIn(schema)];
-      const codes = Array.from({ length: 8 }, () => hashToken(newSecretToken()));
-      for (const [i, h] of codes.entries()) await a.saveBindCode(h, { appId: "wx1", openId: `o${i}`, unionId: null, expiresAt: EXPIRES }, T0);
-      const attempts = codes.flatMap((h) => [a, b, a, b].map((s) => s.redeemBindCode(h, T0, { appId: "wx1", corp: { corpId: "c1", corpName: "One" } })));
-      const results = await Promise.all(attempts);
-      for (let i = 0; i < codes.length; i++) {
-        const mine = results.slice(i * 4, i * 4 + 4).map((r) => r.status);
-        expect(mine.filter((s) => s === "ok")).toHaveLength(1);
-        expect(mine.filter((s) => s === "invalid")).toHaveLength(3);
-      }
-      const [counts] = await db.query<{ users: number; bindings: number; members: number; unused: number }>(
-        `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM wechat_mini_bindings) AS bindings,
-                (SELECT count(*)::int FROM corp_members) AS members, (SELECT count(*)::int FROM bind_codes WHERE used_at IS NULL) AS unused`,
-        [],
-        schema,
-      );
-      expect(counts).toEqual({ users: codes.length, bindings: codes.length, members: codes.length, unused: 0 });
-
-      const user = await a.createUser({}, T0);
-      const login = hashToken(newSecretToken());
-      await b.saveLoginCode(login, { appId: "wx1", userId: user.userId, expiresAt: EXPIRES }, T0);
-      const consumed = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consumeCode("login", login, T0)));
-      expect(consumed.filter((r) => r.status === "ok")).toHaveLength(1);
     });
   });
 
