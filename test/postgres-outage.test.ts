@@ -22,7 +22,7 @@ describePg("a server on PostgreSQL", () => {
     const admin = new URL(PG_ADMIN_URL!);
     proxy = await startTcpProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
     // The server is trust-authenticated: the password is only there to show it never leaks.
-    stack = await startStack({ db: db.url({ host: "127.0.0.1", port: proxy.port, password: PASSWORD, query: "connect_timeout=2&statement_timeout=2000" }) });
+    stack = await startStack({ db: db.url({ host: "127.0.0.1", port: proxy.port, password: PASSWORD, query: "connect_timeout=1&statement_timeout=500" }) });
   });
   afterAll(async () => {
     await stack?.close();
@@ -57,6 +57,23 @@ describePg("a server on PostgreSQL", () => {
     expect(dump).toContain("o-flow");
     expect(await db.query("SELECT open_id FROM session_keys")).toContainEqual({ open_id: "o-flow" }); // stored, sealed
     for (const secret of [loginCode, token, sessionKey]) expect(dump).not.toContain(secret);
+  });
+
+  it("database silent (connections open, no answers): 503 within the timeouts, not a hang; normal answers once it answers again", async () => {
+    await stack.register("o-silent");
+    const { token, userId } = await stack.login("o-silent");
+    proxy.freeze();
+    try {
+      const started = Date.now();
+      expectUnavailable(await me(token));
+      // statement_timeout=500 in the URL: the client gives up 1 s later at most; connect_timeout=1 s.
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect((await health()).status).toBe(503);
+    } finally {
+      proxy.thaw();
+    }
+    expect(await health()).toEqual({ status: 200, body: { status: "ok" } });
+    expect((await me(token)).body.data).toMatchObject({ userId });
   });
 
   it("database gone: 503 STORE_UNAVAILABLE on the affected requests and on /healthz; back: normal answers, no restart", async () => {
