@@ -6,7 +6,9 @@ import { openPostgresStore, parsePostgresUrl, PG_LATEST_VERSION, PG_MIGRATIONS, 
 import { parseInt8 } from "../runtime/storage/postgres/rows.ts";
 import { PG_SQL, type PgStatementName } from "../runtime/storage/postgres/sql.ts";
 import { runStoreContract } from "./store.contract.ts";
-import { createTestDatabase, describePg, randomName, type TestDatabase } from "./helpers/pgTest.ts";
+import { createTestDatabase, describePg, PG_ADMIN_URL, randomName, type TestDatabase } from "./helpers/pgTest.ts";
+import { startTcpProxy } from "./helpers/tcpProxy.ts";
+import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 let db: TestDatabase;
@@ -144,6 +146,38 @@ describePg("PostgreSQL store", () => {
       expect(typeof user.userId).toBe("number");
       expect(parseInt8("9007199254740991")).toBe(far);
       expect(() => parseInt8("9007199254740993")).toThrow(RangeError);
+    });
+  });
+
+  describe("a connection lost in the middle of a transaction", () => {
+    it("fails that call with STORE_UNAVAILABLE, leaves the code unused, does not end the process, and the next call works", async () => {
+      const admin = new URL(PG_ADMIN_URL!);
+      const proxy = await startTcpProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
+      const schema = randomName("s");
+      const store = await openPostgresStore({ url: db.url({ schema, host: "127.0.0.1", port: proxy.port, query: "connect_timeout=1" }) });
+      open.push(store);
+      try {
+        const h = hashToken(newSecretToken());
+        await store.saveBindCode(h, { appId: "wx1", openId: "o-tx", unionId: null, expiresAt: T0 + 60_000 }, T0);
+        // Another session holds the code's row, so the redeem waits inside its transaction.
+        const redeemed = await db.session(schema, async (c) => {
+          await c.query("BEGIN");
+          await c.query("SELECT 1 FROM bind_codes WHERE code_hash = $1 FOR UPDATE", [h]);
+          const pending = store.redeemBindCode(h, T0, { appId: "wx1" }).catch((e: unknown) => e);
+          await new Promise((r) => setTimeout(r, 300));
+          await proxy.cut();
+          const outcome = await pending;
+          await c.query("ROLLBACK");
+          return outcome;
+        });
+        expect(redeemed).toBeInstanceOf(StoreError);
+        expect(redeemed).toMatchObject({ code: "STORE_UNAVAILABLE" });
+        await expect(store.ping()).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+        await proxy.restore();
+        expect(await store.redeemBindCode(h, T0, { appId: "wx1" })).toMatchObject({ status: "ok" });
+      } finally {
+        await proxy.close();
+      }
     });
   });
 

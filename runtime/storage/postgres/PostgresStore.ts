@@ -258,6 +258,10 @@ export class PostgresStore implements Store {
   async #transaction<T>(work: (client: pg.PoolClient) => Promise<T | Rollback<T>>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no listener of the pool's: a connection lost now would be an
+    // unheard 'error' event, which ends the process. The query in progress fails with it too.
+    const onError = (err: Error) => (broken = err);
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await work(client);
@@ -269,6 +273,7 @@ export class PostgresStore implements Store {
       });
       throw err;
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }
