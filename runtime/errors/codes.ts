@@ -86,6 +86,8 @@ export const ERROR_CODES = {
   VAULT_SEAL_INVALID: { family: "vault", status: 500, message: "stored session key for mini program {appId} cannot be opened (tampered or sealed with another master key)" },
 
   // --- store ---
+  // {file} names the database: the SQLite file, or host:port/database for a server (never
+  // its URL, which may carry a password).
   STORE_OPEN_FAILED: { family: "store", status: 500, message: "cannot open database {file}: {reason}" },
   STORE_MIGRATION_FAILED: { family: "store", status: 500, message: "database {file}: migration {version} failed: {reason}" },
   STORE_WRITER_FAILED: { family: "store", status: 500, message: "database {file}: the writer thread stopped: {reason}" },
