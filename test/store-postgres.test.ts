@@ -98,6 +98,7 @@ describePg("PostgreSQL store", () => {
         getUser: [1],
         upsertCorp: ["c", "C"],
         addMember: ["c", 1, T0],
+        joinCorp: ["c", "C", 1, T0],
         listUserCorps: [1],
         bindingByOpenId: ["a", "o"],
         bindingByUser: ["a", 1],

@@ -180,8 +180,7 @@ export class PostgresStore implements Store {
           throw err;
         }
         if (options.corp) {
-          await client.query(PG_SQL.upsertCorp, [options.corp.corpId, options.corp.corpName]);
-          await client.query(PG_SQL.addMember, [options.corp.corpId, user.userId, now]);
+          await client.query(PG_SQL.joinCorp, [options.corp.corpId, options.corp.corpName, user.userId, now]);
         }
         const binding: BindingRecord = { appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId, createdAt: now };
         return { status: "ok", user, binding };

@@ -20,6 +20,16 @@ export const PG_SQL = {
 
   upsertCorp: `INSERT INTO corps (corp_id, corp_name) VALUES ($1, $2)
                ON CONFLICT (corp_id) DO UPDATE SET corp_name = excluded.corp_name`,
+  /**
+   * Register's organisation: created when missing, renamed only when the name differs, and
+   * the membership, in one statement. Unlike upsertCorp's DO UPDATE, which locks the corp's
+   * row until COMMIT even when nothing changes, this leaves the row unlocked in the common
+   * case, so concurrent registrations into one organisation do not queue behind each other.
+   */
+  joinCorp: `WITH ins AS (INSERT INTO corps (corp_id, corp_name) VALUES ($1, $2) ON CONFLICT (corp_id) DO NOTHING),
+                  ren AS (UPDATE corps SET corp_name = $2 WHERE corp_id = $1 AND corp_name IS DISTINCT FROM $2)
+             INSERT INTO corp_members (corp_id, user_id, joined_at) VALUES ($1, $3, $4)
+             ON CONFLICT (corp_id, user_id) DO NOTHING`,
   addMember: `INSERT INTO corp_members (corp_id, user_id, joined_at) VALUES ($1, $2, $3)
               ON CONFLICT (corp_id, user_id) DO NOTHING`,
   listUserCorps: `SELECT c.corp_id, c.corp_name FROM corp_members m JOIN corps c ON c.corp_id = m.corp_id
