@@ -13,7 +13,8 @@ import { StoreError } from "../../errors/index.ts";
  *
  * | parameter                             | default | what it bounds                                    |
  * |---------------------------------------|---------|---------------------------------------------------|
- * | `connect_timeout` (seconds, as libpq) | 5       | opening a connection (TCP, TLS, authentication)   |
+ * | `connect_timeout` (seconds, as libpq) | 5       | opening a connection (TCP, TLS, authentication),  |
+ * |                                       |         | and waiting for a free pooled one under load      |
  * | `statement_timeout` (ms)              | 5000    | one statement, on the server                      |
  * | `idle_in_transaction_session_timeout` (ms) | 10000 | a transaction left open by a stalled client  |
  * | `pool_max`                            | 10      | connections per process                           |
