@@ -182,6 +182,46 @@ describePg("PostgreSQL store", () => {
     });
   });
 
+  describe("pool limits", () => {
+    it("pool_max bounds the connections; a call that cannot get one within connect_timeout is STORE_UNAVAILABLE, not a wait without end", async () => {
+      const schema = randomName("s");
+      const store = await openPostgresStore({ url: db.url({ schema, query: "pool_max=1&connect_timeout=1" }) });
+      open.push(store);
+      const h = hashToken(newSecretToken());
+      await store.saveBindCode(h, { appId: "wx1", openId: "o-pool", unionId: null, expiresAt: T0 + 60_000 }, T0);
+      await db.session(schema, async (c) => {
+        await c.query("BEGIN");
+        await c.query("SELECT 1 FROM bind_codes WHERE code_hash = $1 FOR UPDATE", [h]);
+        const holding = store.redeemBindCode(h, T0, { appId: "wx1" }); // holds the one connection, waiting on the lock
+        await new Promise((r) => setTimeout(r, 200));
+        const started = Date.now();
+        await expect(store.getUser(1)).rejects.toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("timeout exceeded when trying to connect") });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+        await c.query("ROLLBACK");
+        expect(await holding).toMatchObject({ status: "ok" });
+      });
+      expect(await store.getUser(1)).toMatchObject({ userId: 1 });
+    });
+  });
+
+  describe("statement timeout", () => {
+    it("a statement over statement_timeout is cancelled by the server: STORE_UNAVAILABLE, and nothing it did stays", async () => {
+      const schema = randomName("s");
+      const store = await openPostgresStore({ url: db.url({ schema, query: "statement_timeout=300" }) });
+      open.push(store);
+      const h = hashToken(newSecretToken());
+      await store.saveBindCode(h, { appId: "wx1", openId: "o-slow", unionId: null, expiresAt: T0 + 60_000 }, T0);
+      await db.session(schema, async (c) => {
+        await c.query("BEGIN");
+        await c.query("SELECT 1 FROM bind_codes WHERE code_hash = $1 FOR UPDATE", [h]);
+        const err = await store.consumeCode("bind", h, T0).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("SQLSTATE 57014") });
+        await c.query("ROLLBACK");
+      });
+      expect(await store.consumeCode("bind", h, T0)).toMatchObject({ status: "ok" });
+    });
+  });
+
   describe("configuration errors: STORE_OPEN_FAILED naming host:port/database, never the password", () => {
     const PASSWORD = "pw-Sekr1t-4471";
 
