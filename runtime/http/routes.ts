@@ -97,7 +97,8 @@ const SAFE_SEGMENT = /^[A-Za-z0-9_$-]{1,100}$/;
 export function makeClassifier(app: ServedApp, defines: ElementDefine[]) {
   const byName = new Map(defines.map((d) => [d.fullName, d]));
   return (method: string, path: string): JitError => {
-    const route = () => new HttpError("ROUTE_NOT_FOUND", { method, url: path.length > 200 ? `${path.slice(0, 200)}…` : path });
+    // The path is client input: the registry quotes and cuts it (ROUTE_NOT_FOUND's `input`).
+    const route = () => new HttpError("ROUTE_NOT_FOUND", { method, url: path });
     // Routes are exact (no trailing-slash folding): ".../getLoginCode/" or "//" is no route,
     // not a function of an element with a misleading name.
     if (!path.startsWith("/") || path.endsWith("/") || path.includes("//")) return route();

@@ -2,10 +2,11 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { makeSessionResolver } from "./auth.ts";
 import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler, sendClosing } from "./errors.ts";
 import { healthHandler } from "./health.ts";
-import { accessLine, fastifyLoggerOptions, genRequestId, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
+import { accessLine, fastifyLoggerOptions, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
 import { FixedWindowLimiter, ipRateLimitHook } from "./rateLimit.ts";
 import { makeClassifier, registerFunctionRoutes, servedElements } from "./routes.ts";
+import { compileTrustProxy, requestIdGenerator } from "./trust.ts";
 import type { ServedApp } from "./types.ts";
 
 export interface CreateServerOptions {
@@ -30,12 +31,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const limits = resolveLimits(options.limits, options.env);
   const errorHandler = makeErrorHandler(limits.bodyLimit);
   const logOptions = options.logger === false ? null : (options.logger ?? {});
+  const trustProxy = compileTrustProxy(options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY));
   const server = Fastify({
     logger: logOptions ? fastifyLoggerOptions(logOptions) : false,
     // Only over a real logger: with logging off Fastify's stand-in has no isLevelEnabled.
     ...(logOptions ? { childLoggerFactory: lazyChildLoggerFactory as never } : {}),
     bodyLimit: limits.bodyLimit,
-    genReqId: genRequestId,
+    genReqId: requestIdGenerator(trustProxy),
     // One line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // Bad URLs and unparseable requests get our envelope, not Fastify's (which echoes the URL).
@@ -46,7 +48,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     // Off: Fastify's 503 has its own raw body and no request id; the onRequest hook below
     // answers SERVER_CLOSING in our envelope instead.
     return503OnClosing: false,
-    trustProxy: options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY),
+    trustProxy,
     forceCloseConnections: "idle",
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   });
@@ -77,6 +79,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     });
   }
   server.addHook("onSend", (_request, reply, payload, done) => {
+    // Answers carry codes and tokens (and errors about them): no cache may keep a copy.
+    reply.header("cache-control", "no-store");
     if (closing) reply.header("connection", "close");
     done(null, payload);
   });
