@@ -110,6 +110,8 @@ export function makeErrorHandler(bodyLimit: number) {
     const out = errorReply(err, request.id);
     if (out.retryAfter !== undefined) reply.header("retry-after", String(out.retryAfter));
     reply.header("x-request-id", request.id);
+    // Also set here: framework errors (a malformed URL) are answered without the onSend hooks.
+    reply.header("cache-control", "no-store");
     return reply.code(out.status).type("application/json; charset=utf-8").send(out.body);
   };
 }
