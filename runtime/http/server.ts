@@ -4,7 +4,8 @@ import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler, sendClosing 
 import { healthHandler } from "./health.ts";
 import { accessLine, fastifyLoggerOptions, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
-import { FixedWindowLimiter, ipRateLimitHook } from "./rateLimit.ts";
+import { createLimiters, type LimitName } from "./rateLimit.ts";
+import type { RateStore } from "./rateStore.ts";
 import { makeClassifier, registerFunctionRoutes, servedElements } from "./routes.ts";
 import { compileTrustProxy, requestIdGenerator } from "./trust.ts";
 import type { ServedApp } from "./types.ts";
@@ -17,8 +18,13 @@ export interface CreateServerOptions {
   limits?: Partial<HttpLimits>;
   /** See resolveTrustProxy; default from JIT_TRUST_PROXY. */
   trustProxy?: boolean | string[];
-  /** Time source of the per-identity limiter (tests). */
+  /** Time source of the rate limits (tests). */
   now?: () => number;
+  /**
+   * The store of each rate limit; default one bounded in-memory store per limit
+   * (rateStore.ts). A store shared by several processes plugs in here.
+   */
+  rateStore?: (limit: LimitName) => RateStore;
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -94,8 +100,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     else json(request, body as string, done);
   });
 
-  const identity = limits.identityRate ? new FixedWindowLimiter(limits.identityRate, { now: options.now }) : null;
-  const loginRateHook = limits.ipRate ? await ipRateLimitHook(server, limits.ipRate) : null;
+  const limiters = await createLimiters(server, limits, options);
 
   server.get("/healthz", healthHandler(app));
 
@@ -103,8 +108,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   registerFunctionRoutes(server, {
     app,
     resolveSession: makeSessionResolver(app),
-    loginRateHook,
-    ...(identity ? { onIdentity: ({ appId, openId }: { appId: string; openId: string }) => identity.hit(`${appId}\u0000${openId}`) } : {}),
+    ...limiters,
   });
   server.setNotFoundHandler(makeNotFoundHandler(makeClassifier(app, defines)));
   await server.ready();
