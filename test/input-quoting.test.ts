@@ -112,6 +112,17 @@ describe("over HTTP: answers and log lines stay small", () => {
     for (const line of logLineOf(res.body.error.requestId)) expect(line).not.toContain("c".repeat(120));
   });
 
+  it("loginByCode's platform is quoted in the session log line", async () => {
+    await stack.register("quote-platform");
+    const got = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("quote-platform") });
+    const platform = `ios\u001b[2K\n${"p".repeat(240)}`;
+    const res = await stack.call(`${AUTH}/loginByCode`, { loginCode: got.body.data.loginCode, platform });
+    expect(res.status).toBe(200);
+    const line = stack.logs().split("\n").find((l) => l.includes('"session opened"') && l.includes("ios"))!;
+    expect(JSON.parse(line).platform).toMatch(/^ios\\u001b\[2K\\u000ap+…$/);
+    expect(line).not.toContain("p".repeat(120));
+  });
+
   it("a body of many unknown keys: API_PARAMS_ERROR stays short", async () => {
     const body = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`key${i}-${"k".repeat(80)}`, 1]));
     const res = await stack.call(`${LOGIN}/getLoginCode`, { code: "c", ...body });
