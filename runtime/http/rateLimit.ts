@@ -44,12 +44,17 @@ export class FixedWindowLimiter {
 function pluginStore(store: RateStore) {
   return class {
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number, max: number): void {
-      Promise.resolve()
-        .then(() => store.hit(key, { max, windowMs: timeWindow }))
-        .then(
-          ({ count, ttlMs }) => callback(null, { current: Number.isFinite(count) ? count : max + 1, ttl: ttlMs }),
-          (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
-        );
+      const answer = ({ count, ttlMs }: WindowCount) => callback(null, { current: Number.isFinite(count) ? count : max + 1, ttl: ttlMs });
+      const fail = (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)));
+      let counted: WindowCount | Promise<WindowCount>;
+      try {
+        counted = store.hit(key, { max, windowMs: timeWindow });
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if ("then" in counted) counted.then(answer, fail);
+      else answer(counted);
     }
     child() {
       return this;
