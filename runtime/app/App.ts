@@ -178,8 +178,11 @@ export class App implements AppContext {
   async #openStore(): Promise<Store> {
     if (this.#injectedStore) return this.#injectedStore;
     const { openStore } = await import("../storage/openStore.ts");
-    return openStore(this.#location(), {
+    const location = this.#location();
+    return openStore(location, {
       ...(this.#sqliteWriter ? { sqliteWriter: this.#sqliteWriter } : {}),
+      ownFolder: path.dirname(location) === this.dataDir,
+      logger: this.logger,
       // Read at the time: jit serve hands the app its server logger after the store is open.
       onIdleError: (info) => this.logger.warn({ code: "STORE_UNAVAILABLE", ...info }, "a pooled database connection broke while idle; the pool replaces it"),
     });

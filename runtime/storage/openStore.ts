@@ -1,4 +1,5 @@
 import { StoreError } from "../errors/index.ts";
+import type { Logger } from "../logging/logger.ts";
 import { hasScheme } from "./location.ts";
 import { isPostgresUrl, parsePostgresUrl } from "./postgres/config.ts";
 import type { SqliteWriter } from "./sqlite/index.ts";
@@ -7,6 +8,10 @@ import type { Store } from "./Store.ts";
 export interface OpenStoreOptions {
   /** SQLite only: where writes run (see openSqliteStore). */
   sqliteWriter?: SqliteWriter;
+  /** SQLite only: the file's folder belongs to the app, so it is made owner-only (see openSqliteStore). */
+  ownFolder?: boolean;
+  /** SQLite only: told when existing files had to be made owner-only. */
+  logger?: Pick<Logger, "warn">;
   /** Database servers only: a pooled connection broke while idle (see openPostgresStore). */
   onIdleError?: (info: { database: string; reason: string }) => void;
 }
@@ -26,7 +31,12 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
     return openPostgresStore({ url: location, ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}) });
   }
   const { openSqliteStore } = await import("./sqlite/index.ts");
-  return openSqliteStore({ file: location, ...(options.sqliteWriter ? { writer: options.sqliteWriter } : {}) });
+  return openSqliteStore({
+    file: location,
+    ...(options.sqliteWriter ? { writer: options.sqliteWriter } : {}),
+    ...(options.ownFolder !== undefined ? { ownFolder: options.ownFolder } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 }
 
 /** What messages call the database: the file, or `host:port/database` (never a URL, which may carry a password). */
