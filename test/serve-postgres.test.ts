@@ -9,6 +9,9 @@ import { makeTempRoot, removeDir, TEST_MASTER_KEY } from "./helpers/http.ts";
 import { JIT_BIN, startChild, type Child } from "./helpers/httpChild.ts";
 import { createTestDatabase, describePg, PG_ADMIN_URL, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 import { startTcpProxy } from "./helpers/tcpProxy.ts";
+import { PG_MIGRATIONS } from "../runtime/storage/postgres/index.ts";
+
+const VERSIONS = PG_MIGRATIONS.map((m) => m.version);
 
 const PASSWORD = "pw-Serve-6620";
 
@@ -50,7 +53,7 @@ describePg("jit serve on PostgreSQL", () => {
   }
 
   const tablesIn = async (schema: string) =>
-    (await db.query<{ version: number }>("SELECT version FROM jit_schema_migrations", [], schema).catch(() => [])).map((r) => r.version);
+    (await db.query<{ version: number }>("SELECT version FROM jit_schema_migrations ORDER BY version", [], schema).catch(() => [])).map((r) => r.version);
 
   for (const via of ["--db", "JIT_DB", "DATABASE_URL"] as const) {
     it(`serves from the database named by ${via}`, async () => {
@@ -60,7 +63,7 @@ describePg("jit serve on PostgreSQL", () => {
       const base = await started(child);
       const health = await fetch(`${base}/healthz`);
       expect(health.status).toBe(200);
-      expect(await tablesIn(schema)).toEqual([1]);
+      expect(await tablesIn(schema)).toEqual(VERSIONS);
       expect(await stopped(child)).toEqual({ code: 0, signal: null });
       expect(child.stdout() + child.stderr()).not.toContain(PASSWORD);
     });
@@ -74,7 +77,17 @@ describePg("jit serve on PostgreSQL", () => {
     const second = serve([], { JIT_DB: db.url({ schema: b }), DATABASE_URL: db.url({ schema: c }) });
     await started(second);
     expect(await stopped(second)).toEqual({ code: 0, signal: null });
-    expect([await tablesIn(a), await tablesIn(b), await tablesIn(c)]).toEqual([[1], [1], []]);
+    expect([await tablesIn(a), await tablesIn(b), await tablesIn(c)]).toEqual([VERSIONS, VERSIONS, []]);
+  });
+
+  it("three servers starting at once on a fresh database: all serve, each migration applied once", async () => {
+    const schema = randomName("s");
+    const servers = [0, 1, 2].map(() => serve(["--db", db.url({ schema })], {}));
+    const bases = await Promise.all(servers.map(started));
+    for (const base of bases) expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const rows = await db.query<{ version: number }>("SELECT version FROM jit_schema_migrations ORDER BY version", [], schema);
+    expect(rows.map((r) => r.version)).toEqual(VERSIONS);
+    for (const child of servers) expect(await stopped(child)).toEqual({ code: 0, signal: null });
   });
 
   it("a missing database or a refused connection: exit 1, one STORE_OPEN_FAILED line naming host:port/database, no password", async () => {
