@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import net from "node:net";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JitError, StoreError } from "../runtime/errors/index.ts";
 import { openStore } from "../runtime/storage/openStore.ts";
@@ -8,6 +11,8 @@ import { PG_SQL, type PgStatementName } from "../runtime/storage/postgres/sql.ts
 import { runStoreContract } from "./store.contract.ts";
 import { createTestDatabase, describePg, PG_ADMIN_URL, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 import { startTcpProxy } from "./helpers/tcpProxy.ts";
+import { REPO } from "./helpers/http.ts";
+import { storeTempDir } from "./helpers/storeTemp.ts";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -219,6 +224,34 @@ describePg("PostgreSQL store", () => {
         await c.query("ROLLBACK");
       });
       expect(await store.consumeCode("bind", h, T0)).toMatchObject({ status: "ok" });
+    });
+  });
+
+  describe("process lifetime", () => {
+    it("idle pooled connections do not keep the process alive: a script that never closes the store still exits", async () => {
+      const t = await storeTempDir();
+      try {
+        const script = path.join(t.dir, "script.mts");
+        await writeFile(
+          script,
+          [
+            `import { openStore } from ${JSON.stringify(path.join(REPO, "runtime/storage/openStore.ts"))};`,
+            `const store = await openStore(${JSON.stringify(db.url({ schema: randomName("s") }))});`,
+            `await store.upsertCorp({ corpId: "c1", corpName: "One" });`,
+            `console.log("written");`,
+          ].join("\n"),
+        );
+        const started = Date.now();
+        const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+          execFile(process.execPath, [path.join(REPO, "cli/run-ts.js"), script], { cwd: REPO, timeout: 20_000 }, (error, stdout) =>
+            resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout }),
+          );
+        });
+        expect(result).toEqual({ code: 0, stdout: "written\n" });
+        expect(Date.now() - started).toBeLessThan(15_000); // not the 30 s idle timeout of a pooled connection
+      } finally {
+        await t.remove();
+      }
     });
   });
 

@@ -116,6 +116,9 @@ export function parsePostgresUrl(text: string): PostgresConfig {
     idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
     query_timeout: statementTimeoutMs + 1000,
     keepAlive: true,
+    // Idle pooled connections do not keep the process alive: a script that forgets close()
+    // still exits (as with SQLite's writer thread), and a busy one is unaffected.
+    allowExitOnIdle: true,
     // The tables are found in the schema without qualifying every statement.
     ...(schema !== null ? { options: `-c search_path=${schema}` } : {}),
   };
