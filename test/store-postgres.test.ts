@@ -36,6 +36,26 @@ describePg("PostgreSQL store", () => {
     return store;
   }
 
+  /**
+   * A bind code saved through `store`, and a way to run work while another session holds
+   * the code's row: a write to it (consume, redeem) waits until the work is done.
+   */
+  async function lockableCode(store: PostgresStore, schema: string) {
+    const hash = hashToken(newSecretToken());
+    await store.saveBindCode(hash, { appId: "wx1", openId: `o-${hash.slice(0, 8)}`, unionId: null, expiresAt: T0 + 60_000 }, T0);
+    const whileLocked = <T>(work: () => Promise<T>): Promise<T> =>
+      db.session(schema, async (c) => {
+        await c.query("BEGIN");
+        await c.query("SELECT 1 FROM bind_codes WHERE code_hash = $1 FOR UPDATE", [hash]);
+        try {
+          return await work();
+        } finally {
+          await c.query("ROLLBACK");
+        }
+      });
+    return { hash, whileLocked };
+  }
+
   /** A store in a schema of its own, and peers (pools of their own) on it; cleanup closes them and drops the schema. */
   async function schemaStore() {
     const schema = randomName("s");
@@ -163,18 +183,13 @@ describePg("PostgreSQL store", () => {
       const store = await openPostgresStore({ url: db.url({ schema, host: "127.0.0.1", port: proxy.port, query: "connect_timeout=1" }) });
       open.push(store);
       try {
-        const h = hashToken(newSecretToken());
-        await store.saveBindCode(h, { appId: "wx1", openId: "o-tx", unionId: null, expiresAt: T0 + 60_000 }, T0);
-        // Another session holds the code's row, so the redeem waits inside its transaction.
-        const redeemed = await db.session(schema, async (c) => {
-          await c.query("BEGIN");
-          await c.query("SELECT 1 FROM bind_codes WHERE code_hash = $1 FOR UPDATE", [h]);
+        const { hash: h, whileLocked } = await lockableCode(store, schema);
+        // The redeem waits on the row lock inside its transaction when the connection goes.
+        const redeemed = await whileLocked(async () => {
           const pending = store.redeemBindCode(h, T0, { appId: "wx1" }).catch((e: unknown) => e);
           await new Promise((r) => setTimeout(r, 300));
           await proxy.cut();
-          const outcome = await pending;
-          await c.query("ROLLBACK");
-          return outcome;
+          return pending;
         });
         expect(redeemed).toBeInstanceOf(StoreError);
         expect(redeemed).toMatchObject({ code: "STORE_UNAVAILABLE" });
@@ -192,19 +207,16 @@ describePg("PostgreSQL store", () => {
       const schema = randomName("s");
       const store = await openPostgresStore({ url: db.url({ schema, query: "pool_max=1&connect_timeout=1" }) });
       open.push(store);
-      const h = hashToken(newSecretToken());
-      await store.saveBindCode(h, { appId: "wx1", openId: "o-pool", unionId: null, expiresAt: T0 + 60_000 }, T0);
-      await db.session(schema, async (c) => {
-        await c.query("BEGIN");
-        await c.query("SELECT 1 FROM bind_codes WHERE code_hash = $1 FOR UPDATE", [h]);
-        const holding = store.redeemBindCode(h, T0, { appId: "wx1" }); // holds the one connection, waiting on the lock
+      const { hash: h, whileLocked } = await lockableCode(store, schema);
+      const holding = whileLocked(async () => {
+        const redeem = store.redeemBindCode(h, T0, { appId: "wx1" }); // holds the one connection, waiting on the lock
         await new Promise((r) => setTimeout(r, 200));
         const started = Date.now();
         await expect(store.getUser(1)).rejects.toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("timeout exceeded when trying to connect") });
         expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-        await c.query("ROLLBACK");
-        expect(await holding).toMatchObject({ status: "ok" });
+        return { redeem }; // wrapped: whileLocked must not wait for it before letting the row go
       });
+      expect(await (await holding).redeem).toMatchObject({ status: "ok" });
       expect(await store.getUser(1)).toMatchObject({ userId: 1 });
     });
   });
@@ -214,15 +226,9 @@ describePg("PostgreSQL store", () => {
       const schema = randomName("s");
       const store = await openPostgresStore({ url: db.url({ schema, query: "statement_timeout=300" }) });
       open.push(store);
-      const h = hashToken(newSecretToken());
-      await store.saveBindCode(h, { appId: "wx1", openId: "o-slow", unionId: null, expiresAt: T0 + 60_000 }, T0);
-      await db.session(schema, async (c) => {
-        await c.query("BEGIN");
-        await c.query("SELECT 1 FROM bind_codes WHERE code_hash = $1 FOR UPDATE", [h]);
-        const err = await store.consumeCode("bind", h, T0).catch((e: unknown) => e);
-        expect(err).toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("SQLSTATE 57014") });
-        await c.query("ROLLBACK");
-      });
+      const { hash: h, whileLocked } = await lockableCode(store, schema);
+      const err = await whileLocked(() => store.consumeCode("bind", h, T0).catch((e: unknown) => e));
+      expect(err).toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("SQLSTATE 57014") });
       expect(await store.consumeCode("bind", h, T0)).toMatchObject({ status: "ok" });
     });
   });
