@@ -50,6 +50,11 @@ describe("code ledger", () => {
     expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { code: "WECHAT_CODE_USED" } });
     await expect(ledger.claim("x", "login", run, refuse)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
     expect(runs).toBe(1);
+    // A failure leaves the code open only when `retryable` says so.
+    const flaky = { repeat: "refuse", retryable: (e: unknown) => e instanceof RangeError } as const;
+    await expect(ledger.claim("z", "login", async () => Promise.reject(new RangeError("no answer")), flaky)).rejects.toThrow("no answer");
+    await expect(ledger.claim("z", "login", async () => Promise.reject(new TypeError("after the exchange")), flaky)).rejects.toThrow("after the exchange");
+    await expect(ledger.claim("z", "login", run, flaky)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
     // rerun: a later repeat runs again.
     expect(await ledger.claim("y", "bind", run, rerun)).toBe(2);
     expect(await ledger.claim("y", "bind", run, rerun)).toBe(3);

@@ -108,6 +108,19 @@ describe("a wx.login code used again", () => {
     expect(await codeOf(login.bind(someone, code))).toBe("WECHAT_CODE_USED");
   });
 
+  it("a failure after WeChat named the user spends the code: a retry, perhaps a replay, gets nothing", async () => {
+    fx = await makeLoginApp({ allowRegister: 0 });
+    const login = fx.login();
+    const code = fx.mint("o-unknown");
+    expect(await codeOf(login.getLoginCode(code))).toBe("USER_AUTH_MISS");
+    // Registered meanwhile (say by bind after a password sign-in): the old code still answers nothing.
+    const store = await fx.app.getStore();
+    const userId = (await store.createUser({ name: "late" }, fx.clock.now())).userId;
+    await store.createBinding({ appId: fx.instances[0]!.appId, openId: "o-unknown", unionId: null, userId }, fx.clock.now());
+    expect(await codeOf(login.getLoginCode(code))).toBe("WECHAT_CODE_USED");
+    expect(await login.getLoginCode(fx.mint("o-unknown"))).toMatchObject({ loginCode: expect.any(String), userId });
+  });
+
   it("after five minutes the code is WeChat's to refuse: a repeat is WECHAT_CODE_USED", async () => {
     fx = await makeLoginApp({ allowRegister: 1 });
     const login = fx.login();
@@ -154,11 +167,9 @@ describe("a wx.login code used again", () => {
     const stranger = fx.mint("o-stranger", { instance: "openMini" });
     expect(await open.getLoginCode(stranger)).toMatchObject({ bindCode: expect.any(String) });
     expect(await codeOf(closed.getLoginCode(stranger))).toBe("WECHAT_CODE_USED");
-    // A code the closed instance refused (USER_AUTH_MISS answers nobody) is still the closed
-    // instance's to retry; the open one, sharing the use, then answers its bind code once.
+    // A code the closed instance refused after WeChat named the user is spent for both.
     const refused = fx.mint("o-refused", { instance: "openMini" });
     expect(await codeOf(closed.getLoginCode(refused))).toBe("USER_AUTH_MISS");
-    expect(await open.getLoginCode(refused)).toMatchObject({ bindCode: expect.any(String) });
     expect(await codeOf(open.getLoginCode(refused))).toBe("WECHAT_CODE_USED");
   });
 });

@@ -21,7 +21,9 @@ import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS, type ExchangeOnce } from "./wech
  *   so the credentials reach one caller and a replay gets nothing;
  * - `repeat: "rerun"` (bind, which hands out nothing): concurrent calls share one run, a later
  *   repeat runs again;
- * - a failed run is not remembered: the owning use may try again.
+ * - a failed run is not remembered, so the owning use may try again; except that with
+ *   `repeat: "refuse"` a failure that `retryable` does not accept spends the code too
+ *   (getLoginCode: once WeChat named the identity, a retry could be anyone's replay).
  * Entries last as long as the code could still be exchanged (5 minutes after the last run;
  * a run in progress is never dropped). When the cap forces an entry out early, the exchange
  * forgets that code too (`onEvict`), so a repeat goes to WeChat and gets 40163 instead of a
@@ -29,8 +31,14 @@ import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS, type ExchangeOnce } from "./wech
  */
 export type Repeat = "refuse" | "rerun";
 
+export interface ClaimOptions {
+  repeat: Repeat;
+  /** With "refuse": which failures leave the code open for another try (default: all). */
+  retryable?: (error: unknown) => boolean;
+}
+
 export interface CodeLedger {
-  claim<T>(code: string, use: string, run: () => Promise<T>, options: { repeat: Repeat }): Promise<T>;
+  claim<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions): Promise<T>;
   size(): number;
 }
 
@@ -38,8 +46,8 @@ interface Entry {
   use: string;
   expiresAt: number;
   running: Promise<unknown> | null;
-  /** A run of this use succeeded (with repeat "refuse": the code has answered its caller). */
-  answered: boolean;
+  /** A run succeeded, or failed in a way that is not retryable: with repeat "refuse" the code is spent. */
+  spent: boolean;
 }
 
 export function createCodeLedger(
@@ -77,26 +85,26 @@ export function createCodeLedger(
   const used = () => Promise.reject(new WeChatApiError("WECHAT_CODE_USED", { errcode: 40163 }));
 
   return {
-    claim<T>(code: string, use: string, run: () => Promise<T>, { repeat }: { repeat: Repeat }): Promise<T> {
+    claim<T>(code: string, use: string, run: () => Promise<T>, { repeat, retryable = () => true }: ClaimOptions): Promise<T> {
       const key = hashToken(code);
       const now = clock.now();
       sweep(now);
       const found = entries.get(key);
       const entry = found && found.expiresAt > now ? found : undefined;
       if (entry && entry.use !== use) return used();
-      if (entry && repeat === "refuse" && (entry.running || entry.answered)) return used();
+      if (entry && repeat === "refuse" && (entry.running || entry.spent)) return used();
       if (entry?.running) return entry.running as Promise<T>;
 
       const running = run();
-      const answered = entry?.answered ?? false;
-      const current: Entry = { use, expiresAt: now + ttlMs, running, answered };
+      const spent = entry?.spent ?? false;
+      const current: Entry = { use, expiresAt: now + ttlMs, running, spent };
       put(key, current);
-      const settle = (ok: boolean) => {
-        if (entries.get(key) === current) put(key, { use, expiresAt: clock.now() + ttlMs, running: null, answered: answered || ok });
+      const settle = (spends: boolean) => {
+        if (entries.get(key) === current) put(key, { use, expiresAt: clock.now() + ttlMs, running: null, spent: spent || spends });
       };
       running.then(
         () => settle(true),
-        () => settle(false),
+        (error: unknown) => settle(!retryable(error)),
       );
       return running;
     },

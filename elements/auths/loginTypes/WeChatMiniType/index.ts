@@ -1,5 +1,5 @@
 import { rowData, type RowData } from "../../../../runtime/datatypes/RowData.ts";
-import { LoginError } from "../../../../runtime/errors/index.ts";
+import { isJitError, LoginError } from "../../../../runtime/errors/index.ts";
 import { hashToken } from "../../../../runtime/security/tokens.ts";
 import type { CorpRecord } from "../../../../runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
@@ -29,7 +29,9 @@ export default (Parent: typeof LoginType) =>
       requireText("getLoginCode", "code", code);
       this.#requireActive();
       // One code, one set of credentials, for one caller (codeLedger.ts): a repeat, concurrent
-      // or later, is WECHAT_CODE_USED, so a replayed code earns its replayer nothing.
+      // or later, is WECHAT_CODE_USED, so a replayed code earns its replayer nothing. Only a
+      // WeChat failure (no identity yet) leaves the code open for a retry: after WeChat named
+      // the user, a retry could as well be someone else's replay.
       return this.#gateway().once<GetLoginCodeResult>(
         code,
         "getLoginCode",
@@ -40,7 +42,7 @@ export default (Parent: typeof LoginType) =>
           const [result] = await Promise.all([this.#issueFor(identity), keySaved]);
           return result;
         },
-        { repeat: "refuse" },
+        { repeat: "refuse", retryable: (err) => isJitError(err) && err.family === "wechat" },
       );
     }
 
