@@ -329,6 +329,10 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const record = { appId: APP, userId: u.userId, expiresAt: T0 + MIN, origin: origin("o1") };
         await store.saveLoginCode(h, record, T0);
         expect(await store.consumeCode("login", h, T0)).toEqual({ status: "ok", record });
+        // An origin in another mini program than the code's is refused, not stored half.
+        const foreign = newHash();
+        await expect(store.saveLoginCode(foreign, { ...record, origin: origin("o1", OTHER_APP) }, T0)).rejects.toMatchObject({ code: "ARGUMENT_INVALID" });
+        expect(await store.consumeCode("login", foreign, T0)).toEqual({ status: "invalid" });
       });
 
       it("keeps a session's origin", async () => {

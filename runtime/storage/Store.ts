@@ -50,7 +50,7 @@ export interface LoginCodeRecord {
   appId: string;
   userId: number;
   expiresAt: number;
-  /** Absent or null: issued by no identity (then no unbind reaches it). */
+  /** Absent or null: issued by no identity (then no unbind reaches it). Its appId is the code's. */
   origin?: LoginOrigin | null;
 }
 
@@ -135,6 +135,7 @@ export interface Store {
 
   // --- single-use codes (stored by hash) ---
   saveBindCode(hash: string, record: BindCodeRecord, now: number): Promise<void>;
+  /** ARGUMENT_INVALID when record.origin names another mini program than record.appId. */
   saveLoginCode(hash: string, record: LoginCodeRecord, now: number): Promise<void>;
   /**
    * THE single-use primitive: marks the code used and returns it, exactly once. Under any

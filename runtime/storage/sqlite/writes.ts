@@ -83,8 +83,11 @@ export class SqliteWrites {
 
   saveLoginCode(hash: string, record: LoginCodeRecord, now: number): void {
     const origin = record.origin ?? null;
+    // One column holds both: an origin names an identity in the code's own mini program.
+    if (origin && origin.appId !== record.appId) {
+      throw new ElementError("ARGUMENT_INVALID", { argument: "record.origin.appId", function: "saveLoginCode", reason: "must equal record.appId" });
+    }
     try {
-      // The origin's appId is the code's own (one column): an origin names the identity in that mini program.
       this.#q.insertLoginCode.run(hash, record.appId, record.userId, record.expiresAt, now, origin?.loginType ?? null, origin?.openId ?? null);
     } catch (err) {
       throw missingUser(err, record.userId);
