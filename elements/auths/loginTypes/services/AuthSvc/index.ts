@@ -1,5 +1,5 @@
 import { currentCallContext } from "../../../../../runtime/context/callContext.ts";
-import { ElementError, LoginError } from "../../../../../runtime/errors/index.ts";
+import { ElementError, LoginError, quoteInput } from "../../../../../runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "../../../../../runtime/security/tokens.ts";
 import type { Service } from "../../../../services/Meta/index.ts";
 import type { CorpRef } from "../../Meta/types.ts";
@@ -63,7 +63,8 @@ export default (Parent: typeof Service) =>
       if (redeemed.status === "expired") throw new LoginError("LOGIN_CODE_EXPIRED");
       if (redeemed.status === "not_member") throw new LoginError("CORP_NOT_MEMBER", { corpId: wantedCorp });
       const { userId, corpId: sessionCorp } = redeemed.session;
-      this.app.logger.info({ element: this.fullName, userId, corpId: sessionCorp, platform: platform || undefined }, "session opened");
+      // platform is whatever the client sent: quoted like any client input in a log line.
+      this.app.logger.info({ element: this.fullName, userId, corpId: sessionCorp, platform: platform ? quoteInput(platform) : undefined }, "session opened");
       return { token, expiresAt, userId, corpId: sessionCorp };
     }
 
