@@ -7,6 +7,8 @@ import type {
   ConsumeResult,
   CorpRecord,
   LoginCodeRecord,
+  LoginRedeemResult,
+  RedeemOptions,
   RedeemResult,
   SessionRecord,
   Store,
@@ -17,7 +19,6 @@ import { toBindCode, toBinding, toLoginCode, toSession, toUser, type BindCodeRow
 import { PG_SQL } from "./sql.ts";
 
 type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
-type RedeemOptions = { appId: string; corp?: CorpRecord | null; name?: string | null };
 
 /** Returned from a transaction's work to roll it back and still answer a value. */
 class Rollback<T> {
@@ -150,7 +151,7 @@ export class PostgresStore implements Store {
   }
 
   async saveLoginCode(hash: string, record: LoginCodeRecord, now: number): Promise<void> {
-    await this.#run((db) => this.#referencingUser(record.userId, db.query(PG_SQL.insertLoginCode, [hash, record.appId, record.userId, record.expiresAt, now])));
+    await this.#run((db) => this.#insertLoginCode(db, hash, record, now));
   }
 
   consumeCode(kind: "bind", hash: string, now: number): Promise<ConsumeResult<BindCodeRecord>>;
@@ -182,8 +183,39 @@ export class PostgresStore implements Store {
         if (options.corp) {
           await client.query(PG_SQL.joinCorp, [options.corp.corpId, options.corp.corpName, user.userId, now]);
         }
+        if (options.loginCode) {
+          const { hash: loginHash, expiresAt, loginType } = options.loginCode;
+          const origin = { loginType, appId: code.appId, openId: code.openId };
+          await this.#insertLoginCode(client, loginHash, { appId: code.appId, userId: user.userId, expiresAt, origin }, now);
+        }
         const binding: BindingRecord = { appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId, createdAt: now };
         return { status: "ok", user, binding };
+      }),
+    );
+  }
+
+  async redeemLoginCode(hash: string, now: number, session: { tokenHash: string; expiresAt: number; corpId?: string | null }): Promise<LoginRedeemResult> {
+    return this.#run(() =>
+      this.#transaction<LoginRedeemResult>(async (client) => {
+        // The membership check, the guarded update and the session insert in one
+        // transaction: a code is never spent on a corp its user is not in.
+        const corpId = session.corpId ?? null;
+        const row =
+          corpId === null
+            ? (await client.query<LoginCodeRow>(PG_SQL.consumeLoginCode, [now, hash])).rows[0]
+            : (await client.query<LoginCodeRow>(PG_SQL.consumeLoginCodeInCorp, [now, hash, corpId])).rows[0];
+        if (!row) {
+          // Not taken: unknown or used, or live and held back by the corp condition.
+          const held = corpId !== null && (await client.query(PG_SQL.loginCodeUnused, [hash])).rowCount === 1;
+          return { status: held ? "not_member" : "invalid" };
+        }
+        const consumedCode = consumed(toLoginCode(row), now);
+        if (consumedCode.status !== "ok") return { status: "expired" };
+        const { userId, origin } = consumedCode.record;
+        const sessionCorp = corpId ?? (await client.query<{ corp_id: string }>(PG_SQL.firstCorpOf, [userId])).rows[0]?.corp_id ?? null;
+        const record: SessionRecord = { userId, corpId: sessionCorp, createdAt: now, expiresAt: session.expiresAt, origin: origin ?? null };
+        await this.#insertSession(client, session.tokenHash, record, now);
+        return { status: "ok", session: record };
       }),
     );
   }
@@ -191,9 +223,7 @@ export class PostgresStore implements Store {
   // --- login sessions ---
 
   async createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void> {
-    await this.#run((db) =>
-      this.#referencingUser(record.userId, db.query(PG_SQL.insertSession, [tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt])),
-    );
+    await this.#run((db) => this.#insertSession(db, tokenHash, record, now));
   }
 
   async getSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
@@ -285,6 +315,22 @@ export class PostgresStore implements Store {
   async #bindingByUser(db: Queryable, appId: string, userId: number): Promise<BindingRecord | null> {
     const row = (await db.query<BindingRow>(PG_SQL.bindingByUser, [appId, userId])).rows[0];
     return row ? toBinding(row) : null;
+  }
+
+  /** ARGUMENT_INVALID for an origin in another mini program: one app_id column holds both. */
+  async #insertLoginCode(db: Queryable, hash: string, record: LoginCodeRecord, now: number): Promise<void> {
+    const origin = record.origin ?? null;
+    if (origin && origin.appId !== record.appId) {
+      throw new ElementError("ARGUMENT_INVALID", { argument: "record.origin.appId", function: "saveLoginCode", reason: "must equal record.appId" });
+    }
+    const params = [hash, record.appId, record.userId, record.expiresAt, now, origin?.loginType ?? null, origin?.openId ?? null];
+    await this.#referencingUser(record.userId, db.query(PG_SQL.insertLoginCode, params));
+  }
+
+  async #insertSession(db: Queryable, tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void> {
+    const origin = record.origin ?? null;
+    const params = [tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt, origin?.loginType ?? null, origin?.appId ?? null, origin?.openId ?? null];
+    await this.#referencingUser(record.userId, db.query(PG_SQL.insertSession, params));
   }
 
   /** Rows that reference a user (login codes, sessions): a missing user is USER_NOT_FOUND. */

@@ -52,7 +52,14 @@ export const PG_SQL = {
                          b AS (INSERT INTO wechat_mini_bindings (${BINDING_COLUMNS}) SELECT $3, $4, $5, user_id, $2 FROM u),
                          cleared AS (DELETE FROM wechat_mini_unbound WHERE app_id = $3 AND open_id = $4)
                     SELECT user_id, name, created_at FROM u`,
-  deleteBinding: `WITH d AS (DELETE FROM wechat_mini_bindings WHERE app_id = $1 AND user_id = $2 RETURNING app_id, open_id)
+  /**
+   * Unbind in one statement: the binding goes, its unbound mark is set, and what the
+   * identity issued goes with it (its unused login codes are voided, its sessions ended).
+   */
+  deleteBinding: `WITH d AS (DELETE FROM wechat_mini_bindings WHERE app_id = $1 AND user_id = $2 RETURNING app_id, open_id),
+                       voided AS (UPDATE login_codes c SET used_at = $3 FROM d
+                                  WHERE c.app_id = d.app_id AND c.open_id = d.open_id AND c.used_at IS NULL),
+                       ended AS (DELETE FROM login_sessions s USING d WHERE s.app_id = d.app_id AND s.open_id = d.open_id)
                   INSERT INTO wechat_mini_unbound (app_id, open_id, unbound_at) SELECT app_id, open_id, $3 FROM d
                   ON CONFLICT (app_id, open_id) DO UPDATE SET unbound_at = excluded.unbound_at`,
   wasUnbound: `SELECT 1 AS unbound FROM wechat_mini_unbound WHERE app_id = $1 AND open_id = $2`,
@@ -60,12 +67,23 @@ export const PG_SQL = {
   insertBindCode: `INSERT INTO bind_codes (code_hash, app_id, open_id, union_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
   consumeBindCode: `UPDATE bind_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
                     RETURNING app_id, open_id, union_id, expires_at`,
-  insertLoginCode: `INSERT INTO login_codes (code_hash, app_id, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)`,
+  insertLoginCode: `INSERT INTO login_codes (code_hash, app_id, user_id, expires_at, created_at, login_type, open_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7)`,
   consumeLoginCode: `UPDATE login_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
-                     RETURNING app_id, user_id, expires_at`,
+                     RETURNING app_id, user_id, expires_at, login_type, open_id`,
+  // The same guarded update, taken only when the user is in the corp (or the code has
+  // expired: an expired code is spent whatever the corp). Under READ COMMITTED a waiting
+  // caller re-checks both conditions on the row the winner left.
+  consumeLoginCodeInCorp: `UPDATE login_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
+                             AND (expires_at <= $1 OR EXISTS (SELECT 1 FROM corp_members m WHERE m.corp_id = $3 AND m.user_id = login_codes.user_id))
+                           RETURNING app_id, user_id, expires_at, login_type, open_id`,
+  loginCodeUnused: `SELECT 1 AS unused FROM login_codes WHERE code_hash = $1 AND used_at IS NULL`,
+  firstCorpOf: `SELECT corp_id FROM corp_members WHERE user_id = $1 ORDER BY joined_at, corp_id LIMIT 1`,
 
-  insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-  getSession: `SELECT user_id, corp_id, created_at, expires_at FROM login_sessions WHERE token_hash = $1 AND expires_at > $2`,
+  insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at, login_type, app_id, open_id)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+  getSession: `SELECT user_id, corp_id, created_at, expires_at, login_type, app_id, open_id FROM login_sessions
+               WHERE token_hash = $1 AND expires_at > $2`,
   deleteSession: `DELETE FROM login_sessions WHERE token_hash = $1`,
 
   // An older write (smaller updated_at) never replaces a newer key.
