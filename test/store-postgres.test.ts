@@ -205,6 +205,25 @@ describePg("PostgreSQL store", () => {
     });
   });
 
+  describe("connections ended by the server (as when it restarts)", () => {
+    it("idle ones are heard and dropped, and the next calls open new ones", async () => {
+      const schema = randomName("s");
+      const heard: { database: string; reason: string }[] = [];
+      const store = await openPostgresStore({ url: db.url({ schema }), onIdleError: (info) => heard.push(info) });
+      open.push(store);
+      await Promise.all(Array.from({ length: 4 }, () => store.ping())); // a few pooled connections, now idle
+      const [{ ended }] = await db.query<{ ended: number }>(
+        "SELECT count(pg_terminate_backend(pid))::int AS ended FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jit-runtime'",
+      );
+      expect(ended).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(heard.length).toBeGreaterThan(0);
+      expect(heard[0]).toEqual({ database: `127.0.0.1:5432/${db.name}?schema=${schema}`, reason: expect.stringMatching(/terminat/) });
+      await store.ping();
+      expect(await store.createUser({ name: "after" }, T0)).toMatchObject({ name: "after" });
+    });
+  });
+
   describe("pool limits", () => {
     it("pool_max bounds the connections; a call that cannot get one within connect_timeout is STORE_UNAVAILABLE, not a wait without end", async () => {
       const schema = randomName("s");
