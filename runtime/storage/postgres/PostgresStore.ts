@@ -85,7 +85,7 @@ export class PostgresStore implements Store {
         await db.query(PG_SQL.addMember, [corpId, userId, now]);
       } catch (err) {
         if (sqlState(err) !== FOREIGN_KEY_VIOLATION) throw err;
-        if ((err as { constraint?: string }).constraint === "corp_members_user_fk") throw new LoginError("USER_NOT_FOUND", { userId });
+        if (constraintOf(err) === "corp_members_user_fk") throw new LoginError("USER_NOT_FOUND", { userId });
         throw new ElementError("ARGUMENT_INVALID", { argument: "corpId", function: "addCorpMember", reason: `organisation ${corpId} does not exist` });
       }
     });
@@ -177,7 +177,9 @@ export class PostgresStore implements Store {
         } catch (err) {
           // The user is new, so only the identity can be taken; the transaction (and the
           // code's use) rolls back.
-          if (sqlState(err) === UNIQUE_VIOLATION) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: code.appId });
+          if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "wechat_mini_bindings_identity_unique") {
+            throw new LoginError("WECHAT_ALREADY_BOUND", { appId: code.appId });
+          }
           throw err;
         }
         if (options.corp) {
@@ -352,6 +354,12 @@ export class PostgresStore implements Store {
     const row = (await db.query<LoginCodeRow>(PG_SQL.consumeLoginCode, [now, hash])).rows[0];
     return row ? consumed(toLoginCode(row), now) : { status: "invalid" };
   }
+}
+
+/** The named constraint a PostgreSQL error reports (migrations.ts names every one the store relies on). */
+function constraintOf(err: unknown): string | undefined {
+  const name = (err as { constraint?: unknown } | null)?.constraint;
+  return typeof name === "string" ? name : undefined;
 }
 
 /** A code is live strictly before its expiry instant; an expired one is spent all the same. */
