@@ -14,7 +14,7 @@ import { sqliteWriterFromEnv } from "../runtime/storage/sqlite/index.ts";
 import { parsePort } from "../cli/kit.ts";
 import { elementPath } from "../runtime/http/routes.ts";
 import { isJitError } from "../runtime/errors/index.ts";
-import { miniProgramsOf, startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { miniProgramsOf, startFakeWeChatServer } from "jit-runtime/testing";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const LOGIN = "auths.loginTypes.myWeChatMiniLogin";

@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { loadApp, createLogger, type App, type Clock } from "../../runtime/index.ts";
 import { createServer } from "../../runtime/http/index.ts";
 import type { HttpLimits } from "../../runtime/http/options.ts";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 
 /**
  * A real stack for HTTP tests: a temp root holding a copy of the repo's elements/ and

@@ -1,5 +1,5 @@
 import got, { RequestError } from "got";
-import { ConfigError, WeChatApiError, WeChatRequestError, WeChatResponseError } from "../../../../../runtime/errors/index.ts";
+import { ConfigError, WeChatApiError, WeChatRequestError, WeChatResponseError } from "#runtime/errors/index.ts";
 import { codeForErrcode, normaliseErrcode, parseRid } from "./errcodes.ts";
 
 export const DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com";
