@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { loadApp } from "../runtime/index.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
-import { appJson, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
+import { appJson, loadFixtureApp, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -11,7 +10,7 @@ afterEach(async () => {
 async function load(tree: Tree, appId?: string) {
   const fx = await makeFixture(tree);
   cleanups.push(fx.cleanup);
-  return loadApp({ root: fx.root, logger: silentLogger, env: {}, ...(appId ? { appId } : {}) });
+  return loadFixtureApp({ root: fx.root, logger: silentLogger, env: {}, ...(appId ? { appId } : {}) });
 }
 
 async function loadError(tree: Tree, appId?: string): Promise<{ code: string; message: string; problems: Array<{ code: string; file?: string; pointer?: string; message: string }> }> {
@@ -175,7 +174,7 @@ describe("multi-parent extends (C3)", () => {
     expect((await loadError({ ...appJson("a", ["nope"]) }, "a")).code).toBe("APP_NOT_FOUND");
     expect((await loadError({ ...appJson("a"), ...appJson("b") })).code).toBe("APP_AMBIGUOUS");
     expect((await loadError({ ...appJson("a") }, "zzz")).code).toBe("APP_NOT_FOUND");
-    expect((await loadError({ "elements/x/e.json": { title: "x", type: "" } })).code).toBe("APP_NOT_FOUND");
+    expect((await loadError({ "elements/x/e.json": { title: "x", type: "" } })).code).toBe("APPS_FOLDER_MISSING");
   });
 });
 

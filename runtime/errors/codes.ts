@@ -105,6 +105,7 @@ export const ERROR_CODES = {
   // --- CLI and configuration ---
   USAGE_ERROR: { family: "cli", status: 400, message: "{reason}" },
   APP_AMBIGUOUS: { family: "cli", status: 400, message: "several apps under {root}, choose one with --app: {apps}" },
+  INIT_FILE_EXISTS: { family: "cli", status: 400, message: "jit init writes no file that exists, and {file} does: remove it or choose another app id" },
   CONFIG_INVALID: { family: "config", status: 500, message: "{source}: {reason}" },
 } as const satisfies Record<string, ErrorSpec>;
 
