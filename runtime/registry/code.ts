@@ -28,15 +28,32 @@ export function moduleFileOf(def: Def): string | undefined {
   return undefined;
 }
 
-let tsxRegistered = false;
 /** Node caches modules too, but each import() still runs the (off-thread) loader hooks. */
 const imported = new Map<string, Promise<unknown>>();
 
 /**
- * Imports a module; under plain node (no tsx loader) a `.ts` file fails with
- * ERR_UNKNOWN_FILE_EXTENSION, so the tsx loader is registered once and the import retried
- * (with a query, since node caches the failed attempt under the bare URL).
+ * Compiled (the package's dist/), nothing loads TypeScript until tsx is registered, which
+ * happens before the first .ts/.mts module is imported (so the runtime itself never loads
+ * tsx). Run from its own TypeScript sources, a loader is already in place (tsx, vitest).
  */
+const NEEDS_TS_LOADER = !import.meta.url.endsWith(".ts");
+const TS_FILE = /\.m?ts$/;
+let tsxReady: Promise<void> | undefined;
+
+/**
+ * Both of tsx's loaders: in a folder without `"type": "module"` tsx compiles a .ts file as
+ * CommonJS, which the require hook loads (the ESM hook alone hands it to Node's own CJS
+ * loader, which then fails on TypeScript syntax).
+ */
+function registerTsx(): Promise<void> {
+  tsxReady ??= Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]).then(([esm, cjs]) => {
+    esm.register();
+    cjs.register();
+  });
+  return tsxReady;
+}
+
+/** Imports a module once per file; a failed import may be retried (a fixed file). */
 export function importModule(file: string): Promise<unknown> {
   let pending = imported.get(file);
   if (!pending) {
@@ -48,18 +65,8 @@ export function importModule(file: string): Promise<unknown> {
 }
 
 async function importUncached(file: string): Promise<unknown> {
-  const url = pathToFileURL(file).href;
-  try {
-    return await import(url);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw err;
-    if (!tsxRegistered) {
-      const { register } = await import("tsx/esm/api");
-      register();
-      tsxRegistered = true;
-    }
-    return await import(`${url}?tsx`);
-  }
+  if (NEEDS_TS_LOADER && TS_FILE.test(file)) await registerTsx();
+  return import(pathToFileURL(file).href);
 }
 
 /** Imports the code of every definition that has some, in parallel. */
