@@ -42,6 +42,12 @@ export const ROOT_LAYER = "root";
 
 /** The package's platform elements: `elements/` beside `runtime/`, in the sources and in dist/. */
 export const PACKAGE_PLATFORM_ROOT = fileURLToPath(new URL("../../elements", import.meta.url));
+/**
+ * The TypeScript sources of the platform layer, when this runtime is compiled inside a
+ * checkout of the package (dist/runtime/app/ → the checkout's elements/). A root there (this
+ * repository's demo) must not see them as a layer of its own above their compiled copy.
+ */
+const PLATFORM_SOURCES = import.meta.url.endsWith(".ts") ? undefined : fileURLToPath(new URL("../../../elements", import.meta.url));
 
 function realpathOrSelf(dir: string): string {
   try {
@@ -52,14 +58,15 @@ function realpathOrSelf(dir: string): string {
 }
 
 /**
- * `<root>/elements` when it exists and is not itself a platform folder (this repository, or
- * a root that links the platform in); undefined otherwise.
+ * `<root>/elements` when it exists and is not itself the platform (this repository, or a
+ * root that links the platform in); undefined otherwise.
  */
 function rootElementsOf(root: string, platformRoots: string[]): string | undefined {
   const dir = path.join(root, "elements");
   if (!existsDir(dir)) return undefined;
   const real = realpathOrSelf(dir);
-  return platformRoots.some((p) => realpathOrSelf(p) === real) ? undefined : dir;
+  const platform = PLATFORM_SOURCES ? [...platformRoots, PLATFORM_SOURCES] : platformRoots;
+  return platform.some((p) => realpathOrSelf(p) === real) ? undefined : dir;
 }
 
 function existsDir(dir: string): boolean {
