@@ -20,10 +20,12 @@ describe("access line", () => {
     });
   });
 
-  it("escapes whatever the client put in the path", () => {
+  it("quotes whatever the client put in the path: control characters escaped, cut at 100 characters", () => {
     const url = '/api/"quoted"\\back\u0001slash\n';
     const parsed = JSON.parse(accessLine({ id: "r", method: "POST", url, ip: "::1" }, 404, 0, 0));
-    expect(parsed.req.url).toBe(url);
+    expect(parsed.req.url).toBe('/api/\\"quoted\\"\\\\back\\u0001slash\\u000a');
+    const long = JSON.parse(accessLine({ id: "r", method: "POST", url: `/api${"/x".repeat(1400)}?code=SECRET`, ip: "::1" }, 404, 0, 0));
+    expect(long.req.url).toBe(`/api${"/x".repeat(48)}…?[redacted]`);
   });
 });
 

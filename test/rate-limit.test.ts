@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FixedWindowLimiter } from "../runtime/http/rateLimit.ts";
+import { MemoryRateStore } from "../runtime/http/rateStore.ts";
 import { parseRate, resolveLimits, resolveTrustProxy } from "../runtime/http/options.ts";
 import { AUTH, LOGIN, startStack, type Stack } from "./helpers/http.ts";
 
@@ -17,13 +18,14 @@ describe("rate limits", () => {
     expect(parseRate("off", "x")).toBeNull();
     expect(() => parseRate("lots", "JIT_RATE_LIMIT_IP")).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
     const limits = resolveLimits({ identityRate: { max: 1, windowMs: 1000 } }, { JIT_RATE_LIMIT_IP: "7/hour", JIT_RATE_LIMIT_OPENID: "9/minute", JIT_BODY_LIMIT: "8kb" });
-    expect(limits).toEqual({ bodyLimit: 8192, ipRate: { max: 7, windowMs: 3_600_000 }, identityRate: { max: 1, windowMs: 1000 } });
+    expect(limits).toEqual({ bodyLimit: 8192, ipRate: { max: 7, windowMs: 3_600_000 }, userRate: { max: 10, windowMs: 60_000 }, identityRate: { max: 1, windowMs: 1000 }, rateKeys: 100_000 });
     expect(resolveLimits({}, {}).bodyLimit).toBe(16 * 1024);
   });
 
   it("a fixed window counts, refuses with retryAfter, and opens again", () => {
     let now = 1_000_000;
-    const limiter = new FixedWindowLimiter({ max: 2, windowMs: 10_000 }, { now: () => now, maxKeys: 3 });
+    const store = new MemoryRateStore({ now: () => now, maxKeys: 3 });
+    const limiter = new FixedWindowLimiter({ max: 2, windowMs: 10_000 }, store);
     limiter.hit("a");
     limiter.hit("a");
     now += 4_000;
@@ -33,7 +35,7 @@ describe("rate limits", () => {
     limiter.hit("a");
     // Memory stays bounded by maxKeys.
     for (const key of ["c", "d", "e", "f"]) limiter.hit(key);
-    expect(limiter.size).toBeLessThanOrEqual(3);
+    expect(store.size).toBeLessThanOrEqual(3);
   });
 
   it("limits login calls per IP across all login functions, not logged-in calls", async () => {

@@ -1,4 +1,3 @@
-import { mkdir } from "node:fs/promises";
 import { memoizeSuccess } from "../memo.ts";
 import path from "node:path";
 import type { Clock } from "../clock.ts";
@@ -168,9 +167,13 @@ export class App implements AppContext {
     // One rule for every command (storage/location.ts): --db, else a non-empty JIT_DB, else
     // <root>/.jit/<appId>.sqlite with the appId made safe as a file name.
     const file = this.dbFile!;
-    if (file !== ":memory:") await mkdir(path.dirname(file), { recursive: true });
     const { openSqliteStore } = await import("../storage/sqlite/index.ts");
-    return openSqliteStore({ file, ...(this.#sqliteWriter ? { writer: this.#sqliteWriter } : {}) });
+    return openSqliteStore({
+      file,
+      ...(this.#sqliteWriter ? { writer: this.#sqliteWriter } : {}),
+      ownFolder: path.dirname(file) === this.dataDir,
+      logger: this.logger,
+    });
   }
 
   /**

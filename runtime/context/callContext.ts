@@ -15,9 +15,10 @@ export interface CallContext {
   readonly token?: string;
   /**
    * Called by login Types once the WeChat identity behind a code is known, so the front
-   * door can apply per-identity rate limits. Throws (RATE_LIMITED) to refuse the call.
+   * door can apply per-identity rate limits. Throws or rejects (RATE_LIMITED) to refuse the
+   * call; returns a promise only when its limit's store is asynchronous (shared).
    */
-  readonly onIdentity?: (identity: { appId: string; openId: string }) => void;
+  readonly onIdentity?: (identity: { appId: string; openId: string }) => void | Promise<void>;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

@@ -18,7 +18,15 @@ export interface FunctionDecl {
   args: FunctionArg[];
   /** 1 (default): callers over HTTP need a session token. */
   loginRequired: 0 | 1;
+  /**
+   * Which of the server's rate limits apply over HTTP: "ip" (per client address), "user" (per
+   * logged-in user; loginRequired 1 only). Default: ["ip"] when loginRequired is 0, else none.
+   * A function that spends a shared quota (e.g. calls WeChat) declares its limits here.
+   */
+  rateLimit?: RateLimitName[];
 }
+
+export type RateLimitName = "ip" | "user";
 
 /** A link in a resolved chain or an overridden definition, for `jit show`. */
 export interface DefinitionRef {

@@ -1,4 +1,5 @@
-import { ERROR_CODES, type ErrorCode, type ErrorFamily } from "./codes.ts";
+import { ERROR_CODES, type ErrorCode, type ErrorFamily, type ErrorSpec } from "./codes.ts";
+import { escapeControls, quoteInput } from "./quote.ts";
 
 /** Values allowed in error params: names, paths, ids, numbers. Never secrets. */
 export type ErrorParams = Record<string, string | number | boolean | null | undefined>;
@@ -11,10 +12,15 @@ export interface Problem {
   pointer?: string;
 }
 
-function format(template: string, params: ErrorParams): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+/**
+ * Fills a code's template. Every value has its control characters escaped (a message is a
+ * log line too); the params that may carry client input are also cut (quote.ts).
+ */
+function format(spec: ErrorSpec, params: ErrorParams): string {
+  return spec.message.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = params[name];
-    return value === undefined || value === null ? "" : String(value);
+    if (value === undefined || value === null) return "";
+    return spec.input?.includes(name) ? quoteInput(value) : escapeControls(String(value));
   });
 }
 
@@ -32,7 +38,7 @@ export class JitError extends Error {
 
   constructor(code: ErrorCode, params: ErrorParams = {}, options: { problems?: Problem[]; message?: string } = {}) {
     const spec = ERROR_CODES[code];
-    super(options.message ?? format(spec.message, params));
+    super(options.message ?? format(spec, params));
     this.name = new.target.name;
     this.code = code;
     this.status = spec.status;
@@ -50,7 +56,7 @@ export class JitError extends Error {
 
 /** Builds a problem record with the registry's message for that code. */
 export function problem(code: ErrorCode, params: ErrorParams, where: { file?: string; pointer?: string } = {}): Problem {
-  return { code, message: format(ERROR_CODES[code].message, params), ...where };
+  return { code, message: format(ERROR_CODES[code], params), ...where };
 }
 
 // One class per family. Each checks that its codes belong to it, so a code is never

@@ -5,7 +5,9 @@
  * so a code is never renamed or reused by accident.
  *
  * Message templates use `{name}` placeholders filled from the error's params. Params are
- * never secrets: callers pass names, paths and ids, not codes, keys or tokens.
+ * never secrets: callers pass names, paths and ids, not codes, keys or tokens. Params that
+ * may hold what a client sent are listed in `input`: they are quoted (escaped and cut to
+ * about 100 characters, see quote.ts) wherever the message is made, so no caller can forget.
  */
 
 export type ErrorFamily =
@@ -23,6 +25,8 @@ export interface ErrorSpec {
   family: ErrorFamily;
   status: number;
   message: string;
+  /** Params that may carry client input (quoted into the message, see quote.ts). */
+  input?: readonly string[];
 }
 
 export const ERROR_CODES = {
@@ -40,15 +44,15 @@ export const ERROR_CODES = {
   FILE_UNREADABLE: { family: "declaration", status: 500, message: "{file}: cannot be read: {reason}" },
   CONFIG_FILE_MISSING: { family: "declaration", status: 500, message: "{file}: frontBundleEntry \"{entry}\" does not exist" },
   MODULE_LOAD_FAILED: { family: "declaration", status: 500, message: "{file}: cannot load the code of {fullName}: {reason}" },
-  APP_NOT_FOUND: { family: "declaration", status: 404, message: "app \"{appId}\" not found under {root}" },
+  APP_NOT_FOUND: { family: "declaration", status: 404, message: "app \"{appId}\" not found under {root}", input: ["appId"] },
   APPS_FOLDER_MISSING: { family: "declaration", status: 500, message: "{root} has no apps/ folder: an app is apps/<appId>/app.json below the root (jit init <appId> creates one), or pass --root" },
   APP_INVALID: { family: "declaration", status: 500, message: "{file}{pointer}: {reason}" },
   APP_EXTENDS_CYCLE: { family: "declaration", status: 500, message: "app extends loop: {chain}" },
   APP_EXTENDS_INCONSISTENT: { family: "declaration", status: 500, message: "app {appId}: no consistent order for extends ({reason})" },
 
   // --- element lookup and calls ---
-  ELEMENT_NOT_FOUND: { family: "element", status: 404, message: "element \"{fullName}\" not found{suggestion}" },
-  FUNCTION_NOT_FOUND: { family: "element", status: 404, message: "{fullName} has no callable function \"{function}\"" },
+  ELEMENT_NOT_FOUND: { family: "element", status: 404, message: "element \"{fullName}\" not found{suggestion}", input: ["fullName"] },
+  FUNCTION_NOT_FOUND: { family: "element", status: 404, message: "{fullName} has no callable function \"{function}\"", input: ["fullName", "function"] },
   ARGUMENT_INVALID: { family: "element", status: 400, message: "argument {argument} of {function}: {reason}" },
 
   // --- login flow ---
@@ -62,7 +66,7 @@ export const ERROR_CODES = {
   ALREADY_BOUND: { family: "login", status: 409, message: "user {userId} is already bound to a WeChat identity in mini program {appId}" },
   WECHAT_ALREADY_BOUND: { family: "login", status: 409, message: "this WeChat identity is already bound to another user in mini program {appId}" },
   NOT_BOUND: { family: "login", status: 409, message: "user {userId} is not bound in mini program {appId}" },
-  CORP_NOT_MEMBER: { family: "login", status: 403, message: "user is not a member of organisation {corpId}" },
+  CORP_NOT_MEMBER: { family: "login", status: 403, message: "user is not a member of organisation \"{corpId}\"", input: ["corpId"] },
   LOGIN_REQUIRED: { family: "login", status: 401, message: "this function needs a logged-in user: send Authorization: Bearer <token>" },
   TOKEN_INVALID: { family: "login", status: 401, message: "the session token is unknown, expired or logged out" },
   FORBIDDEN: { family: "login", status: 403, message: "{reason}" },
@@ -98,7 +102,7 @@ export const ERROR_CODES = {
   BODY_MALFORMED: { family: "http", status: 400, message: "request body is not valid JSON" },
   BODY_TOO_LARGE: { family: "http", status: 413, message: "request body exceeds {limit} bytes" },
   RATE_LIMITED: { family: "http", status: 429, message: "too many requests; retry after {retryAfter} s" },
-  ROUTE_NOT_FOUND: { family: "http", status: 404, message: "no route {method} {url}" },
+  ROUTE_NOT_FOUND: { family: "http", status: 404, message: "no route {method} {url}", input: ["method", "url"] },
   INTERNAL_ERROR: { family: "http", status: 500, message: "internal error (request {requestId})" },
   SERVER_CLOSING: { family: "http", status: 503, message: "the server is shutting down; retry in a moment" },
 

@@ -1,2 +1,3 @@
 export * from "./codes.ts";
 export * from "./JitError.ts";
+export * from "./quote.ts";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { HttpError, isJitError, type JitError, type ErrorCode } from "../errors/index.ts";
+import { HttpError, isJitError, quoteInput, type JitError, type ErrorCode } from "../errors/index.ts";
 import { stripQuery } from "./logging.ts";
 
 /**
@@ -20,24 +20,27 @@ interface AjvIssue {
   params?: Record<string, unknown>;
 }
 
-const clip = (text: string, max = 64) => (text.length > max ? `${text.slice(0, max)}…` : text);
+/** Problems named in one API_PARAMS_ERROR; a body of a thousand unknown keys gets a short answer. */
+const MAX_ISSUES = 5;
 
-/** Names the field (JSON pointer) and the problem; never the value sent. */
+/** Names the field (JSON pointer, quoted: it comes from the body) and the problem; never the value sent. */
 export function describeValidation(issues: AjvIssue[]): string {
   const parts = issues.map((issue) => {
-    const at = issue.instancePath || "";
+    const at = quoteInput(issue.instancePath || "");
     switch (issue.keyword) {
       case "required":
-        return `${at}/${clip(String(issue.params?.missingProperty))} is required`;
+        return `${at}/${quoteInput(String(issue.params?.missingProperty))} is required`;
       case "additionalProperties":
-        return `${at}/${clip(String(issue.params?.additionalProperty))} is not a declared argument`;
+        return `${at}/${quoteInput(String(issue.params?.additionalProperty))} is not a declared argument`;
       case "type":
         return `${at || "body"} must be ${issue.params?.type === "object" && !at ? "a JSON object" : `of type ${String(issue.params?.type)}`}`;
       default:
         return `${at || "body"} ${issue.message ?? "is invalid"}`;
     }
   });
-  return [...new Set(parts)].join("; ");
+  const unique = [...new Set(parts)];
+  const more = unique.length - MAX_ISSUES;
+  return unique.slice(0, MAX_ISSUES).join("; ") + (more > 0 ? `; and ${more} more problem(s)` : "");
 }
 
 function fastifyToJit(err: FastifyError, bodyLimit: number): JitError | null {
@@ -107,6 +110,8 @@ export function makeErrorHandler(bodyLimit: number) {
     const out = errorReply(err, request.id);
     if (out.retryAfter !== undefined) reply.header("retry-after", String(out.retryAfter));
     reply.header("x-request-id", request.id);
+    // Also set here: framework errors (a malformed URL) are answered without the onSend hooks.
+    reply.header("cache-control", "no-store");
     return reply.code(out.status).type("application/json; charset=utf-8").send(out.body);
   };
 }
@@ -151,7 +156,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: import("n
   const body = JSON.stringify(out.body);
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${out.status} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${out.status} Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();

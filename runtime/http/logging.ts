@@ -1,7 +1,6 @@
-import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import pino from "pino";
 import { currentCallContext } from "../context/callContext.ts";
+import { quoteInput } from "../errors/index.ts";
 import { REDACT_PATHS, resolveLogLevel, type Logger } from "../logging/logger.ts";
 
 /**
@@ -31,6 +30,16 @@ export function stripQuery(url: string | undefined): string {
   if (!url) return "";
   const at = url.indexOf("?");
   return at === -1 ? url : `${url.slice(0, at)}?[redacted]`;
+}
+
+/**
+ * A request URL as log lines show it: the path quoted like any client input (escaped, cut at
+ * about 100 characters: quote.ts), the query string replaced by a marker.
+ */
+export function logUrl(url: string | undefined): string {
+  if (!url) return "";
+  const at = url.indexOf("?");
+  return at === -1 ? quoteInput(url) : `${quoteInput(url.slice(0, at))}?[redacted]`;
 }
 
 /** Removes query strings from any URL inside free text (error messages, stacks). */
@@ -82,7 +91,7 @@ export function fastifyLoggerOptions(options: HttpLogOptions) {
     serializers: {
       req: (req: { method?: string; url?: string; ip?: string; headers?: Record<string, unknown> }) => ({
         method: req.method,
-        url: stripQuery(req.url),
+        url: logUrl(req.url),
         remoteAddress: req.ip,
       }),
       res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
@@ -96,8 +105,8 @@ export function fastifyLoggerOptions(options: HttpLogOptions) {
  * but built by hand, straight to the log stream. Why: through pino it was the costliest part
  * of a login's own work after the database (serializers, path redaction, a child logger per
  * request). No redaction is needed: the line is made of safe fields only (method, the path
- * without its query string, client address, status, time, and the request id, which
- * genRequestId restricts to a safe alphabet), each escaped by JSON.stringify.
+ * quoted (logUrl) without its query string, client address, status, time, and the request id, which
+ * requestIdGenerator (trust.ts) restricts to a safe alphabet), each escaped by JSON.stringify.
  */
 export function accessLine(
   request: { id: string; method: string; url: string; ip: string },
@@ -107,7 +116,7 @@ export function accessLine(
 ): string {
   return (
     `{"level":30,"time":${now},"reqId":${JSON.stringify(request.id)},` +
-    `"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(stripQuery(request.url))},"remoteAddress":${JSON.stringify(request.ip)}},` +
+    `"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(logUrl(request.url))},"remoteAddress":${JSON.stringify(request.ip)}},` +
     `"res":{"statusCode":${statusCode}},"responseTime":${Math.round(responseTime * 100) / 100},"msg":"request completed"}\n`
   );
 }
@@ -146,14 +155,6 @@ export function lazyChildLoggerFactory(this: unknown, logger: PinoLike, bindings
     };
   }
   return lazy;
-}
-
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** Accepts a well-formed incoming `x-request-id` (so ids follow a request across proxies), else a UUID. */
-export function genRequestId(req: IncomingMessage): string {
-  const incoming = req.headers["x-request-id"];
-  return typeof incoming === "string" && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
 /**

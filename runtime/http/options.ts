@@ -10,16 +10,25 @@ export interface Rate {
 export interface HttpLimits {
   /** Largest accepted request body in bytes (default 16 KiB). */
   bodyLimit: number;
-  /** Per client IP, shared by all login functions (loginRequired 0). Default 60/minute. */
+  /**
+   * Per client IP, shared by every function whose `rateLimit` names "ip" (by default every
+   * login function, loginRequired 0). Default 60/minute.
+   */
   ipRate: Rate | null;
+  /** Per logged-in user, shared by every function whose `rateLimit` names "user" (bind). Default 10/minute. */
+  userRate: Rate | null;
   /** Per WeChat identity (appId + openId), applied when a login Type reports it. Default 20/minute. */
   identityRate: Rate | null;
+  /** Most keys each in-memory limit remembers (rateStore.ts). Default 100,000. */
+  rateKeys: number;
 }
 
 export const DEFAULT_LIMITS: HttpLimits = {
   bodyLimit: 16 * 1024,
   ipRate: { max: 60, windowMs: 60_000 },
+  userRate: { max: 10, windowMs: 60_000 },
   identityRate: { max: 20, windowMs: 60_000 },
+  rateKeys: 100_000,
 };
 
 const UNITS: Record<string, number> = { second: 1000, sec: 1000, s: 1000, minute: 60_000, min: 60_000, m: 60_000, hour: 3_600_000, h: 3_600_000 };
@@ -50,24 +59,40 @@ function parseBytes(text: string, source: string): number {
   return bytes;
 }
 
+function parseCount(text: string, source: string): number {
+  const value = text.trim();
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 100) throw new ConfigError("CONFIG_INVALID", { source, reason: "expected a whole number of keys from 100 to 999999999" });
+  return Number(value);
+}
+
 /**
  * Effective limits: explicit options win over the environment (JIT_BODY_LIMIT,
- * JIT_RATE_LIMIT_IP, JIT_RATE_LIMIT_OPENID), which wins over the defaults.
+ * JIT_RATE_LIMIT_IP, JIT_RATE_LIMIT_USER, JIT_RATE_LIMIT_OPENID, JIT_RATE_LIMIT_KEYS), which
+ * wins over the defaults.
  */
 export function resolveLimits(options: Partial<HttpLimits> = {}, env: Readonly<Record<string, string | undefined>> = process.env): HttpLimits {
   const fromEnv: Partial<HttpLimits> = {};
   if (env.JIT_BODY_LIMIT) fromEnv.bodyLimit = parseBytes(env.JIT_BODY_LIMIT, "JIT_BODY_LIMIT");
   if (env.JIT_RATE_LIMIT_IP) fromEnv.ipRate = parseRate(env.JIT_RATE_LIMIT_IP, "JIT_RATE_LIMIT_IP");
+  if (env.JIT_RATE_LIMIT_USER) fromEnv.userRate = parseRate(env.JIT_RATE_LIMIT_USER, "JIT_RATE_LIMIT_USER");
   if (env.JIT_RATE_LIMIT_OPENID) fromEnv.identityRate = parseRate(env.JIT_RATE_LIMIT_OPENID, "JIT_RATE_LIMIT_OPENID");
+  if (env.JIT_RATE_LIMIT_KEYS) fromEnv.rateKeys = parseCount(env.JIT_RATE_LIMIT_KEYS, "JIT_RATE_LIMIT_KEYS");
   const pick = <K extends keyof HttpLimits>(key: K): HttpLimits[K] =>
     options[key] !== undefined ? (options[key] as HttpLimits[K]) : fromEnv[key] !== undefined ? (fromEnv[key] as HttpLimits[K]) : DEFAULT_LIMITS[key];
-  return { bodyLimit: pick("bodyLimit"), ipRate: pick("ipRate"), identityRate: pick("identityRate") };
+  return {
+    bodyLimit: pick("bodyLimit"),
+    ipRate: pick("ipRate"),
+    userRate: pick("userRate"),
+    identityRate: pick("identityRate"),
+    rateKeys: pick("rateKeys"),
+  };
 }
 
 /**
  * Whose address is the client's: JIT_TRUST_PROXY unset → the socket's (direct exposure);
  * "true" → every proxy is trusted (the left-most X-Forwarded-For); otherwise a comma list of
- * the proxies' addresses/CIDRs. It matters for the per-IP login limit behind a proxy.
+ * the proxies' addresses/CIDRs (compiled by trust.ts). It matters for the per-IP limit and
+ * the request id behind a proxy.
  */
 export function resolveTrustProxy(value: string | undefined): boolean | string[] {
   if (value === undefined || value.trim() === "" || value === "false" || value === "0") return false;

@@ -1,65 +1,105 @@
 import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import { HttpError } from "../errors/index.ts";
-import type { Rate } from "./options.ts";
+import type { HttpLimits, Rate } from "./options.ts";
+import type { RouteDeps } from "./routes.ts";
+import { MemoryRateStore, type RateStore, type WindowCount } from "./rateStore.ts";
 
 /**
- * Two limits on the login functions (the ones anyone may call): per client IP, shared by
- * every login route (so an attacker cannot spread over functions), and per WeChat identity,
- * applied when a login Type reports the openId behind a code (currentCallContext().onIdentity).
- * Both refuse with 429 RATE_LIMITED and Retry-After.
+ * The server's three limits, each a fixed window over a RateStore (rateStore.ts):
+ * - per client IP, shared by every route that declares it (the login functions by default,
+ *   and `bind`), so an attacker cannot spread over functions;
+ * - per logged-in user, shared by every function that declares it, checked after the session
+ *   is known and before the function runs (so before any call to WeChat);
+ * - per WeChat identity, applied when a login Type reports the openId behind a code
+ *   (currentCallContext().onIdentity).
+ * All refuse with 429 RATE_LIMITED and Retry-After.
  */
 
-/** A small in-memory fixed-window counter keyed by string. */
+const retryAfterS = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs / 1000));
+
+/** Counts hits per key; throws RATE_LIMITED (with retryAfter seconds) once the window is full. */
 export class FixedWindowLimiter {
   readonly #rate: Rate;
-  readonly #now: () => number;
-  readonly #windows = new Map<string, { count: number; resetAt: number }>();
-  readonly #maxKeys: number;
+  readonly #store: RateStore;
 
-  constructor(rate: Rate, options: { now?: () => number; maxKeys?: number } = {}) {
+  constructor(rate: Rate, store: RateStore) {
     this.#rate = rate;
-    this.#now = options.now ?? Date.now;
-    this.#maxKeys = options.maxKeys ?? 100_000;
+    this.#store = store;
   }
 
-  /** Counts one hit; throws RATE_LIMITED (with retryAfter seconds) once the window is full. */
-  hit(key: string): void {
-    const now = this.#now();
-    let window = this.#windows.get(key);
-    if (!window || window.resetAt <= now) {
-      if (!window && this.#windows.size >= this.#maxKeys) this.#sweep(now);
-      window = { count: 0, resetAt: now + this.#rate.windowMs };
-      this.#windows.set(key, window);
-    }
-    window.count += 1;
-    if (window.count > this.#rate.max) {
-      throw new HttpError("RATE_LIMITED", { retryAfter: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) });
-    }
+  /** Synchronous over a synchronous store (the memory one), so the hot path makes no promise. */
+  hit(key: string): void | Promise<void> {
+    const counted = this.#store.hit(key, this.#rate);
+    if ("then" in counted) return counted.then((c) => this.#check(c));
+    this.#check(counted);
   }
 
-  get size(): number {
-    return this.#windows.size;
-  }
-
-  // Bounded memory: drop finished windows; if still full, drop the oldest entries.
-  #sweep(now: number): void {
-    for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
-    for (const key of this.#windows.keys()) {
-      if (this.#windows.size < this.#maxKeys) break;
-      this.#windows.delete(key);
-    }
+  #check({ count, ttlMs }: WindowCount): void {
+    if (count > this.#rate.max) throw new HttpError("RATE_LIMITED", { retryAfter: retryAfterS(ttlMs) });
   }
 }
 
-/** Registers @fastify/rate-limit (not global) and returns the shared per-IP hook for login routes. */
-export async function ipRateLimitHook(server: FastifyInstance, rate: Rate): Promise<onRequestHookHandler> {
+/** A RateStore in the shape @fastify/rate-limit takes as its `store` option. */
+function pluginStore(store: RateStore) {
+  return class {
+    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number, max: number): void {
+      const answer = ({ count, ttlMs }: WindowCount) => callback(null, { current: Number.isFinite(count) ? count : max + 1, ttl: ttlMs });
+      const fail = (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)));
+      let counted: WindowCount | Promise<WindowCount>;
+      try {
+        counted = store.hit(key, { max, windowMs: timeWindow });
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if ("then" in counted) counted.then(answer, fail);
+      else answer(counted);
+    }
+    child() {
+      return this;
+    }
+  };
+}
+
+/** Registers @fastify/rate-limit (not global) over `store` and returns the shared per-IP hook. */
+async function ipRateLimitHook(server: FastifyInstance, rate: Rate, store: RateStore): Promise<onRequestHookHandler> {
   await server.register(rateLimit, {
     global: false,
     max: rate.max,
     timeWindow: rate.windowMs,
-    errorResponseBuilder: (_request, context) =>
-      new HttpError("RATE_LIMITED", { retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)) }),
+    store: pluginStore(store) as never,
+    errorResponseBuilder: (_request, context) => new HttpError("RATE_LIMITED", { retryAfter: retryAfterS(context.ttl) }),
   });
   return server.rateLimit({ max: rate.max, timeWindow: rate.windowMs }) as onRequestHookHandler;
+}
+
+export type LimitName = "ip" | "user" | "identity";
+
+/**
+ * The three limits as the routes take them; a limit set to null (off) is left out. Each limit
+ * has its own store (by default a bounded in-memory one), so a flood of addresses cannot
+ * crowd out the users' or identities' counts.
+ */
+export async function createLimiters(
+  server: FastifyInstance,
+  limits: HttpLimits,
+  options: { rateStore?: (limit: LimitName) => RateStore; now?: () => number },
+): Promise<Pick<RouteDeps, "ipRateHook" | "limitUser" | "onIdentity">> {
+  const storeOf =
+    options.rateStore ??
+    ((limit: LimitName) =>
+      new MemoryRateStore({
+        maxKeys: limits.rateKeys,
+        ...(options.now ? { now: options.now } : {}),
+        onFull: ({ keys, retryAfterMs }) =>
+          server.log.warn({ limit, keys, retryAfterMs }, `the ${limit} rate limit holds ${keys} limited keys: new keys are refused for ${retryAfterS(retryAfterMs)} s`),
+      }));
+  const user = limits.userRate ? new FixedWindowLimiter(limits.userRate, storeOf("user")) : null;
+  const identity = limits.identityRate ? new FixedWindowLimiter(limits.identityRate, storeOf("identity")) : null;
+  return {
+    ipRateHook: limits.ipRate ? await ipRateLimitHook(server, limits.ipRate, storeOf("ip")) : null,
+    ...(user ? { limitUser: (userId: number) => user.hit(String(userId)) } : {}),
+    ...(identity ? { onIdentity: ({ appId, openId }: { appId: string; openId: string }) => identity.hit(`${appId}\u0000${openId}`) } : {}),
+  };
 }

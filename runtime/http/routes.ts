@@ -1,6 +1,6 @@
 import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import { runWithCallContext, type CallContext } from "../context/callContext.ts";
-import type { ElementDefine, FunctionDecl } from "../element/types.ts";
+import type { ElementDefine, FunctionDecl, RateLimitName } from "../element/types.ts";
 import { ElementError, HttpError, LoginError, type JitError } from "../errors/index.ts";
 import { bearerToken } from "./auth.ts";
 import { bodySchema, positionalArgs } from "./schema.ts";
@@ -15,8 +15,10 @@ import type { Caller, ServedApp } from "./types.ts";
 export interface RouteDeps {
   app: ServedApp;
   resolveSession: (token: string, requestId: string) => Promise<Caller>;
-  /** Per-IP limit hook for login functions (loginRequired 0); null when off. */
-  loginRateHook: onRequestHookHandler | null;
+  /** Per-IP limit hook, shared by the functions that declare "ip"; null when off. */
+  ipRateHook: onRequestHookHandler | null;
+  /** Per-user limit, for the functions that declare "user"; throws RATE_LIMITED. */
+  limitUser?: (userId: number) => void | Promise<void>;
   /** Per-identity limit, called by login Types through the call context. */
   onIdentity?: CallContext["onIdentity"];
 }
@@ -30,6 +32,11 @@ export function servedElements(app: ServedApp): ElementDefine[] {
   const listed = app.listElements?.() ?? [];
   const defines = listed.map((entry) => (typeof entry === "string" ? app.getElementDefine(entry) : entry));
   return defines.filter((d) => d.kind === "instance" && d.accessModifier !== "private" && (d.functionList?.length ?? 0) > 0);
+}
+
+/** The limits a function declares, else the default: per IP for login functions, none for the others. */
+export function rateLimitsOf(decl: FunctionDecl): ReadonlySet<RateLimitName> {
+  return new Set(decl.rateLimit ?? (decl.loginRequired === 0 ? ["ip"] : []));
 }
 
 function guardUserId(decl: FunctionDecl, body: Record<string, unknown>, caller: Caller): void {
@@ -46,11 +53,14 @@ export function registerFunctionRoutes(server: FastifyInstance, deps: RouteDeps)
     let element: Record<string, unknown> | undefined;
     for (const decl of define.functionList) {
       const loginRequired = decl.loginRequired !== 0;
+      const limits = rateLimitsOf(decl);
+      const limitUser = limits.has("user") ? deps.limitUser : undefined;
       server.route<{ Body: Record<string, unknown> }>({
         method: "POST",
         url: `${elementPath(app.appId, define.fullName)}/${decl.name}`,
         schema: { body: bodySchema(decl) },
-        onRequest: !loginRequired && deps.loginRateHook ? deps.loginRateHook : undefined,
+        // Before the body is read: a refused request costs no parsing.
+        onRequest: limits.has("ip") && deps.ipRateHook ? deps.ipRateHook : undefined,
         // A function without arguments may be called with no body at all.
         preValidation: (request, _reply, done) => {
           if (request.body === undefined || request.body === null) request.body = {};
@@ -69,6 +79,8 @@ export function registerFunctionRoutes(server: FastifyInstance, deps: RouteDeps)
             if (token === null) throw new LoginError("LOGIN_REQUIRED");
             caller = await deps.resolveSession(token, request.id);
             guardUserId(decl, request.body, caller);
+            // Before the function runs: a refused call never reaches WeChat.
+            if (limitUser) await limitUser(caller.userId);
           }
           element ??= app.getElement<Record<string, unknown>>(define.fullName);
           const fn = element[decl.name];
@@ -97,7 +109,8 @@ const SAFE_SEGMENT = /^[A-Za-z0-9_$-]{1,100}$/;
 export function makeClassifier(app: ServedApp, defines: ElementDefine[]) {
   const byName = new Map(defines.map((d) => [d.fullName, d]));
   return (method: string, path: string): JitError => {
-    const route = () => new HttpError("ROUTE_NOT_FOUND", { method, url: path.length > 200 ? `${path.slice(0, 200)}…` : path });
+    // The path is client input: the registry quotes and cuts it (ROUTE_NOT_FOUND's `input`).
+    const route = () => new HttpError("ROUTE_NOT_FOUND", { method, url: path });
     // Routes are exact (no trailing-slash folding): ".../getLoginCode/" or "//" is no route,
     // not a function of an element with a misleading name.
     if (!path.startsWith("/") || path.endsWith("/") || path.includes("//")) return route();

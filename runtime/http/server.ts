@@ -2,10 +2,12 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { makeSessionResolver } from "./auth.ts";
 import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler, sendClosing } from "./errors.ts";
 import { healthHandler } from "./health.ts";
-import { accessLine, fastifyLoggerOptions, genRequestId, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
+import { accessLine, fastifyLoggerOptions, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
-import { FixedWindowLimiter, ipRateLimitHook } from "./rateLimit.ts";
+import { createLimiters, type LimitName } from "./rateLimit.ts";
+import type { RateStore } from "./rateStore.ts";
 import { makeClassifier, registerFunctionRoutes, servedElements } from "./routes.ts";
+import { compileTrustProxy, requestIdGenerator } from "./trust.ts";
 import type { ServedApp } from "./types.ts";
 
 export interface CreateServerOptions {
@@ -16,8 +18,13 @@ export interface CreateServerOptions {
   limits?: Partial<HttpLimits>;
   /** See resolveTrustProxy; default from JIT_TRUST_PROXY. */
   trustProxy?: boolean | string[];
-  /** Time source of the per-identity limiter (tests). */
+  /** Time source of the rate limits (tests). */
   now?: () => number;
+  /**
+   * The store of each rate limit; default one bounded in-memory store per limit
+   * (rateStore.ts). A store shared by several processes plugs in here.
+   */
+  rateStore?: (limit: LimitName) => RateStore;
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -30,12 +37,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const limits = resolveLimits(options.limits, options.env);
   const errorHandler = makeErrorHandler(limits.bodyLimit);
   const logOptions = options.logger === false ? null : (options.logger ?? {});
+  const trustProxy = compileTrustProxy(options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY));
   const server = Fastify({
     logger: logOptions ? fastifyLoggerOptions(logOptions) : false,
     // Only over a real logger: with logging off Fastify's stand-in has no isLevelEnabled.
     ...(logOptions ? { childLoggerFactory: lazyChildLoggerFactory as never } : {}),
     bodyLimit: limits.bodyLimit,
-    genReqId: genRequestId,
+    genReqId: requestIdGenerator(trustProxy),
     // One line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // Bad URLs and unparseable requests get our envelope, not Fastify's (which echoes the URL).
@@ -46,7 +54,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     // Off: Fastify's 503 has its own raw body and no request id; the onRequest hook below
     // answers SERVER_CLOSING in our envelope instead.
     return503OnClosing: false,
-    trustProxy: options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY),
+    trustProxy,
     forceCloseConnections: "idle",
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   });
@@ -77,6 +85,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     });
   }
   server.addHook("onSend", (_request, reply, payload, done) => {
+    // Answers carry codes and tokens (and errors about them): no cache may keep a copy.
+    reply.header("cache-control", "no-store");
     if (closing) reply.header("connection", "close");
     done(null, payload);
   });
@@ -90,8 +100,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     else json(request, body as string, done);
   });
 
-  const identity = limits.identityRate ? new FixedWindowLimiter(limits.identityRate, { now: options.now }) : null;
-  const loginRateHook = limits.ipRate ? await ipRateLimitHook(server, limits.ipRate) : null;
+  const limiters = await createLimiters(server, limits, options);
 
   server.get("/healthz", healthHandler(app));
 
@@ -99,8 +108,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   registerFunctionRoutes(server, {
     app,
     resolveSession: makeSessionResolver(app),
-    loginRateHook,
-    ...(identity ? { onIdentity: ({ appId, openId }: { appId: string; openId: string }) => identity.hit(`${appId}\u0000${openId}`) } : {}),
+    ...limiters,
   });
   server.setNotFoundHandler(makeNotFoundHandler(makeClassifier(app, defines)));
   await server.ready();

@@ -1,6 +1,6 @@
 import { problem, type Problem } from "../errors/index.ts";
 import type { AccessModifier } from "../element/types.ts";
-import { describeAjvError, validateElement } from "../validation/schemas.ts";
+import { describeAjvError, rateLimitProblems, validateElement } from "../validation/schemas.ts";
 import type { Def } from "./model.ts";
 import type { RawElement } from "./walk.ts";
 
@@ -85,6 +85,9 @@ function toDef(raw: RawElement, rank: number, problems: Problem[]): Def | undefi
       const { pointer, reason } = describeAjvError(err);
       problems.push(problem("SCHEMA_INVALID", { file: raw.file, pointer: `#${pointer}`, reason }, { file: raw.file, pointer }));
     }
+  }
+  for (const { pointer, reason } of rateLimitProblems(decl)) {
+    problems.push(problem("SCHEMA_INVALID", { file: raw.file, pointer: `#${pointer}`, reason }, { file: raw.file, pointer }));
   }
   if (typeof decl !== "object" || decl === null || Array.isArray(decl)) return undefined;
   const record = decl as Record<string, unknown>;

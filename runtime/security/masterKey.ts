@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { VaultError } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "./privateFiles.ts";
 
 /**
  * The master key seals WeChat session keys at rest (AES-256-GCM). Production sets
@@ -73,9 +74,10 @@ export async function loadMasterKey(options: { env?: Record<string, string | und
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const tightened = await ensurePrivateDir(options.dataDir, { own: true });
+  if (tightened.length > 0) options.logger.warn({ files: tightened }, `made ${tightened.join(", ")} readable by its owner only (0700)`);
   const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  await fs.writeFile(temp, `${randomBytes(MASTER_KEY_BYTES).toString("base64")}\n`, { flag: "wx", mode: 0o600 });
+  await fs.writeFile(temp, `${randomBytes(MASTER_KEY_BYTES).toString("base64")}\n`, { flag: "wx", mode: PRIVATE_FILE_MODE });
   let created = true;
   try {
     await fs.link(temp, file);

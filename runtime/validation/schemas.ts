@@ -39,6 +39,8 @@ export const ELEMENT_SCHEMA = {
             },
           },
           loginRequired: { enum: [0, 1], default: 1 },
+          // "user" needs loginRequired 1: checked by rateLimitProblems, with a clearer message.
+          rateLimit: { type: "array", items: { enum: ["ip", "user"] }, uniqueItems: true },
         },
       },
     },
@@ -108,4 +110,15 @@ export function describeAjvError(err: ErrorObject): { pointer: string; reason: s
     return { pointer: err.instancePath, reason: `must be one of ${p.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`, missing: false };
   }
   return { pointer: err.instancePath, reason: err.message ?? `fails ${err.keyword}`, missing: false };
+}
+
+/** A per-user limit needs a logged-in caller: "user" in rateLimit of a loginRequired 0 function. */
+export function rateLimitProblems(decl: unknown): Array<{ pointer: string; reason: string }> {
+  const list = (decl as { functionList?: unknown } | null)?.functionList;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((fn: { loginRequired?: unknown; rateLimit?: unknown }, i) =>
+    fn?.loginRequired === 0 && Array.isArray(fn.rateLimit) && fn.rateLimit.includes("user")
+      ? [{ pointer: `/functionList/${i}/rateLimit`, reason: 'names "user" but the function has loginRequired 0: a per-user limit needs a logged-in caller' }]
+      : [],
+  );
 }

@@ -93,7 +93,7 @@ export interface StackOptions {
   httpLog?: false;
 }
 
-const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, identityRate: null };
+const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, identityRate: null };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = await makeTempRoot(options.extraFiles);

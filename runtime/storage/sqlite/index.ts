@@ -1,7 +1,8 @@
 import path from "node:path";
 import Database from "better-sqlite3";
-import fse from "fs-extra";
 import { ConfigError, StoreError } from "../../errors/index.ts";
+import type { Logger } from "../../logging/logger.ts";
+import { ensurePrivateDir, ensurePrivateFile } from "../../security/privateFiles.ts";
 import { migrate } from "./migrations.ts";
 import { SqliteStore } from "./SqliteStore.ts";
 import { WorkerWrites } from "./writer/WorkerWrites.ts";
@@ -21,6 +22,14 @@ export interface SqliteStoreOptions {
    * is the bottleneck. ":memory:" is always inline (a thread cannot share it).
    */
   writer?: SqliteWriter;
+  /**
+   * The database's folder is the app's own data folder (`<root>/.jit`): an existing one looser
+   * than 0700 is tightened. A folder the user chose with --db is created 0700 when missing and
+   * otherwise left alone.
+   */
+  ownFolder?: boolean;
+  /** Told (warn, one line) when existing files or the folder had to be tightened. */
+  logger?: Pick<Logger, "warn">;
 }
 
 export type SqliteWriter = "inline" | "worker";
@@ -39,6 +48,9 @@ export function sqliteWriterFromEnv(env: Readonly<Record<string, string | undefi
  * - WAL: readers never block the writer, and a CLI process beside a server is normal.
  * - busy_timeout: a second process waits for the write lock instead of failing at once.
  * - foreign_keys=ON: SQLite leaves them off per connection unless asked.
+ * - Owner only: the folder is 0700 and the file 0600 before SQLite opens it, so the -wal and
+ *   -shm files SQLite creates (with the database file's mode) are 0600 too; looser existing
+ *   files are tightened (privateFiles.ts). They hold openIds, code and token hashes, sealed keys.
  * - Durability: these tables hold identities (a user just registered, a binding, a spent
  *   single-use code); losing a "used" mark would let a code be replayed, so nothing is
  *   acknowledged before it is on disk. With synchronous=FULL SQLite fsyncs the WAL inside
@@ -52,7 +64,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   const file = memory ? options.file : path.resolve(options.file);
   let db: Database.Database | undefined;
   try {
-    if (!memory) await fse.ensureDir(path.dirname(file));
+    if (!memory) {
+      const tightened = [
+        ...(await ensurePrivateDir(path.dirname(file), { own: options.ownFolder ?? false })),
+        ...(await ensurePrivateFile(file, [`${file}-wal`, `${file}-shm`, `${file}-journal`])),
+      ];
+      if (tightened.length > 0) options.logger?.warn({ files: tightened }, `made ${tightened.join(", ")} readable by their owner only (0700 folder, 0600 files)`);
+    }
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (!memory && mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL could not be enabled`);

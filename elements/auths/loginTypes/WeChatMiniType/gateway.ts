@@ -70,7 +70,8 @@ export class WeChatGateway {
     try {
       // The per-identity limit protects our server (codes, sessions, commits), not WeChat's
       // quota: the exchange above has already happened.
-      currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
+      const limited = currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
+      if (limited) await limited; // a shared limit store answers asynchronously
     } catch (err) {
       // Refused: answer only once the new key is stored; the refusal is the error reported.
       await keySaved.catch(() => {});

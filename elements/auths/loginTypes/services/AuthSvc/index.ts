@@ -1,5 +1,5 @@
 import { currentCallContext } from "#runtime/context/callContext.ts";
-import { ElementError, LoginError } from "#runtime/errors/index.ts";
+import { ElementError, LoginError, quoteInput } from "#runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
 import type { Service } from "../../../../services/Meta/index.ts";
 import type { CorpRef } from "../../Meta/types.ts";
@@ -64,7 +64,8 @@ export default (Parent: typeof Service) =>
       const token = newSecretToken(32);
       const expiresAt = now + this.#ttlSeconds() * 1000;
       await store.createSession(hashToken(token), { userId, corpId: sessionCorp, expiresAt }, now);
-      this.app.logger.info({ element: this.fullName, userId, corpId: sessionCorp, platform: platform || undefined }, "session opened");
+      // platform is whatever the client sent: quoted like any client input in a log line.
+      this.app.logger.info({ element: this.fullName, userId, corpId: sessionCorp, platform: platform ? quoteInput(platform) : undefined }, "session opened");
       return { token, expiresAt, userId, corpId: sessionCorp };
     }
 
