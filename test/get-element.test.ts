@@ -184,5 +184,29 @@ describe("app.getElement", () => {
       "MODULE_LOAD_FAILED /elements/x/Syntax/index.ts",
     ]);
     expect(err.problems.find((p) => p.file.endsWith("Broken/index.ts"))!.message).toContain("boom in factory");
+    // A module without a default export is told what to export.
+    expect(err.problems.find((p) => p.file.endsWith("NoDefault/impl.ts"))!.message).toMatch(
+      /the module has no default export; it must default-export a function \(Parent\) => class extends Parent/,
+    );
+  });
+
+  it("an instance carrying code or a functionList used as a type: INSTANCE_AS_TYPE says to declare isType", async () => {
+    const root = await fixture({
+      ...greeterFamily(),
+      ...appJson("demo"),
+      // Meant as a Type extending demo.GreeterType, but without "isType": true it is an instance.
+      "apps/demo/elements/demo/LoudType/e.json": { title: "Loud", type: "demo.GreeterType", backendBundleEntry: "." },
+      "apps/demo/elements/demo/LoudType/index.ts": "export default (P: any) => class extends P {};\n",
+      "apps/demo/elements/demo/FnType/e.json": { title: "Fn", type: "demo.GreeterType", functionList: [{ name: "x", args: [] }] },
+      "apps/demo/elements/demo/loud/e.json": { title: "loud", type: "demo.LoudType" },
+      "apps/demo/elements/demo/fn/e.json": { title: "fn", type: "demo.FnType" },
+      "apps/demo/elements/demo/plain/e.json": { title: "plain", type: "demo.hello" },
+    });
+    const err = (await loadFixtureApp({ root, logger: silentLogger, env: {} }).catch((e: unknown) => e)) as { problems: Array<{ code: string; file: string; message: string }> };
+    const message = (name: string) => err.problems.find((p) => p.code === "INSTANCE_AS_TYPE" && p.file.endsWith(`demo/${name}/e.json`))!.message;
+    expect(message("loud")).toContain('demo.LoudType carries code: a Type that extends a Type must declare "isType": true in its e.json');
+    expect(message("fn")).toContain('demo.FnType carries a functionList: a Type that extends a Type must declare "isType": true');
+    // A plain instance (config only) gets no such hint.
+    expect(message("plain")).not.toContain("isType");
   });
 });
