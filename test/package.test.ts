@@ -108,8 +108,28 @@ export default (Parent: ShopClass) =>
 `;
 const TSCONFIG = {
   compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noImplicitOverride: true, noEmit: true, skipLibCheck: true, types: [] },
-  include: ["apps"],
+  include: ["apps", "scripts"],
 };
+// A user's script through the main entry: typed (scripts/check.ts) and run (scripts/greet.mjs).
+const SCRIPT_TS = `import { isJitError, loadApp } from "jit-runtime";
+import type { WeChatMiniLogin } from "jit-runtime/login";
+
+export async function describe(): Promise<string> {
+  const app = await loadApp({ root: ".", appId: "shop" });
+  try {
+    return app.getElement<WeChatMiniLogin>("auths.loginTypes.shopLogin").getLoginConfig().authType;
+  } catch (err) {
+    return isJitError(err) ? err.code : "unexpected";
+  } finally {
+    await app.close();
+  }
+}
+`;
+const SCRIPT_MJS = `import { loadApp } from "jit-runtime";
+const app = await loadApp({ root: ".", appId: "shop" });
+console.log(JSON.stringify({ greeting: await app.getElement("auths.loginTypes.vipLogin").vipGreeting(), layers: app.layers }));
+await app.close();
+`;
 
 async function writeJson(rel: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(path.join(project, rel)), { recursive: true });
@@ -181,6 +201,9 @@ describe("the packed package in an app developer's own folder", () => {
     });
     await writeJson("apps/shop/elements/auths/loginTypes/vipLogin/vipLogin.json", { authConfig: { appId: VIP_APP_ID, appSecret: "${WECHAT_APP_SECRET}" } });
     await writeJson("tsconfig.json", TSCONFIG);
+    await mkdir(path.join(project, "scripts"), { recursive: true });
+    await writeFile(path.join(project, "scripts/check.ts"), SCRIPT_TS);
+    await writeFile(path.join(project, "scripts/greet.mjs"), SCRIPT_MJS);
 
     // The user's own tsc run (this repository's copy of TypeScript, on the user's folder): its
     // errors, or "" when the folder type-checks.
@@ -242,6 +265,10 @@ describe("the packed package in an app developer's own folder", () => {
     expect(described.body).toEqual({ data: `shop override of ${shopAppId}` });
     const vip = await post(base!, "/api/shop/auths/loginTypes/vipLogin/vipGreeting", {});
     expect(vip.body).toEqual({ data: `vip, shop override of ${VIP_APP_ID}` });
+
+    // From the user's own script, through the package's main entry.
+    const script = await run(process.execPath, ["scripts/greet.mjs"], { cwd: project, env: { ...process.env, ...env }, timeout: 60_000 });
+    expect(JSON.parse(script.stdout)).toEqual({ greeting: `vip, shop override of ${VIP_APP_ID}`, layers: ["shop", "platform"] });
 
     // The same function from the command line, without a server.
     const called = await jit(["--app", "shop", "call", "auths.loginTypes.vipLogin", "vipGreeting", "--db", path.join(project, ".jit", "cli.sqlite")], env);
