@@ -9,6 +9,7 @@ import { chooseAppId, linearizeApps } from "../registry/apps.ts";
 import { classOf, loadModules } from "../registry/code.ts";
 import { buildConfig, SchemaCache, validateDeclaration } from "../registry/config.ts";
 import { resolveDefinitions } from "../registry/resolve.ts";
+import { siblingOverrides } from "../registry/siblings.ts";
 import { walkElements } from "../registry/walk.ts";
 import type { SqliteWriter } from "../storage/sqlite/index.ts";
 import { App } from "./App.ts";
@@ -114,6 +115,12 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
     ...platformRoots.map((dir) => walkElements(dir, PLATFORM, problems)),
   ];
   const { visible, all } = resolveDefinitions(walked.flat(), layers, problems);
+  for (const { fullName, winner, loser } of siblingOverrides(all, order, manifests)) {
+    logger.warn(
+      { fullName, apps: [winner, loser] },
+      `apps ${winner} and ${loser} both define ${fullName} and neither extends the other: ${winner}'s wins (first in extends order), ${loser}'s is hidden`,
+    );
+  }
 
   const schemas = new SchemaCache();
   const usable = all.filter((def) => def.ok);
