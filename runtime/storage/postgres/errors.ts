@@ -1,4 +1,4 @@
-import { JitError, StoreError } from "../../errors/index.ts";
+import { isJitError, StoreError } from "../../errors/index.ts";
 
 /**
  * Which pg failures mean "the database is not answering" (a 503 a client may retry, and a
@@ -22,7 +22,7 @@ export function sqlState(err: unknown): string | undefined {
 }
 
 export function isUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error) || err instanceof JitError) return false;
+  if (!(err instanceof Error) || isJitError(err)) return false;
   if (err instanceof AggregateError) return err.errors.some(isUnavailable);
   const state = sqlState(err);
   if (state !== undefined) return UNAVAILABLE_SQLSTATE_CLASSES.includes(state.slice(0, 2));

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { StoreError } from "../../errors/index.ts";
+import { isJitError, StoreError } from "../../errors/index.ts";
 import { parsePostgresUrl } from "./config.ts";
 import { describe } from "./errors.ts";
 import { migratePostgres } from "./migrations.ts";
@@ -43,7 +43,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     await migratePostgres(client, config.label, { schema: config.schema });
   } catch (err) {
-    if (err instanceof StoreError) throw err;
+    if (isJitError(err)) throw err;
     throw new StoreError("STORE_MIGRATION_FAILED", { file: config.label, version: "?", reason: describe(err) });
   } finally {
     await client.end().catch(() => undefined);
