@@ -99,6 +99,8 @@ export interface StackOptions {
   httpLog?: false;
   /** The database (a postgres:// URL, say) instead of a SQLite file in the temp root. */
   db?: string;
+  /** false: log lines are written (the logging code runs) but not kept, for long runs. */
+  keepLogs?: boolean;
 }
 
 const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, identityRate: null };
@@ -107,7 +109,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = await makeTempRoot(options.extraFiles);
   const lines: string[] = [];
   const sink = new PassThrough();
-  sink.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
+  sink.on("data", (chunk: Buffer) => {
+    if (options.keepLogs !== false) lines.push(chunk.toString("utf8"));
+  });
   const fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
   const dbFile = options.db ?? path.join(root, "data", "demo.sqlite");
   const env = { ...process.env, WECHAT_API_BASE: fake.url, JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_DB: undefined, DATABASE_URL: undefined };
