@@ -33,6 +33,18 @@ export function parseMasterKey(text: string, source: string): Buffer {
   return bytes;
 }
 
+/**
+ * Former master keys, kept to open what they sealed while a rotation is under way:
+ * JIT_MASTER_KEY_PREVIOUS, a comma-separated list (newest first) in the same formats as
+ * JIT_MASTER_KEY. They only open: every new seal uses JIT_MASTER_KEY, and a value sealed
+ * under a former key is sealed again under the current one when it is next written.
+ */
+export function parsePreviousMasterKeys(env: Readonly<Record<string, string | undefined>> = process.env): Buffer[] {
+  const text = env.JIT_MASTER_KEY_PREVIOUS;
+  if (text === undefined || text.trim() === "") return [];
+  return text.split(",").map((part, i) => parseMasterKey(part, `JIT_MASTER_KEY_PREVIOUS (key ${i + 1})`));
+}
+
 let warned = false;
 
 /** Lets tests see the once-per-process warning again. */
@@ -65,6 +77,8 @@ async function readKeyFile(file: string, logger: Logger): Promise<Buffer> {
  */
 export async function loadMasterKey(options: { env?: Record<string, string | undefined>; dataDir: string; logger: Logger }): Promise<Buffer> {
   const env = options.env ?? process.env;
+  // Checked with the current key, so a malformed former key stops start-up, not a later login.
+  parsePreviousMasterKeys(env);
   if (env.JIT_MASTER_KEY !== undefined && env.JIT_MASTER_KEY !== "") return parseMasterKey(env.JIT_MASTER_KEY, "JIT_MASTER_KEY");
   const file = path.join(options.dataDir, MASTER_KEY_FILE);
   try {

@@ -40,7 +40,7 @@ describe("fuzzed bodies", () => {
     if (req.contentType !== null) headers["content-type"] = req.contentType;
     if (req.auth === "valid") headers.authorization = `Bearer ${token}`;
     if (req.auth === "garbage") headers.authorization = "Bearer \u00ff garbage";
-    const res = await fetch(stack.base + route.url, { method: "POST", headers, body: req.body });
+    const res = await fetch(stack.base + route.url, { method: "POST", headers, body: new Uint8Array(req.body) });
     return { status: res.status, text: await res.text() };
   }
 

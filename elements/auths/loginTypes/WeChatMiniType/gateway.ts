@@ -4,6 +4,7 @@ import { VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
 import { getSharedExchange } from "./wechat/index.ts";
 import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
+import { parsePreviousMasterKeys } from "#runtime/security/masterKey.ts";
 import { createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
@@ -31,6 +32,7 @@ export class WeChatGateway {
     async (): Promise<Vault> =>
       createSessionKeyVault({
         masterKey: await this.#app.getMasterKey(),
+        previousMasterKeys: parsePreviousMasterKeys(this.#app.env),
         store: await this.#app.getStore(),
         clock: this.#app.clock,
       }),

@@ -17,6 +17,10 @@ import type { Store } from "#runtime/storage/Store.ts";
  * save whose HMAC matches AND whose stored row is still exactly that sealed text (nobody,
  * in this process or another, wrote since) costs one indexed read instead of a seal and a
  * committed write. The clear key is never kept; the memory is a bounded LRU.
+ *
+ * Rotation: former master keys (JIT_MASTER_KEY_PREVIOUS) only open. A row sealed under one
+ * is sealed again under the current key on its next save: the unchanged-key shortcut above
+ * applies only to rows this vault wrote itself, hence under the current key.
  */
 
 export interface SessionKeyVault {
@@ -37,16 +41,24 @@ function aad(appId: string, openId: string): Buffer {
 
 export function createSessionKeyVault(options: {
   masterKey: Buffer;
+  /** Former master keys, tried in order when the current one does not open a row. */
+  previousMasterKeys?: readonly Buffer[];
   store: Pick<Store, "putSessionKey" | "getSessionKey">;
   clock?: Clock;
   /** How many users' last stored key to remember (0 = always write). */
   rememberMax?: number;
 }): SessionKeyVault {
-  if (!Buffer.isBuffer(options.masterKey) || options.masterKey.length !== 32) {
-    throw new VaultError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
+  const previous = options.previousMasterKeys ?? [];
+  for (const master of [options.masterKey, ...previous]) {
+    if (!Buffer.isBuffer(master) || master.length !== 32) {
+      throw new VaultError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
+    }
   }
   // KeyObjects: imported once, not from a Buffer on every seal and HMAC.
-  const key = createSecretKey(Buffer.from(hkdfSync("sha256", options.masterKey, Buffer.alloc(0), INFO, 32)));
+  const derive = (master: Buffer) => createSecretKey(Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), INFO, 32)));
+  const key = derive(options.masterKey);
+  // The current key first: after a rotation most rows are (re)sealed under it.
+  const openKeys = [key, ...previous.map(derive)];
   const { store } = options;
   const clock = options.clock ?? systemClock;
   const rememberMax = options.rememberMax ?? VAULT_REMEMBERED_MAX;
@@ -77,18 +89,23 @@ export function createSessionKeyVault(options: {
 
   function open(appId: string, openId: string, sealed: string): string {
     const parts = sealed.split(".");
-    try {
-      if (parts.length !== 4 || parts[0] !== VERSION) throw new Error("format");
-      const iv = Buffer.from(parts[1]!, "base64url");
-      const tag = Buffer.from(parts[3]!, "base64url");
-      if (iv.length !== 12 || tag.length !== 16) throw new Error("format");
-      const decipher = createDecipheriv("aes-256-gcm", key, iv);
-      decipher.setAAD(aad(appId, openId));
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(parts[2]!, "base64url")), decipher.final()]).toString("utf8");
-    } catch {
-      throw new VaultError("VAULT_SEAL_INVALID", { appId });
+    // Strict base64url: Buffer.from skips foreign characters and ignores the spare bits of
+    // the last one, so a changed character could otherwise decode to the same bytes.
+    const decoded = parts.slice(1).map((part) => Buffer.from(part, "base64url"));
+    const canonical = parts.length === 4 && parts[0] === VERSION && decoded.every((bytes, i) => bytes.toString("base64url") === parts[i + 1]);
+    const [iv, ct, tag] = decoded;
+    if (!canonical || iv!.length !== 12 || tag!.length !== 16) throw new VaultError("VAULT_SEAL_INVALID", { appId });
+    for (const candidate of openKeys) {
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", candidate, iv!);
+        decipher.setAAD(aad(appId, openId));
+        decipher.setAuthTag(tag!);
+        return Buffer.concat([decipher.update(ct!), decipher.final()]).toString("utf8");
+      } catch {
+        // not this key (or tampered): try the next
+      }
     }
+    throw new VaultError("VAULT_SEAL_INVALID", { appId });
   }
 
   return {
