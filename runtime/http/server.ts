@@ -7,6 +7,7 @@ import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts"
 import { createLimiters, type LimitName } from "./rateLimit.ts";
 import type { RateStore } from "./rateStore.ts";
 import { makeClassifier, registerFunctionRoutes, servedElements } from "./routes.ts";
+import { resolveTimeouts, TIMEOUT_CHECK_INTERVAL_MS, type ServerTimeouts } from "./timeouts.ts";
 import { compileTrustProxy, requestIdGenerator } from "./trust.ts";
 import type { ServedApp } from "./types.ts";
 
@@ -16,6 +17,8 @@ export interface CreateServerOptions {
   logger?: HttpLogOptions | false;
   /** Limits; unset fields come from the environment, then the defaults (options.ts). */
   limits?: Partial<HttpLimits>;
+  /** Unset fields come from the environment, then DEFAULT_TIMEOUTS (timeouts.ts). */
+  timeouts?: Partial<ServerTimeouts>;
   /** See resolveTrustProxy; default from JIT_TRUST_PROXY. */
   trustProxy?: boolean | string[];
   /** Time source of the rate limits (tests). */
@@ -35,6 +38,7 @@ export interface CreateServerOptions {
 export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
   const { app } = options;
   const limits = resolveLimits(options.limits, options.env);
+  const timeouts = resolveTimeouts(options.timeouts, options.env);
   const errorHandler = makeErrorHandler(limits.bodyLimit);
   const logOptions = options.logger === false ? null : (options.logger ?? {});
   const trustProxy = compileTrustProxy(options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY));
@@ -43,6 +47,10 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     // Only over a real logger: with logging off Fastify's stand-in has no isLevelEnabled.
     ...(logOptions ? { childLoggerFactory: lazyChildLoggerFactory as never } : {}),
     bodyLimit: limits.bodyLimit,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    http: { headersTimeout: timeouts.headersTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
     genReqId: requestIdGenerator(trustProxy),
     // One line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
