@@ -1,3 +1,4 @@
+import { withCrashPoints } from "./crashPoints.ts";
 import type Database from "better-sqlite3";
 import type {
   BindCodeRecord,
@@ -48,7 +49,7 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.file = file;
     this.#q = prepareAll(db);
-    this.#writes = writes ?? new InlineWrites(db, new SqliteWrites(db, this.#q), file === ":memory:" ? null : `${file}-wal`);
+    this.#writes = writes ?? new InlineWrites(db, new SqliteWrites(db, withCrashPoints(this.#q)), file === ":memory:" ? null : `${file}-wal`);
   }
 
   // --- users and organisations ---

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { inCrashUnit } from "./crashPoints.ts";
 import { GroupCommit } from "./groupCommit.ts";
 import { SINGLE_STATEMENT, type SqliteWrites, type WriteOp } from "./writes.ts";
 
@@ -33,7 +34,10 @@ export class InlineWrites implements WriteChannel {
 
   run<K extends WriteOp>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>> {
     const unit = this.#writes[op] as (...a: WriteArgs<K>) => WriteResult<K>;
-    return this.#commits.run(() => unit.apply(this.#writes, args), SINGLE_STATEMENT.has(op));
+    return this.#commits.run(
+      inCrashUnit(op, () => unit.apply(this.#writes, args)),
+      SINGLE_STATEMENT.has(op),
+    );
   }
 
   flush(): void {

@@ -1,3 +1,4 @@
+import { withCrashPoints } from "../crashPoints.ts";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { prepareAll } from "../statements.ts";
@@ -30,7 +31,7 @@ try {
   db = new Database(file, { timeout: busyTimeoutMs });
   db.pragma("foreign_keys = ON");
   db.pragma("synchronous = NORMAL"); // the WAL fsync is the group commit's (groupCommit.ts)
-  channel = new InlineWrites(db, new SqliteWrites(db, prepareAll(db)), `${file}-wal`);
+  channel = new InlineWrites(db, new SqliteWrites(db, withCrashPoints(prepareAll(db))), `${file}-wal`);
   post({ type: "ready" });
 } catch (err) {
   db?.close();
