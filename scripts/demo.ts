@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 
   // serveApp opens the database and loads the master key first: a bad one stops the demo
   // here, not at the first login.
-  const serving = await serveApp({ app, port, host, env, after: () => fake.close() }).catch(async (err) => {
+  const serving = await serveApp({ app, port, host, env, docs: true, after: () => fake.close() }).catch(async (err) => {
     await app.close();
     await fake.close();
     throw err;
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
       `demo: jit serve for app "demo" listening on ${serving.url}`,
       `demo: fake WeChat server on ${fake.url} (WECHAT_API_BASE)`,
       `demo: data in ${app.dbFile}; health: curl -s ${serving.url}/healthz`,
+      `demo: API page ${serving.url}/docs (OpenAPI: ${serving.url}/openapi.json)`,
       "",
       "Walk a new user through the login flow (paste into a POSIX shell with curl):",
       "",

@@ -15,7 +15,8 @@ export function register(program: Command, kit: CliKit): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--db <file>", "SQLite database file (default $JIT_DB, else <root>/.jit/<appId>.sqlite)")
     .option("--purge-interval <ms>", "ms between purges of expired codes and sessions; 0 = at start-up only (default $JIT_PURGE_INTERVAL_MS, else 600000)")
-    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string }) =>
+    .option("--docs", "serve the interactive API page at /docs (GET /openapi.json is always served)")
+    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string; docs?: boolean }) =>
       kit.run(async () => {
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { serveApp } = await import("../../runtime/http/listen.ts");
@@ -26,8 +27,9 @@ export function register(program: Command, kit: CliKit): void {
         const sqliteWriter = sqliteWriterFromEnv(process.env, "worker");
         const app = await kit.loadApp({ ...(opts.db ? { dbFile: opts.db } : {}), sqliteWriter });
         // serveApp opens the database and loads the master key before it listens.
-        const serving = await serveApp({ app, port, host: opts.host, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
+        const serving = await serveApp({ app, port, host: opts.host, docs: opts.docs === true, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
         process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
+        if (opts.docs) process.stdout.write(`jit serve: API page at ${serving.url}/docs (OpenAPI document: ${serving.url}/openapi.json)\n`);
         // kit.run exits when the action settles: that is after a graceful stop.
         return serving.stopped;
       }),

@@ -5,7 +5,7 @@ import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { loadApp, createLogger, type App, type Clock } from "../../runtime/index.ts";
-import { createServer } from "../../runtime/http/index.ts";
+import { createServer, type CreateServerOptions } from "../../runtime/http/index.ts";
 import type { HttpLimits } from "../../runtime/http/options.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 
@@ -94,6 +94,8 @@ export interface StackOptions {
   sqliteWriter?: "inline" | "worker";
   /** false: the server logs nothing (createServer's `logger: false`). */
   httpLog?: false;
+  /** More server options (the API page, the console). */
+  server?: Pick<CreateServerOptions, "docs">;
 }
 
 const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, identityRate: null };
@@ -120,6 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger: options.httpLog === false ? false : { level: "debug", stream: sink },
     limits: { ...NO_LIMITS, ...options.limits },
     env: {},
+    ...options.server,
     ...(options.now ? { now: options.now } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   });
