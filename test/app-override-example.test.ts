@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WeChatMiniLogin } from "../elements/auths/loginTypes/WeChatMiniType/index.ts";
+import type { AuthService } from "../elements/auths/loginTypes/services/AuthSvc/index.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { loadApp } from "../runtime/app/loadApp.ts";
 import type { App } from "../runtime/app/App.ts";
@@ -63,10 +64,15 @@ describe("apps/acme: an app overriding a platform Type", () => {
     const acme = await open("acme");
     const login = acme.getElement<WeChatMiniLogin>(LOGIN);
     const appId = login.appId;
-    const result = await login.getLoginCode(fake.mintCode({ appId, openId: "o-acme-new" }));
+    const code = fake.mintCode({ appId, openId: "o-acme-new" });
+    const result = await login.getLoginCode(code);
     expect(result).toEqual({ loginCode: expect.any(String), corpList: [{ corpId: "demo-corp", corpName: "Demo Corp" }], userId: expect.any(Number), expiresIn: 300 });
-    // One WeChat exchange for the two getLoginCode calls the override makes.
     expect(fake.stats().jscode2session).toBe(1);
+    // The login code is register's, for the new user; the code itself answers once.
+    if (!("loginCode" in result)) throw new Error("expected a login code");
+    const session = await acme.getElement<AuthService>("auths.loginTypes.services.AuthSvc").loginByCode(result.loginCode);
+    expect(session.userId).toBe(result.userId);
+    await expect(login.getLoginCode(code)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
 
     const demo = await open("demo");
     const plain = await demo.getElement<WeChatMiniLogin>(LOGIN).getLoginCode(fake.mintCode({ appId, openId: "o-demo-new" }));

@@ -58,6 +58,23 @@ describe("AuthSvc sessions", () => {
     expect(await svc.getCurrentUser(b.token)).toMatchObject({ userId: b.userId });
   });
 
+  // Regression: a wrong corpId spent the login code (CORP_NOT_MEMBER, then
+  // LOGIN_CODE_INVALID with the right corp).
+  it("refuses a corpId the user is not in with CORP_NOT_MEMBER and keeps the login code for the right one", async () => {
+    fx = await makeLoginApp({ registerCorpId: "acme", registerCorpName: "Acme" });
+    const store = await fx.app.getStore();
+    await store.upsertCorp({ corpId: "elsewhere", corpName: "Elsewhere" });
+    const login = fx.login();
+    const first = await login.getLoginCode(fx.mint("o-corp"));
+    if (!("bindCode" in first)) throw new Error("expected a bind code");
+    const { loginCode, userId } = (await login.register(first.bindCode)).toJSON();
+    for (const corpId of ["elsewhere", "no-such-corp"]) {
+      await expect(fx.authSvc().loginByCode(loginCode, corpId)).rejects.toMatchObject({ code: "CORP_NOT_MEMBER", status: 403 });
+    }
+    expect(await fx.authSvc().loginByCode(loginCode, "acme")).toMatchObject({ userId, corpId: "acme" });
+    await expect(fx.authSvc().loginByCode(loginCode, "acme")).rejects.toMatchObject({ code: "LOGIN_CODE_INVALID" });
+  });
+
   it("logs out once: a second logout is TOKEN_INVALID", async () => {
     fx = await makeLoginApp();
     const s = await session();

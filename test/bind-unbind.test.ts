@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { hashToken } from "../runtime/security/tokens.ts";
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
 
 /** bind(userId, code) / unbind(userId): attaching WeChat identities to existing users, per AppID. */
@@ -91,6 +92,39 @@ describe("bind and unbind", () => {
     expect(await b.bind(userId, fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).toMatchObject({ success: true, openId: "o-b" });
     expect(await store.wasUnbound(fx.instances[1]!.appId, "o-b")).toBe(false);
     expect(await b.getLoginCode(fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).toMatchObject({ userId });
+  });
+
+  // Regression: unbinding did not reach what the identity had issued: a login code minted
+  // before unbind still gave a token, and its sessions went on.
+  it("unbind voids the login codes and ends the sessions issued through that identity, and only those", async () => {
+    fx = await makeLoginApp({ instances: [{ name: "aMini" }, { name: "bMini" }] });
+    const [a, b] = [fx.login("aMini"), fx.login("bMini")];
+    const store = await fx.app.getStore();
+    const first = (await a.getLoginCode(fx.mint("o-a", { unionId: "u-3", instance: "aMini" }))) as { bindCode: string };
+    const registered = (await a.register(first.bindCode)).toJSON();
+    const userId = registered.userId;
+    const loginCodeOf = async (login: typeof a, instance: string, openId: string) => {
+      const r = await login.getLoginCode(fx!.mint(openId, { unionId: "u-3", instance }));
+      if (!("loginCode" in r)) throw new Error("expected a login code");
+      return r.loginCode;
+    };
+    const sessionA = await fx.authSvc().loginByCode(registered.loginCode);
+    const sessionB = await fx.authSvc().loginByCode(await loginCodeOf(b, "bMini", "o-b"));
+    const unusedA = await loginCodeOf(a, "aMini", "o-a");
+    const unusedB = await loginCodeOf(b, "bMini", "o-b");
+    // Each session knows the login Type and identity that opened it.
+    expect((await store.getSession(hashToken(sessionB.token), fx.clock.now()))?.origin).toEqual({
+      loginType: fx.instances[1]!.fullName,
+      appId: fx.instances[1]!.appId,
+      openId: "o-b",
+    });
+
+    expect(await b.unbind(userId)).toEqual({ success: true });
+    await expect(fx.authSvc().getCurrentUser(sessionB.token)).rejects.toMatchObject({ code: "TOKEN_INVALID" });
+    await expect(fx.authSvc().loginByCode(unusedB)).rejects.toMatchObject({ code: "LOGIN_CODE_INVALID" });
+    // What mini program A issued stays.
+    expect(await fx.authSvc().getCurrentUser(sessionA.token)).toMatchObject({ userId });
+    expect(await fx.authSvc().loginByCode(unusedA)).toMatchObject({ userId });
   });
 
   it("after unbind, register() of the identity creates a new user and lifts the mark", async () => {

@@ -35,7 +35,7 @@ describe("demo quick start", () => {
       await child.waitFor(/Stop with Ctrl-C/);
       const printed = child.stdout();
       // The walkthrough names the real routes and the fake's code-minting endpoint.
-      for (const route of [`${LOGIN}/getLoginCode`, `${LOGIN}/register`, `${AUTH}/loginByCode`, `${LOGIN}/bind`, `${LOGIN}/unbind`]) {
+      for (const route of [`${LOGIN}/getLoginCode`, `${LOGIN}/register`, `${AUTH}/loginByCode`, `${AUTH}/getCurrentUser`, `${LOGIN}/unbind`]) {
         expect(printed).toContain(`${api}${route}`);
       }
       expect(printed).toContain(`${fake}/__fake/codes`);
@@ -47,29 +47,33 @@ describe("demo quick start", () => {
       expect(await health.json()).toEqual({ status: "ok" });
 
       const mint = async () => (await post(fake!, "/__fake/codes", { appId: DEMO_APPID, openId: "demo-test-user" })).body.code as string;
-      const first = await post(api!, `${LOGIN}/getLoginCode`, { code: await mint() });
+      const code = await mint();
+      const first = await post(api!, `${LOGIN}/getLoginCode`, { code });
       expect(first.body.data.bindCode).toEqual(expect.any(String));
       const reg = await post(api!, `${LOGIN}/register`, { bindCode: first.body.data.bindCode });
       expect(reg.status).toBe(200);
+      expect((await post(api!, `${LOGIN}/getLoginCode`, { code })).body.error.code).toBe("WECHAT_CODE_USED");
+      const session = await post(api!, `${AUTH}/loginByCode`, { loginCode: reg.body.data.loginCode });
+      expect(session.body.data.userId).toBe(reg.body.data.userId);
       const second = await post(api!, `${LOGIN}/getLoginCode`, { code: await mint() });
       expect(second.body.data.loginCode).toEqual(expect.any(String));
-      const session = await post(api!, `${AUTH}/loginByCode`, { loginCode: second.body.data.loginCode });
-      expect(session.body.data.userId).toBe(reg.body.data.userId);
       const unbind = await post(api!, `${LOGIN}/unbind`, { userId: reg.body.data.userId }, { token: session.body.data.token });
       expect(unbind.body).toEqual({ data: { success: true } });
-      const bind = await post(api!, `${LOGIN}/bind`, { userId: reg.body.data.userId, code: await mint() }, { token: session.body.data.token });
-      expect(bind.body.data).toMatchObject({ success: true, userId: reg.body.data.userId });
+      expect((await post(api!, `${AUTH}/getCurrentUser`, undefined, { token: session.body.data.token })).status).toBe(401);
+      const again = await post(api!, `${LOGIN}/getLoginCode`, { code: await mint() });
+      expect(again.body.data.bindCode).toEqual(expect.any(String));
 
       child.kill("SIGTERM");
       expect(await child.exited).toEqual({ code: 0, signal: null });
       // The demo kept its data in the embedded SQLite file.
       const store = await openSqliteStore({ file: dbFile });
       try {
-        expect((await store.findBindingByOpenId(DEMO_APPID, "demo-test-user"))?.userId).toBe(reg.body.data.userId);
+        expect(await store.getUser(reg.body.data.userId)).toMatchObject({ userId: reg.body.data.userId });
+        expect(await store.wasUnbound(DEMO_APPID, "demo-test-user")).toBe(true);
       } finally {
         await store.close();
       }
-      for (const secret of [session.body.data.token, first.body.data.bindCode, second.body.data.loginCode]) {
+      for (const secret of [session.body.data.token, first.body.data.bindCode, reg.body.data.loginCode, second.body.data.loginCode]) {
         expect(child.stderr()).not.toContain(secret);
         expect(child.stdout()).not.toContain(secret);
       }

@@ -23,12 +23,10 @@ describe("HTTP API: full login flow", () => {
     // RowData serialises to the plain record.
     expect(reg.body.data.userId).toEqual(expect.any(Number));
     const userId = reg.body.data.userId as number;
+    // register answers the new user's login code: straight to loginByCode.
+    expect(reg.body.data).toMatchObject({ loginCode: expect.any(String), expiresIn: 300 });
 
-    const second = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("flow-user") });
-    expect(second.status).toBe(200);
-    expect(second.body.data).toMatchObject({ loginCode: expect.any(String), userId, corpList: [{ corpId: "demo-corp", corpName: "Demo Corp" }] });
-
-    const session = await stack.call(`${AUTH}/loginByCode`, { loginCode: second.body.data.loginCode });
+    const session = await stack.call(`${AUTH}/loginByCode`, { loginCode: reg.body.data.loginCode });
     expect(session.status).toBe(200);
     expect(session.body.data).toMatchObject({ token: expect.any(String), userId, corpId: "demo-corp", expiresAt: expect.any(Number) });
     const token = session.body.data.token as string;
@@ -37,21 +35,35 @@ describe("HTTP API: full login flow", () => {
     expect(me.status).toBe(200);
     expect(me.body.data).toMatchObject({ userId, corpId: "demo-corp" });
 
+    // The next login: a fresh code gives a login code; a second session.
+    const second = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("flow-user") });
+    expect(second.status).toBe(200);
+    expect(second.body.data).toMatchObject({ loginCode: expect.any(String), userId, corpList: [{ corpId: "demo-corp", corpName: "Demo Corp" }] });
+    const token2 = (await stack.call(`${AUTH}/loginByCode`, { loginCode: second.body.data.loginCode })).body.data.token as string;
+
     const unbind = await stack.call(`${LOGIN}/unbind`, { userId }, { token });
     expect(unbind.status).toBe(200);
     expect(unbind.body).toEqual({ data: { success: true } });
 
-    // After unbind the WeChat identity is unregistered again.
+    // After unbind the sessions opened through the identity are over, and the identity is
+    // unregistered again.
+    for (const ended of [token, token2]) {
+      const refused = await stack.call(`${AUTH}/getCurrentUser`, undefined, { token: ended });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error.code).toBe("TOKEN_INVALID");
+    }
     const again = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("flow-user") });
     expect(again.body.data.bindCode).toEqual(expect.any(String));
 
-    const bind = await stack.call(`${LOGIN}/bind`, { userId, code: stack.code("flow-user") }, { token });
+    // Signed in some other way, the user binds the identity again.
+    const elsewhere = await stack.signInElsewhere(userId);
+    const bind = await stack.call(`${LOGIN}/bind`, { userId, code: stack.code("flow-user") }, { token: elsewhere });
     expect(bind.status).toBe(200);
     expect(bind.body.data).toMatchObject({ success: true, userId });
 
-    const logout = await stack.call(`${AUTH}/logout`, {}, { token });
+    const logout = await stack.call(`${AUTH}/logout`, {}, { token: elsewhere });
     expect(logout.status).toBe(200);
-    const after = await stack.call(`${AUTH}/getCurrentUser`, undefined, { token });
+    const after = await stack.call(`${AUTH}/getCurrentUser`, undefined, { token: elsewhere });
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe("TOKEN_INVALID");
   });
@@ -71,23 +83,21 @@ describe("HTTP API: full login flow", () => {
     expect(alice).not.toBe(bob);
   });
 
-  it("a replayed wx.login code gets the same login code, not a second session; it cannot bind anyone", async () => {
+  it("a replayed wx.login code gets WECHAT_CODE_USED, not the owner's login code; it cannot bind anyone", async () => {
     await stack.register("replayed-user");
     const code = stack.code("replayed-user");
     const first = await stack.call(`${LOGIN}/getLoginCode`, { code });
     const replay = await stack.call(`${LOGIN}/getLoginCode`, { code });
     expect(first.status).toBe(200);
-    expect(replay.body).toEqual(first.body);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error.code).toBe("WECHAT_CODE_USED");
+    expect(replay.text).not.toContain(first.body.data.loginCode);
     const session = await stack.call(`${AUTH}/loginByCode`, { loginCode: first.body.data.loginCode });
     expect(session.status).toBe(200);
-    const second = await stack.call(`${AUTH}/loginByCode`, { loginCode: replay.body.data.loginCode });
-    expect(second.status).toBe(400);
-    expect(second.body.error.code).toBe("LOGIN_CODE_INVALID");
 
-    // Someone else, logged in, tries to bind the code's owner to their own account.
-    const other = await stack.register("replay-other");
-    const { token } = await stack.login("replay-other");
-    await stack.call(`${LOGIN}/unbind`, { userId: other }, { token });
+    // Someone else, logged in and bound to nothing, tries to bind the code's owner to their own account.
+    const other = (await (await stack.app.getStore()).createUser({ name: "replay-other" }, stack.app.clock.now())).userId;
+    const token = await stack.signInElsewhere(other);
     const stolen = await stack.call(`${LOGIN}/bind`, { userId: other, code }, { token });
     expect(stolen.status).toBe(400);
     expect(stolen.body.error.code).toBe("WECHAT_CODE_USED");
@@ -157,16 +167,18 @@ describe("jit serve (the CLI command)", () => {
       const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
       expect(child.stdout().trim().split("\n")).toHaveLength(1);
       const code = () => fake.mintCode({ appId: DEMO_APPID, openId: "cli-user" });
-      const first = await post(base!, `${LOGIN}/getLoginCode`, { code: code() });
+      const registering = code();
+      const first = await post(base!, `${LOGIN}/getLoginCode`, { code: registering });
       const reg = await post(base!, `${LOGIN}/register`, { bindCode: first.body.data.bindCode });
       const userId = reg.body.data.userId;
-      const second = await post(base!, `${LOGIN}/getLoginCode`, { code: code() });
-      const session = await post(base!, `${AUTH}/loginByCode`, { loginCode: second.body.data.loginCode });
+      expect((await post(base!, `${LOGIN}/getLoginCode`, { code: registering })).body.error.code).toBe("WECHAT_CODE_USED");
+      const session = await post(base!, `${AUTH}/loginByCode`, { loginCode: reg.body.data.loginCode });
       expect(session.body.data.userId).toBe(userId);
       const token = session.body.data.token;
       expect((await post(base!, `${LOGIN}/unbind`, { userId: userId + 1 }, { token })).status).toBe(403);
       expect((await post(base!, `${LOGIN}/unbind`, { userId }, { token })).body).toEqual({ data: { success: true } });
-      expect((await post(base!, `${LOGIN}/bind`, { userId, code: code() }, { token })).body.data).toMatchObject({ success: true, userId });
+      // The session opened through the unbound identity is over.
+      expect((await post(base!, `${AUTH}/getCurrentUser`, undefined, { token })).status).toBe(401);
       child.kill("SIGTERM");
       expect(await child.exited).toEqual({ code: 0, signal: null });
       // Logs are JSON lines on stderr, none carrying the token.

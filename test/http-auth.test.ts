@@ -68,9 +68,12 @@ describe("HTTP auth", () => {
     const userId = await stack.register("auth-bind");
     const { token } = await stack.login("auth-bind");
     expect((await stack.call(`${LOGIN}/unbind`, { userId }, { token })).status).toBe(200);
-    const other = await stack.call(`${LOGIN}/bind`, { userId: userId + 1, code: stack.code("auth-bind-2") }, { token });
+    // That session ended with the unbind; the user signs in another way to bind again.
+    expect((await stack.call(`${LOGIN}/bind`, { userId, code: stack.code("auth-bind-2") }, { token })).status).toBe(401);
+    const elsewhere = await stack.signInElsewhere(userId);
+    const other = await stack.call(`${LOGIN}/bind`, { userId: userId + 1, code: stack.code("auth-bind-2") }, { token: elsewhere });
     expect(other.status).toBe(403);
-    const own = await stack.call(`${LOGIN}/bind`, { userId, code: stack.code("auth-bind-2") }, { token });
+    const own = await stack.call(`${LOGIN}/bind`, { userId, code: stack.code("auth-bind-2") }, { token: elsewhere });
     expect(own.status).toBe(200);
     expect(own.body.data).toMatchObject({ success: true, userId });
   });

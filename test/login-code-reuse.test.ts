@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { hashToken } from "../runtime/security/tokens.ts";
 import { makeLoginApp, randomAppId, type LoginFixture } from "./helpers/loginFixture.ts";
 
 /**
- * One wx.login code, one use, one set of credentials (WeChatMiniType/codeLedger.ts). The
- * exchange remembers WeChat's answer for 5 minutes, so without the ledger anyone who saw a
- * code could replay it for fresh login codes, or bind its owner's identity to their account.
+ * One wx.login code, one use, one set of credentials, for one caller
+ * (WeChatMiniType/codeLedger.ts). The exchange remembers WeChat's answer for 5 minutes, so
+ * without the ledger anyone who saw a code could replay it for its owner's credentials, or
+ * bind its owner's identity to their account.
  */
 let fx: LoginFixture | undefined;
 afterEach(async () => {
@@ -16,7 +19,9 @@ const codeOf = (p: Promise<unknown>) => p.then(() => "resolved", (e: { code?: st
 const FIVE_MINUTES = 5 * 60_000;
 
 describe("a wx.login code used again", () => {
-  it("getLoginCode answers the login code already issued: one code opens one session", async () => {
+  // Regression: a repeat answered the login code already issued, so whoever replayed the
+  // code before its owner called loginByCode could take the session.
+  it("getLoginCode answers a code once: a repeat, concurrent or later, is WECHAT_CODE_USED and asks WeChat nothing", async () => {
     fx = await makeLoginApp({ allowRegister: 1 });
     const login = fx.login();
     const first = await login.getLoginCode(fx.mint("o-replay"));
@@ -25,32 +30,46 @@ describe("a wx.login code used again", () => {
 
     const code = fx.mint("o-replay");
     const before = fx.fake.stats().jscode2session;
-    const answer = await login.getLoginCode(code);
-    if (!("loginCode" in answer)) throw new Error("expected a login code");
-    const replays = await Promise.all([login.getLoginCode(code), login.getLoginCode(code)]);
-    for (const replay of replays) expect(replay).toEqual(answer);
+    const [answer, concurrent] = await Promise.allSettled([login.getLoginCode(code), login.getLoginCode(code)]);
+    if (answer?.status !== "fulfilled" || !("loginCode" in answer.value)) throw new Error("expected a login code");
+    expect(concurrent).toMatchObject({ status: "rejected", reason: { code: "WECHAT_CODE_USED" } });
+    const later = await login.getLoginCode(code).catch((e: unknown) => e);
+    expect(later).toMatchObject({ code: "WECHAT_CODE_USED" });
+    expect(String((later as Error).message)).not.toContain(code);
     expect(fx.fake.stats().jscode2session - before).toBe(1);
-
-    await fx.authSvc().loginByCode(answer.loginCode);
-    const replayed = replays[0]!;
-    if (!("loginCode" in replayed)) throw new Error("expected a login code");
-    expect(await codeOf(fx.authSvc().loginByCode(replayed.loginCode))).toBe("LOGIN_CODE_INVALID");
+    await fx.authSvc().loginByCode(answer.value.loginCode);
   });
 
-  it("while the user is unregistered it answers the same bind code; once registered, one login code", async () => {
+  // Regression (the README walkthrough): code X → bind code → register → a fresh code →
+  // login; then X replayed from elsewhere got the login code X was "owed" and a session.
+  it("the registering code, replayed before, during or after register, opens no session for the replayer", async () => {
     fx = await makeLoginApp({ allowRegister: 1 });
     const login = fx.login();
-    const code = fx.mint("o-register-then-login");
+    const store = await fx.app.getStore();
+    const code = fx.mint("o-victim-reg");
     const first = await login.getLoginCode(code);
     if (!("bindCode" in first)) throw new Error("expected a bind code");
-    expect(await login.getLoginCode(code)).toEqual(first);
-    const { userId } = (await login.register(first.bindCode)).toJSON() as { userId: number };
-
-    // The same code after registering (as apps/acme's override does): a login code, once.
-    const after = await login.getLoginCode(code);
-    expect(after).toMatchObject({ loginCode: expect.any(String), userId });
-    expect(await login.getLoginCode(code)).toEqual(after);
-    expect(fx.fake.stats().jscode2session).toBe(1);
+    const replays: Array<Promise<string | undefined>> = [codeOf(login.getLoginCode(code))];
+    const registering = login.register(first.bindCode);
+    replays.push(codeOf(login.getLoginCode(code)));
+    const user = await registering;
+    replays.push(codeOf(login.getLoginCode(code)));
+    const session = await fx.authSvc().loginByCode(user.loginCode.value);
+    // The walkthrough's next login, with a fresh code, then the replay.
+    const next = await login.getLoginCode(fx.mint("o-victim-reg"));
+    if (!("loginCode" in next)) throw new Error("expected a login code");
+    await fx.authSvc().loginByCode(next.loginCode);
+    replays.push(codeOf(login.getLoginCode(code)));
+    fx.clock.advance(FIVE_MINUTES + 1); // past the ledger: WeChat itself refuses the spent code
+    replays.push(codeOf(login.getLoginCode(code)));
+    expect(await Promise.all(replays)).toEqual(Array(5).fill("WECHAT_CODE_USED"));
+    // No login code was minted for the replays: the user holds exactly the two the owner used.
+    const raw = new Database(fx.dbFile, { readonly: true });
+    const rows = raw.prepare("SELECT used_at FROM login_codes WHERE user_id = ?").all(user.userId.value) as { used_at: number | null }[];
+    raw.close();
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => r.used_at !== null)).toBe(true);
+    expect((await store.getSession(hashToken(session.token), fx.clock.now()))?.userId).toBe(user.userId.value);
   });
 
   it("a code that served getLoginCode cannot bind, and a code that bound one user cannot bind another or log in", async () => {
@@ -87,6 +106,19 @@ describe("a wx.login code used again", () => {
     const store = await fx.app.getStore();
     const someone = (await store.createUser({ name: "someone" }, fx.clock.now())).userId;
     expect(await codeOf(login.bind(someone, code))).toBe("WECHAT_CODE_USED");
+  });
+
+  it("a failure after WeChat named the user spends the code: a retry, perhaps a replay, gets nothing", async () => {
+    fx = await makeLoginApp({ allowRegister: 0 });
+    const login = fx.login();
+    const code = fx.mint("o-unknown");
+    expect(await codeOf(login.getLoginCode(code))).toBe("USER_AUTH_MISS");
+    // Registered meanwhile (say by bind after a password sign-in): the old code still answers nothing.
+    const store = await fx.app.getStore();
+    const userId = (await store.createUser({ name: "late" }, fx.clock.now())).userId;
+    await store.createBinding({ appId: fx.instances[0]!.appId, openId: "o-unknown", unionId: null, userId }, fx.clock.now());
+    expect(await codeOf(login.getLoginCode(code))).toBe("WECHAT_CODE_USED");
+    expect(await login.getLoginCode(fx.mint("o-unknown"))).toMatchObject({ loginCode: expect.any(String), userId });
   });
 
   it("after five minutes the code is WeChat's to refuse: a repeat is WECHAT_CODE_USED", async () => {
@@ -127,13 +159,17 @@ describe("a wx.login code used again", () => {
     const first = await open.getLoginCode(fx.mint("o-both", { instance: "openMini" }));
     if (!("bindCode" in first)) throw new Error("expected a bind code");
     await open.register(first.bindCode);
-    const viaOpen = await open.getLoginCode(registered);
-    expect(await closed.getLoginCode(registered)).toEqual(viaOpen);
+    expect(await open.getLoginCode(registered)).toMatchObject({ loginCode: expect.any(String) });
+    expect(await codeOf(closed.getLoginCode(registered))).toBe("WECHAT_CODE_USED");
     expect(fx.fake.stats().jscode2session).toBe(2);
 
     // An unregistered identity: the closed instance does not hand out the open one's bind code.
     const stranger = fx.mint("o-stranger", { instance: "openMini" });
     expect(await open.getLoginCode(stranger)).toMatchObject({ bindCode: expect.any(String) });
-    expect(await codeOf(closed.getLoginCode(stranger))).toBe("USER_AUTH_MISS");
+    expect(await codeOf(closed.getLoginCode(stranger))).toBe("WECHAT_CODE_USED");
+    // A code the closed instance refused after WeChat named the user is spent for both.
+    const refused = fx.mint("o-refused", { instance: "openMini" });
+    expect(await codeOf(closed.getLoginCode(refused))).toBe("USER_AUTH_MISS");
+    expect(await codeOf(open.getLoginCode(refused))).toBe("WECHAT_CODE_USED");
   });
 });

@@ -63,16 +63,41 @@ export function describeLoginContract(name: string, make: (options: ContractOpti
       if (!("bindCode" in first)) throw new Error("unreachable");
       const user = await s.login.register(first.bindCode);
       expect(user.userId.value).toBeGreaterThan(0);
-      expect(JSON.parse(JSON.stringify(user))).toMatchObject({ userId: user.userId.value });
-
-      const second = await s.login.getLoginCode(s.codeFor("alice"));
-      expect(second).toEqual({ loginCode: expect.any(String), corpList: expect.any(Array), userId: user.userId.value, expiresIn: 300 });
-      if (!("loginCode" in second)) throw new Error("unreachable");
-      const session = await s.authSvc.loginByCode(second.loginCode);
+      // register hands the registering client its login code: no second code needed.
+      expect(JSON.parse(JSON.stringify(user))).toMatchObject({ userId: user.userId.value, loginCode: expect.any(String), expiresIn: 300 });
+      const session = await s.authSvc.loginByCode(user.loginCode.value);
       expect(session.userId).toBe(user.userId.value);
       expect((await s.authSvc.getCurrentUser(session.token)).userId).toBe(user.userId.value);
       expect(await s.authSvc.logout(session.token)).toEqual({ success: true });
       expect(await codeOf(s.authSvc.getCurrentUser(session.token))).toBe("TOKEN_INVALID");
+
+      // The next login takes a fresh client code.
+      const second = await s.login.getLoginCode(s.codeFor("alice"));
+      expect(second).toEqual({ loginCode: expect.any(String), corpList: expect.any(Array), userId: user.userId.value, expiresIn: 300 });
+      if (!("loginCode" in second)) throw new Error("unreachable");
+      expect((await s.authSvc.loginByCode(second.loginCode)).userId).toBe(user.userId.value);
+    });
+
+    // Regression: after register, the registering client code still answered a login code
+    // (the one it was "owed"), so anyone who replayed it opened a session on the new account.
+    it("refuses a replay of the registering client code in any order of calls, and opens no session for it", async () => {
+      const s = await open();
+      const code = s.codeFor("ivan");
+      const first = await s.login.getLoginCode(code);
+      if (!("bindCode" in first)) throw new Error("expected a bind code");
+      // Before register: the replay gets nothing (not the bind code).
+      expect(await codeOf(s.login.getLoginCode(code))).toBe("WECHAT_CODE_USED");
+      // During register.
+      const [user, during] = await Promise.all([s.login.register(first.bindCode), codeOf(s.login.getLoginCode(code))]);
+      expect(during).toBe("WECHAT_CODE_USED");
+      // After register, and after the owner logged in.
+      expect(await codeOf(s.login.getLoginCode(code))).toBe("WECHAT_CODE_USED");
+      const session = await s.authSvc.loginByCode(user.loginCode.value);
+      expect(await codeOf(s.login.getLoginCode(code))).toBe("WECHAT_CODE_USED");
+      expect(await codeOf(s.login.register(first.bindCode))).toBe("BIND_CODE_INVALID");
+      // The owner's login code was the only one: spent.
+      expect(await codeOf(s.authSvc.loginByCode(user.loginCode.value))).toBe("LOGIN_CODE_INVALID");
+      expect((await s.authSvc.getCurrentUser(session.token)).userId).toBe(user.userId.value);
     });
 
     it("makes bind and login codes single-use and valid for 5 minutes", async () => {
@@ -98,18 +123,20 @@ export function describeLoginContract(name: string, make: (options: ContractOpti
       expect(await codeOf(s.authSvc.loginByCode(d.loginCode))).toBe("LOGIN_CODE_EXPIRED");
     });
 
-    it("never turns one client code into two login codes, concurrently or repeated", async () => {
+    it("answers one client code once: concurrent or later repeats get WECHAT_CODE_USED and no login code", async () => {
       const s = await open();
       const a = await s.login.getLoginCode(s.codeFor("gina"));
       if (!("bindCode" in a)) throw new Error("expected a bind code");
       await s.login.register(a.bindCode);
       const code = s.codeFor("gina");
-      const answers = [...(await Promise.all([s.login.getLoginCode(code), s.login.getLoginCode(code)])), await s.login.getLoginCode(code).catch(() => null)];
-      const loginCodes = new Set(answers.flatMap((r) => (r && "loginCode" in r ? [r.loginCode] : [])));
-      expect(loginCodes.size).toBe(1);
-      const [only] = loginCodes;
-      await s.authSvc.loginByCode(only!);
-      expect(await codeOf(s.authSvc.loginByCode(only!))).toBe("LOGIN_CODE_INVALID");
+      const outcomes = [...(await Promise.allSettled([s.login.getLoginCode(code), s.login.getLoginCode(code)])), ...(await Promise.allSettled([s.login.getLoginCode(code)]))];
+      const answers = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+      expect(answers).toHaveLength(1);
+      for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "WECHAT_CODE_USED" });
+      const [only] = answers;
+      if (!only || !("loginCode" in only)) throw new Error("expected a login code");
+      await s.authSvc.loginByCode(only.loginCode);
+      expect(await codeOf(s.authSvc.loginByCode(only.loginCode))).toBe("LOGIN_CODE_INVALID");
     });
 
     it("binds and unbinds existing users with the documented conflicts", async () => {
@@ -125,6 +152,22 @@ export function describeLoginContract(name: string, make: (options: ContractOpti
       expect(await s.login.unbind(userA)).toEqual({ success: true });
       expect(await codeOf(s.login.unbind(userA))).toBe("NOT_BOUND");
       expect(await s.login.getLoginCode(s.codeFor("dave"))).toEqual({ bindCode: expect.any(String), expiresIn: 300 });
+    });
+
+    // Regression: a login code minted before unbind still gave a token, and sessions opened
+    // through the identity outlived the unbind.
+    it("after unbind, refuses the login codes and ends the sessions issued through that identity", async () => {
+      const s = await open();
+      const userId = await s.createUser();
+      await s.login.bind(userId, s.codeFor("kim"));
+      const codes = [await s.login.getLoginCode(s.codeFor("kim")), await s.login.getLoginCode(s.codeFor("kim"))].map((r) => {
+        if (!("loginCode" in r)) throw new Error("expected a login code");
+        return r.loginCode;
+      });
+      const session = await s.authSvc.loginByCode(codes[0]!);
+      expect(await s.login.unbind(userId)).toEqual({ success: true });
+      expect(await codeOf(s.authSvc.getCurrentUser(session.token))).toBe("TOKEN_INVALID");
+      expect(await codeOf(s.authSvc.loginByCode(codes[1]!))).toBe("LOGIN_CODE_INVALID");
     });
 
     it("refuses unregistered identities when registration is off", async () => {

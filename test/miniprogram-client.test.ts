@@ -50,8 +50,8 @@ describe("mini-program client library", () => {
     const session = await c.login();
     expect(session).toMatchObject({ token: expect.any(String), userId: expect.any(Number), corpId: "demo-corp" });
     expect(wx.storage.get("jit-runtime.session")).toEqual(session);
-    expect(steps.map((s) => s.name).slice(0, 3)).toEqual(["wx.login", "getLoginCode", "register"]);
-    expect(steps.at(-1)!.name).toBe("loginByCode");
+    // register answers a login code: one wx.login for the whole first login.
+    expect(steps.map((s) => s.name)).toEqual(["wx.login", "getLoginCode", "register", "loginByCode"]);
     const me = await c.call<{ userId: number }>(AUTH_SVC, "getCurrentUser");
     expect(me.userId).toBe(session.userId);
 
@@ -105,11 +105,16 @@ describe("mini-program client library", () => {
     const err = await c.call(LOGIN_ELEMENT, "unbind", { userId: session.userId + 1000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JitApiError);
     expect(err).toMatchObject({ code: "FORBIDDEN", status: 403, requestId: expect.any(String) });
+    // A logged-in user binds again: already bound in this mini program.
+    expect(await c.bind().catch((e: unknown) => e)).toMatchObject({ code: "ALREADY_BOUND", status: 409 });
     const unbound = await c.unbind();
     expect(unbound).toMatchObject({ success: true });
-    const twice = await c.unbind().catch((e: unknown) => e);
-    expect(twice).toMatchObject({ code: "NOT_BOUND", status: 409 });
-    expect(await c.bind()).toMatchObject({ success: true, userId: session.userId });
+    // The server ended the identity's sessions; the client forgot its own and does not log in by itself.
+    expect(c.session()).toBeNull();
+    expect(await c.unbind().catch((e: unknown) => e)).toMatchObject({ name: "JitClientError", code: "NOT_LOGGED_IN" });
+    // The next login of the unbound WeChat user registers a new user.
+    const next = await c.login();
+    expect(next.userId).not.toBe(session.userId);
   });
 
   it("refuses to register when created with register: false, and reports network failures", async () => {

@@ -53,7 +53,8 @@ describe("no secret leaks from the login flow", () => {
     secrets.set(first.bindCode, "bind code");
     record("getLoginCode (bind)", first, first.bindCode);
     const user = await login.register(first.bindCode);
-    record("register", user);
+    secrets.set(user.loginCode.value, "register's login code");
+    record("register", user, user.loginCode.value);
     const second = await login.getLoginCode(mint("o-leak"));
     if (!("loginCode" in second)) throw new Error("expected a login code");
     secrets.set(second.loginCode, "login code");

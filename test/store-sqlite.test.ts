@@ -155,7 +155,7 @@ describe("SqliteStore: lookups stay flat", () => {
     raw.close();
     const scans = Object.entries(plans).filter(([, details]) => details.some((d) => /^SCAN\b/.test(d)));
     expect(scans).toEqual([]);
-    for (const name of ["getUser", "wasUnbound", "clearUnbound", "bindingByOpenId", "bindingByUser", "userIdByUnionId", "listUserCorps", "consumeBindCode", "consumeLoginCode", "getSession", "getSessionKey"] as const) {
+    for (const name of ["getUser", "wasUnbound", "clearUnbound", "bindingByOpenId", "bindingByUser", "userIdByUnionId", "listUserCorps", "consumeBindCode", "consumeLoginCode", "consumeLoginCodeInCorp", "loginCodeUnused", "firstCorpOf", "voidLoginCodesOf", "endSessionsOf", "getSession", "getSessionKey"] as const) {
       expect(plans[name]!.join(" | "), name).toMatch(/SEARCH .* USING (INDEX|COVERING INDEX|INTEGER PRIMARY KEY|PRIMARY KEY)/);
     }
   });

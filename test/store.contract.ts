@@ -198,7 +198,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
 
       it("consumes a login code once, and reports expiry", async () => {
         const u = await store.createUser({}, T0);
-        const live = { appId: APP, userId: u.userId, expiresAt: T0 + 5 * MIN };
+        const live = { appId: APP, userId: u.userId, expiresAt: T0 + 5 * MIN, origin: null };
         const h1 = newHash();
         const h2 = newHash();
         await store.saveLoginCode(h1, live, T0);
@@ -301,7 +301,7 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         const u = await store.createUser({}, T0);
         const h = newHash();
         await store.createSession(h, { userId: u.userId, corpId: "c1", expiresAt: T0 + 60 * MIN }, T0);
-        expect(await store.getSession(h, T0 + MIN)).toEqual({ userId: u.userId, corpId: "c1", createdAt: T0, expiresAt: T0 + 60 * MIN });
+        expect(await store.getSession(h, T0 + MIN)).toEqual({ userId: u.userId, corpId: "c1", createdAt: T0, expiresAt: T0 + 60 * MIN, origin: null });
         expect(await store.getSession(h, T0 + 60 * MIN)).toBeNull();
         expect(await store.getSession(newHash(), T0)).toBeNull();
         expect(await store.deleteSession(h)).toBe(true);
@@ -372,6 +372,173 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         expect(await store.deleteUserSession(u.userId, h1.slice(0, 16))).toBe(false);
         expect(await store.getSession(h1, T0)).toBeNull();
         expect(await store.getSession(h2, T0)).not.toBeNull();
+      });
+    });
+
+    describe("login origin (which login Type and identity issued a code or opened a session)", () => {
+      const origin = (openId: string, appId = APP) => ({ loginType: "auths.loginTypes.mini", appId, openId });
+
+      it("keeps a login code's origin and hands it back when the code is consumed", async () => {
+        const u = await store.createUser({}, T0);
+        const h = newHash();
+        const record = { appId: APP, userId: u.userId, expiresAt: T0 + MIN, origin: origin("o1") };
+        await store.saveLoginCode(h, record, T0);
+        expect(await store.consumeCode("login", h, T0)).toEqual({ status: "ok", record });
+        // An origin in another mini program than the code's is refused, not stored half.
+        const foreign = newHash();
+        await expect(store.saveLoginCode(foreign, { ...record, origin: origin("o1", OTHER_APP) }, T0)).rejects.toMatchObject({ code: "ARGUMENT_INVALID" });
+        expect(await store.consumeCode("login", foreign, T0)).toEqual({ status: "invalid" });
+      });
+
+      it("keeps a session's origin", async () => {
+        const u = await store.createUser({}, T0);
+        const h = newHash();
+        await store.createSession(h, { userId: u.userId, corpId: null, expiresAt: T0 + MIN, origin: origin("o1") }, T0);
+        expect(await store.getSession(h, T0)).toEqual({ userId: u.userId, corpId: null, createdAt: T0, expiresAt: T0 + MIN, origin: origin("o1") });
+      });
+
+      // Regression: a login code minted before unbind still opened a session, and sessions
+      // opened through the identity outlived its unbind.
+      it("deleteBinding voids the identity's unused login codes and ends its sessions; other identities keep theirs", async () => {
+        const { user } = await bound("o-gone");
+        await store.createBinding({ appId: OTHER_APP, openId: "o-kept", unionId: null, userId: user.userId }, T0);
+        const code = (o: { loginType: string; appId: string; openId: string } | null) => ({
+          appId: o?.appId ?? APP,
+          userId: user.userId,
+          expiresAt: T0 + 5 * MIN,
+          origin: o,
+        });
+        const [cGone, cUsed, cKept, cNoOrigin] = [newHash(), newHash(), newHash(), newHash()];
+        await store.saveLoginCode(cGone, code(origin("o-gone")), T0);
+        await store.saveLoginCode(cUsed, code(origin("o-gone")), T0);
+        await store.consumeCode("login", cUsed, T0);
+        await store.saveLoginCode(cKept, code(origin("o-kept", OTHER_APP)), T0);
+        await store.saveLoginCode(cNoOrigin, code(null), T0);
+        const session = (o: ReturnType<typeof origin> | null) => ({ userId: user.userId, corpId: null, expiresAt: T0 + 60 * MIN, origin: o });
+        const [sGone, sKept, sNoOrigin] = [newHash(), newHash(), newHash()];
+        await store.createSession(sGone, session(origin("o-gone")), T0);
+        await store.createSession(sKept, session(origin("o-kept", OTHER_APP)), T0);
+        await store.createSession(sNoOrigin, session(null), T0);
+
+        expect(await store.deleteBinding(APP, user.userId, T0 + MIN)).toBe(true);
+        expect(await store.consumeCode("login", cGone, T0 + MIN)).toEqual({ status: "invalid" });
+        expect(await store.getSession(sGone, T0 + MIN)).toBeNull();
+        expect(await store.deleteSession(sGone)).toBe(false);
+        expect((await store.consumeCode("login", cKept, T0 + MIN)).status).toBe("ok");
+        expect(await store.getSession(sKept, T0 + MIN)).toMatchObject({ origin: origin("o-kept", OTHER_APP) });
+        expect((await store.consumeCode("login", cNoOrigin, T0 + MIN)).status).toBe("ok");
+        expect(await store.getSession(sNoOrigin, T0 + MIN)).not.toBeNull();
+      });
+
+      it("a failed deleteBinding (nothing bound) voids nothing", async () => {
+        const u = await store.createUser({}, T0);
+        const h = newHash();
+        await store.saveLoginCode(h, { appId: APP, userId: u.userId, expiresAt: T0 + MIN, origin: origin("o-never") }, T0);
+        expect(await store.deleteBinding(APP, u.userId, T0)).toBe(false);
+        expect((await store.consumeCode("login", h, T0)).status).toBe("ok");
+      });
+    });
+
+    describe("redeemBindCode with a login code", () => {
+      const bindCode = (openId: string, expiresAt = T0 + 5 * MIN) => ({ appId: APP, openId, unionId: null, expiresAt });
+      const loginCode = (expiresAt = T0 + 6 * MIN) => ({ hash: newHash(), expiresAt, loginType: "auths.loginTypes.mini" });
+
+      it("saves the new user's login code in the same transaction, its origin the identity just bound", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, bindCode("o-reg"), T0);
+        const lc = loginCode();
+        const result = await store.redeemBindCode(h, T0 + MIN, { appId: APP, loginCode: lc });
+        if (result.status !== "ok") throw new Error(`expected ok, got ${result.status}`);
+        expect(await store.consumeCode("login", lc.hash, T0 + MIN)).toEqual({
+          status: "ok",
+          record: { appId: APP, userId: result.user.userId, expiresAt: lc.expiresAt, origin: { loginType: lc.loginType, appId: APP, openId: "o-reg" } },
+        });
+      });
+
+      it("saves no login code when nothing is registered (expired, foreign, conflict)", async () => {
+        const expired = newHash();
+        await store.saveBindCode(expired, bindCode("o-late", T0), T0);
+        const l1 = loginCode();
+        expect(await store.redeemBindCode(expired, T0, { appId: APP, loginCode: l1 })).toEqual({ status: "expired" });
+        const foreign = newHash();
+        await store.saveBindCode(foreign, bindCode("o-foreign"), T0);
+        const l2 = loginCode();
+        expect(await store.redeemBindCode(foreign, T0, { appId: OTHER_APP, loginCode: l2 })).toEqual({ status: "invalid" });
+        const taken = newHash();
+        await store.saveBindCode(taken, bindCode("o-taken"), T0);
+        await bound("o-taken");
+        const l3 = loginCode();
+        await expect(store.redeemBindCode(taken, T0, { appId: APP, loginCode: l3 })).rejects.toMatchObject({ code: "WECHAT_ALREADY_BOUND" });
+        for (const l of [l1, l2, l3]) expect(await store.consumeCode("login", l.hash, T0)).toEqual({ status: "invalid" });
+      });
+    });
+
+    describe("redeemLoginCode", () => {
+      const sessionFor = (corpId?: string | null) => ({ tokenHash: newHash(), expiresAt: T0 + 60 * MIN, ...(corpId === undefined ? {} : { corpId }) });
+      const withCode = async (options: { corps?: string[]; expiresAt?: number } = {}) => {
+        const { user } = await bound(`o-${newHash().slice(0, 12)}`);
+        for (const corpId of options.corps ?? []) {
+          await store.upsertCorp({ corpId, corpName: corpId.toUpperCase() });
+          await store.addCorpMember(corpId, user.userId, T0);
+        }
+        const h = newHash();
+        const origin = { loginType: "auths.loginTypes.mini", appId: APP, openId: "o-origin" };
+        await store.saveLoginCode(h, { appId: APP, userId: user.userId, expiresAt: options.expiresAt ?? T0 + 5 * MIN, origin }, T0);
+        return { userId: user.userId, h, origin };
+      };
+
+      it("spends the code and opens a session in the user's first corp, with the code's origin", async () => {
+        const { userId, h, origin } = await withCode({ corps: ["c-first", "c-second"] });
+        const s = sessionFor();
+        const result = await store.redeemLoginCode(h, T0 + MIN, s);
+        const session = { userId, corpId: "c-first", createdAt: T0 + MIN, expiresAt: s.expiresAt, origin };
+        expect(result).toEqual({ status: "ok", session });
+        expect(await store.getSession(s.tokenHash, T0 + MIN)).toEqual(session);
+        expect(await store.redeemLoginCode(h, T0 + MIN, sessionFor())).toEqual({ status: "invalid" });
+        expect(await store.consumeCode("login", h, T0 + MIN)).toEqual({ status: "invalid" });
+      });
+
+      it("opens a session in the corp asked for; a user without corps gets corpId null", async () => {
+        const member = await withCode({ corps: ["c-a", "c-b"] });
+        const s = sessionFor("c-b");
+        expect(await store.redeemLoginCode(member.h, T0, s)).toMatchObject({ status: "ok", session: { corpId: "c-b" } });
+        const loner = await withCode();
+        expect(await store.redeemLoginCode(loner.h, T0, sessionFor(null))).toMatchObject({ status: "ok", session: { corpId: null } });
+      });
+
+      // Regression: a wrong corpId spent the code (CORP_NOT_MEMBER, then LOGIN_CODE_INVALID).
+      it("answers not_member for a corp the user is not in, and keeps the code unused and opens nothing", async () => {
+        const { h } = await withCode({ corps: ["c-mine"] });
+        await store.upsertCorp({ corpId: "c-other", corpName: "Other" });
+        const wrong = sessionFor("c-other");
+        expect(await store.redeemLoginCode(h, T0, wrong)).toEqual({ status: "not_member" });
+        expect(await store.redeemLoginCode(h, T0, sessionFor("c-unknown"))).toEqual({ status: "not_member" });
+        expect(await store.getSession(wrong.tokenHash, T0)).toBeNull();
+        expect(await store.redeemLoginCode(h, T0, sessionFor("c-mine"))).toMatchObject({ status: "ok", session: { corpId: "c-mine" } });
+      });
+
+      it("spends an expired code once, whatever the corp; unknown codes are invalid", async () => {
+        const { h } = await withCode({ expiresAt: T0 + MIN });
+        const s = sessionFor("c-none");
+        expect(await store.redeemLoginCode(h, T0 + MIN, s)).toEqual({ status: "expired" });
+        expect(await store.getSession(s.tokenHash, T0)).toBeNull();
+        expect(await store.redeemLoginCode(h, T0, sessionFor())).toEqual({ status: "invalid" });
+        expect(await store.redeemLoginCode(newHash(), T0, sessionFor("c-none"))).toEqual({ status: "invalid" });
+      });
+
+      it("opens exactly one session when redeemed concurrently, with or without a corp", async () => {
+        const { h } = await withCode({ corps: ["c-race"] });
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.redeemLoginCode(h, T0, sessionFor(i % 2 ? "c-race" : null))));
+        expect(results.filter((r) => r.status === "ok")).toHaveLength(1);
+        expect(results.filter((r) => r.status === "invalid")).toHaveLength(19);
+      });
+
+      it("refuses a code voided by unbind", async () => {
+        const { user } = await bound("o-unbound");
+        const h = newHash();
+        await store.saveLoginCode(h, { appId: APP, userId: user.userId, expiresAt: T0 + MIN, origin: { loginType: "t", appId: APP, openId: "o-unbound" } }, T0);
+        await store.deleteBinding(APP, user.userId, T0);
+        expect(await store.redeemLoginCode(h, T0, sessionFor())).toEqual({ status: "invalid" });
       });
     });
 

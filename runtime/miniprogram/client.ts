@@ -148,16 +148,31 @@ export class JitClient {
     }
   }
 
-  /** Binds the logged-in user to this WeChat identity (a fresh wx.login code). */
+  /**
+   * Binds the logged-in user (a session opened by any login type) to this WeChat identity
+   * with a fresh wx.login code. No automatic login: logging in here could register a new user.
+   */
   async bind(): Promise<unknown> {
-    const session = this.session() ?? (await this.login());
-    return this.call(this.#o.loginElement, "bind", { userId: session.userId, code: await this.wxLogin() });
+    const session = this.#required("bind");
+    return this.#post(this.#o.loginElement, "bind", { userId: session.userId, code: await this.wxLogin() }, session.token, "call");
   }
 
-  /** Unbinds the logged-in user's WeChat identity in this mini program. */
+  /**
+   * Unbinds the logged-in user's WeChat identity in this mini program. The server ends that
+   * identity's sessions, so the stored one is forgotten; the next login() starts afresh (a
+   * new registration, unless the app binds the identity again).
+   */
   async unbind(): Promise<unknown> {
-    const session = this.session() ?? (await this.login());
-    return this.call(this.#o.loginElement, "unbind", { userId: session.userId });
+    const session = this.#required("unbind");
+    const result = await this.#post(this.#o.loginElement, "unbind", { userId: session.userId }, session.token, "call");
+    this.clear();
+    return result;
+  }
+
+  #required(what: string): Session {
+    const session = this.session();
+    if (!session) throw new JitClientError("NOT_LOGGED_IN", `${what} needs a logged-in user: call login() first`);
+    return session;
   }
 
   /** Ends the session on the server and forgets it here. */

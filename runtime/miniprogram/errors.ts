@@ -6,7 +6,7 @@ import type { ErrorCode } from "../errors/codes.ts";
  * - JitApiError: the server answered with its error envelope; `code` is a registered code
  *   (README's error table), `requestId` is what to quote when asking the operator.
  * - JitClientError: no usable answer (network, wx.login failed, an answer that is not the
- *   envelope), or registration is off in this client.
+ *   envelope), registration is off in this client, or bind/unbind without a session.
  */
 export class JitApiError extends Error {
   override readonly name = "JitApiError";
@@ -21,7 +21,7 @@ export class JitApiError extends Error {
   }
 }
 
-export type ClientErrorCode = "NETWORK_ERROR" | "WX_LOGIN_FAILED" | "BAD_RESPONSE" | "REGISTRATION_OFF";
+export type ClientErrorCode = "NETWORK_ERROR" | "WX_LOGIN_FAILED" | "BAD_RESPONSE" | "REGISTRATION_OFF" | "NOT_LOGGED_IN";
 
 export class JitClientError extends Error {
   override readonly name = "JitClientError";

@@ -35,10 +35,23 @@ export interface BindCodeRecord {
   expiresAt: number;
 }
 
+/**
+ * Who issued a login code, and so opened the session it became: the login Type (element
+ * fullName) and the identity (appId, openId) it logged in. deleteBinding of that identity
+ * voids the codes and ends the sessions.
+ */
+export interface LoginOrigin {
+  loginType: string;
+  appId: string;
+  openId: string;
+}
+
 export interface LoginCodeRecord {
   appId: string;
   userId: number;
   expiresAt: number;
+  /** Absent or null: issued by no identity (then no unbind reaches it). Its appId is the code's. */
+  origin?: LoginOrigin | null;
 }
 
 export interface SessionRecord {
@@ -46,6 +59,8 @@ export interface SessionRecord {
   corpId: string | null;
   createdAt: number;
   expiresAt: number;
+  /** The origin of the login code that opened it; null when none. */
+  origin?: LoginOrigin | null;
 }
 
 export type CodeKind = "bind" | "login";
@@ -90,6 +105,27 @@ export type RedeemResult =
   | { status: "expired" }
   | { status: "invalid" };
 
+/**
+ * Outcome of redeemLoginCode. `not_member`: the user is not in the organisation asked for;
+ * the code stays unused.
+ */
+export type LoginRedeemResult =
+  | { status: "ok"; session: SessionRecord }
+  | { status: "expired" }
+  | { status: "invalid" }
+  | { status: "not_member" };
+
+export interface RedeemOptions {
+  appId: string;
+  corp?: CorpRecord | null;
+  name?: string | null;
+  /**
+   * A login code for the new user, saved in the same transaction (origin: `loginType` and
+   * the identity just bound), so the registering client logs in without a second wx.login.
+   */
+  loginCode?: { hash: string; expiresAt: number; loginType: string } | null;
+}
+
 export interface Store {
   // --- users and organisations ---
   createUser(input: { name?: string | null; corpId?: string | null }, now: number): Promise<UserRecord>;
@@ -114,7 +150,9 @@ export interface Store {
   createBinding(binding: Omit<BindingRecord, "createdAt">, now: number): Promise<BindingRecord>;
   /**
    * Removes the user's binding in appId and, in the same transaction, marks its
-   * (appId, openId) as unbound; false (and no mark) when there was no binding.
+   * (appId, openId) as unbound, voids (marks used) the unused login codes whose origin is
+   * that identity and deletes the sessions it opened; codes and sessions of other identities
+   * of the user stay. False (and nothing changed) when there was no binding.
    */
   deleteBinding(appId: string, userId: number, now: number): Promise<boolean>;
   /**
@@ -126,6 +164,7 @@ export interface Store {
 
   // --- single-use codes (stored by hash) ---
   saveBindCode(hash: string, record: BindCodeRecord, now: number): Promise<void>;
+  /** ARGUMENT_INVALID when record.origin names another mini program than record.appId. */
   saveLoginCode(hash: string, record: LoginCodeRecord, now: number): Promise<void>;
   /**
    * THE single-use primitive: marks the code used and returns it, exactly once. Under any
@@ -140,9 +179,19 @@ export interface Store {
    * Two concurrent calls with one code create exactly one user. If the identity was bound
    * meanwhile, throws LoginError WECHAT_ALREADY_BOUND and nothing is written (the code stays
    * unused). A code minted for another mini program (its appId differs from options.appId)
-   * answers `invalid` and stays unused, so one instance cannot spend another's codes.
+   * answers `invalid` and stays unused, so one instance cannot spend another's codes. With
+   * `options.loginCode`, the new user's login code is saved in the same transaction.
    */
-  redeemBindCode(hash: string, now: number, options: { appId: string; corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult>;
+  redeemBindCode(hash: string, now: number, options: RedeemOptions): Promise<RedeemResult>;
+  /**
+   * Login code → session in ONE transaction: consume the code (the same guarded update as
+   * consumeCode, so it is single use under any concurrency) and create the session, which
+   * inherits the code's origin. With `corpId`, the membership is checked first, inside the
+   * transaction: a user outside that organisation gets `not_member` and the code stays
+   * unused. Without it the session's corp is the user's first organisation (or null). An
+   * expired code is spent (`expired`), whatever the corp.
+   */
+  redeemLoginCode(hash: string, now: number, session: { tokenHash: string; expiresAt: number; corpId?: string | null }): Promise<LoginRedeemResult>;
 
   // --- login sessions (token stored as SHA-256 hash) ---
   createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void>;

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { loadApp, createLogger, type App, type Clock } from "../../runtime/index.ts";
 import { createServer, type CreateServerOptions } from "../../runtime/http/index.ts";
+import { hashToken, newSecretToken } from "../../runtime/security/tokens.ts";
 import type { HttpLimits } from "../../runtime/http/options.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 
@@ -81,6 +82,11 @@ export interface Stack {
   register(openId: string): Promise<number>;
   /** getLoginCode → loginByCode for a registered openId. */
   login(openId: string): Promise<{ token: string; userId: number }>;
+  /**
+   * A session token for a user opened by no WeChat identity (as another login Type, e.g. a
+   * password, would open it), written through the store: unbind does not end it.
+   */
+  signInElsewhere(userId: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -155,6 +161,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const session = await call(`${AUTH}/loginByCode`, { loginCode: got.body.data.loginCode });
       if (session.status !== 200) throw new Error(`loginByCode: ${session.text}`);
       return { token: session.body.data.token as string, userId: session.body.data.userId as number };
+    },
+    async signInElsewhere(userId) {
+      const token = newSecretToken(32);
+      const now = app.clock.now();
+      await (await app.getStore()).createSession(hashToken(token), { userId, corpId: null, expiresAt: now + 3_600_000 }, now);
+      return token;
     },
     async close() {
       await server.close();

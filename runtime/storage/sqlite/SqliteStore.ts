@@ -9,6 +9,8 @@ import type {
   ConsumeResult,
   CorpRecord,
   LoginCodeRecord,
+  LoginRedeemResult,
+  RedeemOptions,
   RedeemResult,
   SessionRecord,
   Store,
@@ -123,8 +125,12 @@ export class SqliteStore implements Store {
     return this.#writes.run("consumeCode", kind, hash, now);
   }
 
-  async redeemBindCode(hash: string, now: number, options: { appId: string; corp?: CorpRecord | null; name?: string | null }): Promise<RedeemResult> {
+  async redeemBindCode(hash: string, now: number, options: RedeemOptions): Promise<RedeemResult> {
     return this.#writes.run("redeemBindCode", hash, now, options);
+  }
+
+  async redeemLoginCode(hash: string, now: number, session: { tokenHash: string; expiresAt: number; corpId?: string | null }): Promise<LoginRedeemResult> {
+    return this.#writes.run("redeemLoginCode", hash, now, session);
   }
 
   // --- login sessions ---

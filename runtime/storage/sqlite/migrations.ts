@@ -112,6 +112,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "login origin",
+    // Which login Type and identity (appId, openId) issued a login code and opened a session,
+    // so unbinding that identity voids its unused login codes and ends its sessions. Rows from
+    // before this migration have no origin (NULL) and are left alone by unbind.
+    sql: `
+      ALTER TABLE login_codes ADD COLUMN login_type TEXT;
+      ALTER TABLE login_codes ADD COLUMN open_id TEXT;
+      CREATE INDEX login_codes_by_identity ON login_codes(app_id, open_id) WHERE used_at IS NULL AND open_id IS NOT NULL;
+
+      ALTER TABLE login_sessions ADD COLUMN login_type TEXT;
+      ALTER TABLE login_sessions ADD COLUMN app_id TEXT;
+      ALTER TABLE login_sessions ADD COLUMN open_id TEXT;
+      CREATE INDEX login_sessions_by_identity ON login_sessions(app_id, open_id) WHERE open_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,13 +1,21 @@
 import Database from "better-sqlite3";
 import { LoginError } from "../../errors/index.ts";
-import type { BindCodeRecord, BindingRecord, LoginCodeRecord, SessionRecord, UserRecord } from "../Store.ts";
+import type { BindCodeRecord, BindingRecord, LoginCodeRecord, LoginOrigin, SessionRecord, UserRecord } from "../Store.ts";
 
 /** Raw rows as SQLite returns them (snake_case columns). */
 export interface UserRow { user_id: number; name: string | null; created_at: number }
 export interface BindingRow { app_id: string; open_id: string; union_id: string | null; user_id: number; created_at: number }
 export interface BindCodeRow { app_id: string; open_id: string; union_id: string | null; expires_at: number }
-export interface LoginCodeRow { app_id: string; user_id: number; expires_at: number }
-export interface SessionRow { user_id: number; corp_id: string | null; created_at: number; expires_at: number }
+export interface LoginCodeRow { app_id: string; user_id: number; expires_at: number; login_type: string | null; open_id: string | null }
+export interface SessionRow {
+  user_id: number;
+  corp_id: string | null;
+  created_at: number;
+  expires_at: number;
+  login_type: string | null;
+  app_id: string | null;
+  open_id: string | null;
+}
 
 export const toUser = (r: UserRow): UserRecord => ({ userId: r.user_id, name: r.name, createdAt: r.created_at });
 
@@ -26,13 +34,23 @@ export const toBindCode = (r: BindCodeRow): BindCodeRecord => ({
   expiresAt: r.expires_at,
 });
 
-export const toLoginCode = (r: LoginCodeRow): LoginCodeRecord => ({ appId: r.app_id, userId: r.user_id, expiresAt: r.expires_at });
+/** An origin is stored as three nullable columns: all set, or none. */
+const toOrigin = (loginType: string | null, appId: string | null, openId: string | null): LoginOrigin | null =>
+  loginType !== null && appId !== null && openId !== null ? { loginType, appId, openId } : null;
+
+export const toLoginCode = (r: LoginCodeRow): LoginCodeRecord => ({
+  appId: r.app_id,
+  userId: r.user_id,
+  expiresAt: r.expires_at,
+  origin: toOrigin(r.login_type, r.app_id, r.open_id),
+});
 
 export const toSession = (r: SessionRow): SessionRecord => ({
   userId: r.user_id,
   corpId: r.corp_id,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
+  origin: toOrigin(r.login_type, r.app_id, r.open_id),
 });
 
 /**

@@ -37,12 +37,24 @@ export const SQL = {
   insertBindCode: `INSERT INTO bind_codes (code_hash, app_id, open_id, union_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
   consumeBindCode: `UPDATE bind_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL
                     RETURNING app_id, open_id, union_id, expires_at`,
-  insertLoginCode: `INSERT INTO login_codes (code_hash, app_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)`,
+  insertLoginCode: `INSERT INTO login_codes (code_hash, app_id, user_id, expires_at, created_at, login_type, open_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   consumeLoginCode: `UPDATE login_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL
-                     RETURNING app_id, user_id, expires_at`,
+                     RETURNING app_id, user_id, expires_at, login_type, open_id`,
+  // The same guarded update, taken only when the user is in the corp (or the code has
+  // expired: an expired code is spent whatever the corp). Params: now, hash, now, corpId.
+  consumeLoginCodeInCorp: `UPDATE login_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL
+                             AND (expires_at <= ? OR EXISTS (SELECT 1 FROM corp_members m WHERE m.corp_id = ? AND m.user_id = login_codes.user_id))
+                           RETURNING app_id, user_id, expires_at, login_type, open_id`,
+  loginCodeUnused: `SELECT 1 AS unused FROM login_codes WHERE code_hash = ? AND used_at IS NULL`,
+  firstCorpOf: `SELECT corp_id FROM corp_members WHERE user_id = ? ORDER BY joined_at, corp_id LIMIT 1`,
+  // Unbind: what the identity issued goes with it.
+  voidLoginCodesOf: `UPDATE login_codes SET used_at = ? WHERE app_id = ? AND open_id = ? AND used_at IS NULL`,
+  endSessionsOf: `DELETE FROM login_sessions WHERE app_id = ? AND open_id = ?`,
 
-  insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-  getSession: `SELECT user_id, corp_id, created_at, expires_at FROM login_sessions WHERE token_hash = ? AND expires_at > ?`,
+  insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at, login_type, app_id, open_id)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  getSession: `SELECT user_id, corp_id, created_at, expires_at, login_type, app_id, open_id FROM login_sessions
+               WHERE token_hash = ? AND expires_at > ?`,
   deleteSession: `DELETE FROM login_sessions WHERE token_hash = ?`,
   // The console names a session by its hash prefix, always within one user's sessions.
   deleteUserSession: `DELETE FROM login_sessions WHERE user_id = ? AND substr(token_hash, 1, 16) = ?`,

@@ -1,10 +1,20 @@
 import type Database from "better-sqlite3";
 import { ElementError, LoginError } from "../../errors/index.ts";
-import type { BindCodeRecord, BindingRecord, CodeKind, ConsumeResult, CorpRecord, LoginCodeRecord, RedeemResult, SessionRecord, UserRecord } from "../Store.ts";
+import type {
+  BindCodeRecord,
+  BindingRecord,
+  CodeKind,
+  ConsumeResult,
+  CorpRecord,
+  LoginCodeRecord,
+  LoginRedeemResult,
+  RedeemOptions,
+  RedeemResult,
+  SessionRecord,
+  UserRecord,
+} from "../Store.ts";
 import { bindingConflict, missingUser, toBindCode, toLoginCode, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type UserRow } from "./rows.ts";
 import type { Statements } from "./statements.ts";
-
-type RedeemOptions = { appId: string; corp?: CorpRecord | null; name?: string | null };
 
 /** Thrown inside a transaction to roll it back when a bind code belongs to another mini program. */
 const FOREIGN_CODE = Symbol("foreign bind code");
@@ -52,11 +62,16 @@ export class SqliteWrites {
     return this.#insertBinding(binding, now);
   }
 
-  /** One unit: the binding never goes without its unbound mark (see Store.wasUnbound). */
+  /**
+   * One unit: the binding never goes without its unbound mark (see Store.wasUnbound), nor
+   * leaves behind a login code or a session that the identity issued.
+   */
   deleteBinding(appId: string, userId: number, now: number): boolean {
     const row = this.#q.deleteBinding.get(appId, userId) as { open_id: string } | undefined;
     if (row === undefined) return false;
     this.#q.markUnbound.run(appId, row.open_id, now);
+    this.#q.voidLoginCodesOf.run(now, appId, row.open_id);
+    this.#q.endSessionsOf.run(appId, row.open_id);
     return true;
   }
 
@@ -67,8 +82,13 @@ export class SqliteWrites {
   }
 
   saveLoginCode(hash: string, record: LoginCodeRecord, now: number): void {
+    const origin = record.origin ?? null;
+    // One column holds both: an origin names an identity in the code's own mini program.
+    if (origin && origin.appId !== record.appId) {
+      throw new ElementError("ARGUMENT_INVALID", { argument: "record.origin.appId", function: "saveLoginCode", reason: "must equal record.appId" });
+    }
     try {
-      this.#q.insertLoginCode.run(hash, record.appId, record.userId, record.expiresAt, now);
+      this.#q.insertLoginCode.run(hash, record.appId, record.userId, record.expiresAt, now, origin?.loginType ?? null, origin?.openId ?? null);
     } catch (err) {
       throw missingUser(err, record.userId);
     }
@@ -98,11 +118,35 @@ export class SqliteWrites {
     }
   }
 
+  /**
+   * One unit: the membership check, the guarded update and the session insert see the same
+   * database, so a code is never spent on a corp its user is not in, and a session never
+   * outlives an unbind that voided its code.
+   */
+  redeemLoginCode(hash: string, now: number, session: { tokenHash: string; expiresAt: number; corpId?: string | null }): LoginRedeemResult {
+    const corpId = session.corpId ?? null;
+    const consumed =
+      corpId === null
+        ? this.#consume(this.#q.consumeLoginCode, hash, now, (r: LoginCodeRow) => toLoginCode(r))
+        : this.#consume(this.#q.consumeLoginCodeInCorp, hash, now, (r: LoginCodeRow) => toLoginCode(r), corpId);
+    if (consumed.status === "invalid") {
+      // Not taken: unknown or used, or live and held back by the corp condition.
+      return corpId !== null && this.#q.loginCodeUnused.get(hash) !== undefined ? { status: "not_member" } : { status: "invalid" };
+    }
+    if (consumed.status === "expired") return { status: "expired" };
+    const { userId, origin } = consumed.record;
+    const sessionCorp = corpId ?? ((this.#q.firstCorpOf.get(userId) as { corp_id: string } | undefined)?.corp_id ?? null);
+    const record: SessionRecord = { userId, corpId: sessionCorp, createdAt: now, expiresAt: session.expiresAt, origin: origin ?? null };
+    this.createSession(session.tokenHash, record, now);
+    return { status: "ok", session: record };
+  }
+
   // --- login sessions ---
 
   createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): void {
+    const origin = record.origin ?? null;
     try {
-      this.#q.insertSession.run(tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt);
+      this.#q.insertSession.run(tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt, origin?.loginType ?? null, origin?.appId ?? null, origin?.openId ?? null);
     } catch (err) {
       throw missingUser(err, record.userId);
     }
@@ -173,8 +217,8 @@ export class SqliteWrites {
     return { appId: b.appId, openId: b.openId, unionId: b.unionId ?? null, userId: b.userId, createdAt: now };
   }
 
-  #consume<T>(statement: Database.Statement, hash: string, now: number, map: (row: never) => T & { expiresAt: number }): ConsumeResult<T> {
-    const row = statement.get(now, hash);
+  #consume<T>(statement: Database.Statement, hash: string, now: number, map: (row: never) => T & { expiresAt: number }, corpId?: string): ConsumeResult<T> {
+    const row = corpId === undefined ? statement.get(now, hash) : statement.get(now, hash, now, corpId);
     if (row === undefined) return { status: "invalid" };
     const record = map(row as never);
     // A code is live strictly before its expiry instant; an expired one is spent all the same.
@@ -193,6 +237,11 @@ export class SqliteWrites {
     if (options.corp) {
       this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
       this.#q.addMember.run(options.corp.corpId, user.userId, now);
+    }
+    if (options.loginCode) {
+      const { hash: loginHash, expiresAt, loginType } = options.loginCode;
+      const origin = { loginType, appId: code.appId, openId: code.openId };
+      this.saveLoginCode(loginHash, { appId: code.appId, userId: user.userId, expiresAt, origin }, now);
     }
     return { status: "ok", user, binding };
   }

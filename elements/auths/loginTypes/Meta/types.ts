@@ -22,12 +22,17 @@ export interface BindCodeResult {
 
 export type GetLoginCodeResult = LoginCodeResult | BindCodeResult;
 
-/** What register() returns as a RowData (`user.userId.value`; JSON gives this plain record). */
+/**
+ * What register() returns as a RowData (`user.userId.value`; JSON gives this plain record):
+ * the new user and its first login code, for AuthSvc.loginByCode within `expiresIn` seconds.
+ */
 export interface RegisteredUser extends Record<string, unknown> {
   userId: number;
   name: string | null;
   corpList: CorpRef[];
   createdAt: number;
+  loginCode: string;
+  expiresIn: 300;
 }
 
 export interface BindResult {

@@ -4,31 +4,41 @@ import { hashToken } from "../../../../runtime/security/tokens.ts";
 import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS, type ExchangeOnce } from "./wechat/index.ts";
 
 /**
- * One wx.login code, one use, one set of credentials.
+ * One wx.login code, one use, one set of credentials, for one caller.
  *
  * WeChat exchanges a code once, and the exchange (wechat/exchangeOnce.ts) remembers its answer
  * for 5 minutes so a repeat is not refused with 40163. Without this ledger that memory would
- * turn one code into many: every repeat of getLoginCode would mint another login code, so
- * anyone who saw a code (a proxy log, say) could open sessions for its owner until it
- * expired, and could bind its owner's WeChat identity to an account of their own.
+ * turn one code into many: anyone who saw a code (a proxy log, say) could replay it for the
+ * credentials it had earned its owner (a bind code to register with, a login code to open a
+ * session with), or bind its owner's WeChat identity to an account of their own.
  *
  * So, per code (by its SHA-256; never held in clear):
  * - the first function that uses it owns it: any other use (getLoginCode vs bind, or a bind
  *   for another user) is refused with WECHAT_CODE_USED, the answer WeChat itself gives a
  *   second exchange;
- * - concurrent calls of the owning use share one run;
- * - a repeat gets the remembered result when `reuse` says it still holds, else runs again
- *   with the remembered result in hand (getLoginCode: a bind code until the user registers,
- *   then one login code, answered to every later repeat);
- * - a failed run is not remembered: the owning use may try again.
+ * - `repeat: "refuse"` (getLoginCode, which hands out credentials): the first successful run
+ *   answers its caller only. A call while it runs, or after it succeeded, is WECHAT_CODE_USED,
+ *   so the credentials reach one caller and a replay gets nothing;
+ * - `repeat: "rerun"` (bind, which hands out nothing): concurrent calls share one run, a later
+ *   repeat runs again;
+ * - a failed run is not remembered, so the owning use may try again; except that with
+ *   `repeat: "refuse"` a failure that `retryable` does not accept spends the code too
+ *   (getLoginCode: once WeChat named the identity, a retry could be anyone's replay).
  * Entries last as long as the code could still be exchanged (5 minutes after the last run;
  * a run in progress is never dropped). When the cap forces an entry out early, the exchange
  * forgets that code too (`onEvict`), so a repeat goes to WeChat and gets 40163 instead of a
- * remembered session and fresh credentials. Remembered results hold the codes they handed
- * out, in memory only, like the session keys the exchange remembers.
+ * remembered session. The ledger keeps no result: the codes it handed out are not in memory.
  */
+export type Repeat = "refuse" | "rerun";
+
+export interface ClaimOptions {
+  repeat: Repeat;
+  /** With "refuse": which failures leave the code open for another try (default: all). */
+  retryable?: (error: unknown) => boolean;
+}
+
 export interface CodeLedger {
-  claim<T>(code: string, use: string, run: (previous: T | undefined) => Promise<T>, reuse?: (previous: T) => boolean): Promise<T>;
+  claim<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions): Promise<T>;
   size(): number;
 }
 
@@ -36,8 +46,8 @@ interface Entry {
   use: string;
   expiresAt: number;
   running: Promise<unknown> | null;
-  /** The last successful result, if any. */
-  done: { value: unknown } | null;
+  /** A run succeeded, or failed in a way that is not retryable: with repeat "refuse" the code is spent. */
+  spent: boolean;
 }
 
 export function createCodeLedger(
@@ -72,28 +82,29 @@ export function createCodeLedger(
     entries.set(key, entry);
   }
 
+  const used = () => Promise.reject(new WeChatApiError("WECHAT_CODE_USED", { errcode: 40163 }));
+
   return {
-    claim<T>(code: string, use: string, run: (previous: T | undefined) => Promise<T>, reuse: (previous: T) => boolean = () => true): Promise<T> {
+    claim<T>(code: string, use: string, run: () => Promise<T>, { repeat, retryable = () => true }: ClaimOptions): Promise<T> {
       const key = hashToken(code);
       const now = clock.now();
       sweep(now);
       const found = entries.get(key);
       const entry = found && found.expiresAt > now ? found : undefined;
-      if (entry && entry.use !== use) return Promise.reject(new WeChatApiError("WECHAT_CODE_USED", { errcode: 40163 }));
+      if (entry && entry.use !== use) return used();
+      if (entry && repeat === "refuse" && (entry.running || entry.spent)) return used();
       if (entry?.running) return entry.running as Promise<T>;
-      const previous = entry?.done ? (entry.done.value as T) : undefined;
-      if (entry?.done && reuse(previous as T)) return Promise.resolve(previous as T);
 
-      const running = run(previous);
-      const current: Entry = { use, expiresAt: now + ttlMs, running, done: entry?.done ?? null };
+      const running = run();
+      const spent = entry?.spent ?? false;
+      const current: Entry = { use, expiresAt: now + ttlMs, running, spent };
       put(key, current);
+      const settle = (spends: boolean) => {
+        if (entries.get(key) === current) put(key, { use, expiresAt: clock.now() + ttlMs, running: null, spent: spent || spends });
+      };
       running.then(
-        (value) => {
-          if (entries.get(key) === current) put(key, { use, expiresAt: clock.now() + ttlMs, running: null, done: { value } });
-        },
-        () => {
-          if (entries.get(key) === current) put(key, { use, expiresAt: clock.now() + ttlMs, running: null, done: current.done });
-        },
+        () => settle(true),
+        (error: unknown) => settle(!retryable(error)),
       );
       return running;
     },

@@ -3,7 +3,7 @@ import { currentCallContext } from "../../../../runtime/context/callContext.ts";
 import { VaultError } from "../../../../runtime/errors/index.ts";
 import { memoizeSuccess } from "../../../../runtime/memo.ts";
 import { getSharedExchange } from "./wechat/index.ts";
-import { ledgerFor } from "./codeLedger.ts";
+import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
 import { createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
@@ -82,10 +82,10 @@ export class WeChatGateway {
 
   /**
    * Runs `run` as the one use `use` of a wx.login code (codeLedger.ts): another use of the
-   * code is WECHAT_CODE_USED; a repeat gets the remembered result while `reuse` accepts it.
+   * code is WECHAT_CODE_USED; a repeat is refused the same way or runs again, per `repeat`.
    */
-  once<T>(code: string, use: string, run: (previous: T | undefined) => Promise<T>, reuse?: (previous: T) => boolean): Promise<T> {
-    return ledgerFor(this.#getExchange(), this.#app.clock).claim(code, use, run, reuse);
+  once<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions): Promise<T> {
+    return ledgerFor(this.#getExchange(), this.#app.clock).claim(code, use, run, options);
   }
 
   /** The stored session key of a bound user, or SESSION_KEY_MISSING. */

@@ -1,13 +1,13 @@
 import { rowData, type RowData } from "../../../../runtime/datatypes/RowData.ts";
-import { LoginError } from "../../../../runtime/errors/index.ts";
+import { isJitError, LoginError } from "../../../../runtime/errors/index.ts";
 import { hashToken } from "../../../../runtime/security/tokens.ts";
 import type { CorpRecord } from "../../../../runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
-import type { BindResult, GetLoginCodeResult, RegisteredUser, UnbindResult } from "../Meta/types.ts";
+import { CODE_TTL_SECONDS, type BindResult, type GetLoginCodeResult, type RegisteredUser, type UnbindResult } from "../Meta/types.ts";
 import { requirePayload, requireText, requireUserId } from "./args.ts";
 import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
-import { issueBindCode, issueLoginCode, resolveUser } from "./loginFlow.ts";
+import { issueBindCode, issueLoginCode, newLoginCode, resolveUser } from "./loginFlow.ts";
 import { decryptForUser, verifyForUser } from "./userData.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
@@ -28,50 +28,59 @@ export default (Parent: typeof LoginType) =>
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       requireText("getLoginCode", "code", code);
       this.#requireActive();
-      // One code, one set of credentials (codeLedger.ts): a repeat gets the login code already
-      // issued for this code; while the user is unregistered, the same bind code.
+      // One code, one set of credentials, for one caller (codeLedger.ts): a repeat, concurrent
+      // or later, is WECHAT_CODE_USED, so a replayed code earns its replayer nothing. Only a
+      // WeChat failure (no identity yet) leaves the code open for a retry: after WeChat named
+      // the user, a retry could as well be someone else's replay.
       return this.#gateway().once<GetLoginCodeResult>(
         code,
         "getLoginCode",
-        async (previous) => {
+        async () => {
           // The session_key's write and the code's write go to the store in the same turn, so
-          // they share one commit; the answer waits for both (Promise.all), as before.
+          // they share one commit; the answer waits for both (Promise.all).
           const { identity, keySaved } = await this.#gateway().exchangeKeeping(code);
-          const [result] = await Promise.all([this.#issueFor(identity, previous), keySaved]);
+          const [result] = await Promise.all([this.#issueFor(identity), keySaved]);
           return result;
         },
-        (previous) => "loginCode" in previous,
+        { repeat: "refuse", retryable: (err) => isJitError(err) && err.family === "wechat" },
       );
     }
 
-    async #issueFor(identity: WeChatIdentity, previous: GetLoginCodeResult | undefined): Promise<GetLoginCodeResult> {
+    async #issueFor(identity: WeChatIdentity): Promise<GetLoginCodeResult> {
       const store = await this.app.getStore();
       const userId = await resolveUser(store, identity, this.app.clock.now());
-      // Still unregistered: the bind code this wx.login code already got, not a second one.
-      if (userId === null && previous && "bindCode" in previous && this.allowRegister === 1) return previous;
       if (userId !== null) {
         // debug: the HTTP layer already logs one info line per request; this is the hot path.
         this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
-        return issueLoginCode(store, this.app.clock, this.appId, userId);
+        return issueLoginCode(store, this.app.clock, this.fullName, identity, userId);
       }
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       this.app.logger.info({ element: this.fullName }, "bind code issued to an unregistered WeChat user");
       return issueBindCode(store, this.app.clock, identity);
     }
 
-    /** Creates the user and its binding in one transaction; the result is a RowData. */
+    /**
+     * Creates the user and its binding, and a login code for it, in one transaction; the
+     * result is a RowData. The login code is the credential the registering wx.login code
+     * earned: it goes to this caller, who passes it to AuthSvc.loginByCode.
+     */
     override async register(bindCode: string): Promise<RowData<RegisteredUser>> {
       requireText("register", "bindCode", bindCode);
       this.#requireActive();
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       const store = await this.app.getStore();
-      const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), { appId: this.appId, corp: this.#registerCorp() });
+      const { loginCode, stored } = newLoginCode(this.app.clock, this.fullName);
+      const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), {
+        appId: this.appId,
+        corp: this.#registerCorp(),
+        loginCode: stored,
+      });
       if (result.status === "invalid") throw new LoginError("BIND_CODE_INVALID");
       if (result.status === "expired") throw new LoginError("BIND_CODE_EXPIRED");
       const { user } = result;
       const corpList = await corpListOf(store, user.userId);
       this.app.logger.info({ element: this.fullName, userId: user.userId }, "user registered");
-      return rowData<RegisteredUser>({ userId: user.userId, name: user.name, corpList, createdAt: user.createdAt });
+      return rowData<RegisteredUser>({ userId: user.userId, name: user.name, corpList, createdAt: user.createdAt, loginCode, expiresIn: CODE_TTL_SECONDS });
     }
 
     /** Binds the WeChat identity behind `code` to an existing user. */
@@ -84,7 +93,7 @@ export default (Parent: typeof LoginType) =>
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
       // The code serves this bind only (codeLedger.ts): a code that logged someone in, or
       // bound someone else, cannot bind its owner's identity to this user. A repeat runs
-      // again (reuse: never), so a bind after an unbind really binds.
+      // again (repeat: "rerun"), so a bind after an unbind really binds.
       return this.#gateway().once<BindResult>(
         code,
         `bind:${userId}`,
@@ -97,7 +106,7 @@ export default (Parent: typeof LoginType) =>
           this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
           return { success: true, userId, openId: identity.openId };
         },
-        () => false,
+        { repeat: "rerun" },
       );
     }
 

@@ -45,25 +45,24 @@ function text(fn: string, argument: string, value: unknown, optional: boolean): 
  */
 export default (Parent: typeof Service) =>
   class AuthSvc extends Parent implements AuthService {
-    /** Spends a login code (single use, 5 minutes) and opens a session in corpId (or the user's first corp). */
+    /**
+     * Spends a login code (single use, 5 minutes) and opens a session in corpId (or the
+     * user's first corp), in one store transaction. A corpId the user is not in is
+     * CORP_NOT_MEMBER and leaves the code unspent, so the client may retry with another corp.
+     */
     async loginByCode(loginCode: string, corpId?: string | null, platform?: string | null): Promise<LoginSession> {
       text("loginByCode", "loginCode", loginCode, false);
       const wantedCorp = text("loginByCode", "corpId", corpId, true);
       text("loginByCode", "platform", platform, true);
       const store = await this.app.getStore();
       const now = this.app.clock.now();
-      const consumed = await store.consumeCode("login", hashToken(loginCode), now);
-      if (consumed.status === "invalid") throw new LoginError("LOGIN_CODE_INVALID");
-      if (consumed.status === "expired") throw new LoginError("LOGIN_CODE_EXPIRED");
-      const { userId } = consumed.record;
-      const corps = await store.listUserCorps(userId);
-      if (wantedCorp !== null && !corps.some((c) => c.corpId === wantedCorp)) {
-        throw new LoginError("CORP_NOT_MEMBER", { corpId: wantedCorp });
-      }
-      const sessionCorp = wantedCorp ?? corps[0]?.corpId ?? null;
       const token = newSecretToken(32);
       const expiresAt = now + this.#ttlSeconds() * 1000;
-      await store.createSession(hashToken(token), { userId, corpId: sessionCorp, expiresAt }, now);
+      const redeemed = await store.redeemLoginCode(hashToken(loginCode), now, { tokenHash: hashToken(token), expiresAt, corpId: wantedCorp });
+      if (redeemed.status === "invalid") throw new LoginError("LOGIN_CODE_INVALID");
+      if (redeemed.status === "expired") throw new LoginError("LOGIN_CODE_EXPIRED");
+      if (redeemed.status === "not_member") throw new LoginError("CORP_NOT_MEMBER", { corpId: wantedCorp });
+      const { userId, corpId: sessionCorp } = redeemed.session;
       // platform is whatever the client sent: quoted like any client input in a log line.
       this.app.logger.info({ element: this.fullName, userId, corpId: sessionCorp, platform: platform ? quoteInput(platform) : undefined }, "session opened");
       return { token, expiresAt, userId, corpId: sessionCorp };

@@ -1,5 +1,5 @@
 import type { ElementBase } from "../../../../../../runtime/element/ElementBase.ts";
-import type { GetLoginCodeResult } from "../../../../../../elements/auths/loginTypes/Meta/types.ts";
+import type { GetLoginCodeResult, RegisteredUser } from "../../../../../../elements/auths/loginTypes/Meta/types.ts";
 import type { WeChatMiniLogin } from "../../../../../../elements/auths/loginTypes/WeChatMiniType/index.ts";
 
 type WeChatMiniClass = new (...args: any[]) => ElementBase & WeChatMiniLogin;
@@ -14,9 +14,10 @@ export default (Parent: WeChatMiniClass) =>
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       const first = await super.getLoginCode(code);
       if (!("bindCode" in first) || this.config.autoRegister !== true) return first;
-      await this.register(first.bindCode);
-      // The same code again: the platform exchanges a code with WeChat once and answers a
-      // repeat within 5 minutes from that outcome, so this costs no second WeChat call.
-      return super.getLoginCode(code);
+      // register answers the new user's first login code: hand it on as a registered user's
+      // getLoginCode answer. (The code itself answers once: a second getLoginCode with it is
+      // WECHAT_CODE_USED.)
+      const user = (await this.register(first.bindCode)).toJSON() as RegisteredUser;
+      return { loginCode: user.loginCode, corpList: user.corpList, userId: user.userId, expiresIn: user.expiresIn };
     }
   };
