@@ -101,7 +101,7 @@ export interface StackOptions {
   /** false: the server logs nothing (createServer's `logger: false`). */
   httpLog?: false;
   /** More server options (the API page, the console). */
-  server?: Pick<CreateServerOptions, "docs">;
+  server?: Pick<CreateServerOptions, "docs" | "console">;
 }
 
 const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, identityRate: null };
