@@ -38,13 +38,23 @@ export async function elementsView(root: HTMLElement): Promise<void> {
       json(e.config),
     );
   };
+  // Grouped by the folder of the fullName (its parent path), the way elements sit on disk.
+  const groups = new Map<string, ElementView[]>();
+  for (const e of elements) {
+    const parent = e.fullName.split(".").slice(0, -1).join(".");
+    groups.set(parent, [...(groups.get(parent) ?? []), e]);
+  }
   const list = h(
-    "ul",
+    "div",
     { class: "tree", "data-testid": "element-tree" },
-    elements.map((e) => {
-      const depth = e.fullName.split(".").length - 1;
-      return h("li", { style: `padding-left:${depth * 0.9}rem` }, h("button", { class: "link", onclick: () => show(e) }, e.fullName.split(".").pop()!, " ", h("span", { class: `tag ${e.kind}` }, e.kind)));
-    }),
+    [...groups].map(([parent, members]) =>
+      h(
+        "div",
+        { class: "group" },
+        h("div", { class: "group-name muted small" }, parent || "(root)"),
+        h("ul", { class: "plain" }, members.map((e) => h("li", {}, h("button", { class: "link", onclick: () => show(e) }, e.fullName.split(".").pop()!), h("span", { class: `tag ${e.kind}` }, e.kind), e.served ? h("span", { class: "tag" }, "HTTP") : null))),
+      ),
+    ),
   );
   replace(root, h("div", { class: "split" }, h("nav", { class: "panel" }, list), detail));
   const first = elements.find((e) => e.served) ?? elements[0];

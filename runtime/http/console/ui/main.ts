@@ -69,3 +69,9 @@ window.addEventListener("unhandledrejection", (event) => {
 
 takeTokenFromUrl();
 void start();
+// The start-up link opened in a tab already on the console changes only the fragment.
+window.addEventListener("hashchange", () => {
+  if (!/token=/.test(location.hash)) return;
+  takeTokenFromUrl();
+  void start();
+});

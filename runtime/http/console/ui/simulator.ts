@@ -10,6 +10,12 @@ export interface Overview {
 
 const USERS_KEY = "jit-console.sim-users";
 
+/** This server's own origin adds nothing to a request's URL. */
+function shorten(request: unknown): unknown {
+  const r = request as { url?: unknown } | null;
+  return r && typeof r.url === "string" ? { ...r, url: r.url.replace(location.origin, "") } : request;
+}
+
 /**
  * A phone-sized simulated mini program running the real client library. Its `wx` is the
  * shim: wx.request is fetch to this server, wx.login asks the console to mint a code at the
@@ -37,7 +43,7 @@ export function simulatorView(root: HTMLElement, overview: Overview): void {
         "li",
         { class: step.ok ? "ok" : "failed", "data-testid": "step", "data-step": step.name },
         h("div", { class: "step-name" }, step.name, h("span", { class: "tag" }, step.ok ? "ok" : "failed")),
-        h("div", { class: "step-io" }, h("div", {}, h("h4", {}, "request"), json(step.request)), h("div", {}, h("h4", {}, "response"), json(step.response))),
+        h("div", { class: "step-io" }, h("div", {}, h("h4", {}, "request"), json(shorten(step.request))), h("div", {}, h("h4", {}, "response"), json(step.response))),
       ),
     );
     steps.lastElementChild?.scrollIntoView({ block: "nearest" });
@@ -76,7 +82,7 @@ export function simulatorView(root: HTMLElement, overview: Overview): void {
     steps.append(h("li", { class: "marker" }, label));
     try {
       const value = await action(client);
-      replace(result, h("div", { class: "ok" }, `${label}: ok`), value === undefined ? null : json(value));
+      replace(result, h("div", { class: "ok", "data-testid": "sim-ok" }, `${label}: ok`), value === undefined ? null : json(value));
     } catch (err) {
       const e = err as { code?: string; message?: string };
       replace(result, h("div", { class: "failed", "data-testid": "sim-error" }, `${label}: ${e.code ?? "error"}`), h("div", { class: "small" }, e.message ?? String(err)));

@@ -50,6 +50,8 @@ export function usersView(root: HTMLElement, say: (text: string, error?: boolean
     if (!confirm(`Unbind ${b.openId} (mini program ${b.appId}) from user ${user.user.userId}? Its sessions end too.`)) return;
     await admin("DELETE", `/console/api/users/${user.user.userId}/bindings/${encodeURIComponent(b.appId)}`);
     say(`Unbound user ${user.user.userId} from ${b.appId}`);
+    // A search by that openId would no longer find the user: show it by its id.
+    if (search) input.value = search = String(user.user.userId);
     await load();
   }
 
