@@ -55,7 +55,10 @@ describe.skipIf(!chromiumAvailable(import.meta.filename))("console in Chromium",
 
   const shot = async (name: string) => {
     if (!SHOTS) return;
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate(() => {
+      window.scrollTo(0, 0);
+      for (const el of document.querySelectorAll(".steps")) el.scrollTop = 0;
+    });
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   };
   const stepNames = () => page.locator("[data-testid=step]").evaluateAll((els) => els.map((e) => `${e.getAttribute("data-step")}:${e.classList.contains("ok") ? "ok" : "failed"}`));
