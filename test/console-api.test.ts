@@ -2,20 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveAdminToken } from "../runtime/http/console/adminToken.ts";
 import { CONSOLE_CSP } from "../runtime/http/console/index.ts";
 import { buildConsole } from "../scripts/consoleBuild.ts";
-import { AUTH, DEMO_APPID, LOGIN, startStack, type Stack } from "./helpers/http.ts";
+import { AUTH, DEMO_APPID, LOGIN, readReply, startStack, type Stack } from "./helpers/http.ts";
 
 const TOKEN = "console-test-admin-token-0123456789";
 
 async function get(stack: Stack, url: string, token: string | null = TOKEN, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.base}${url}`, { headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...headers } });
-  const text = await res.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, body, text };
+  return readReply(await fetch(`${stack.base}${url}`, { headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...headers } }));
 }
 
 async function del(stack: Stack, url: string) {

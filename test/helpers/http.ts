@@ -56,7 +56,11 @@ export async function post(base: string, urlPath: string, body?: unknown, init: 
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (body !== undefined || init.raw !== undefined) headers["content-type"] ??= "application/json";
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(base + urlPath, { method: "POST", headers, body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  return readReply(await fetch(base + urlPath, { method: "POST", headers, body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)) }));
+}
+
+/** Status, headers, text and (when it parses) JSON body of a fetch response, read to the end. */
+export async function readReply(res: Response): Promise<Reply> {
   const text = await res.text();
   let parsed: unknown;
   try {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { runWithCallContext } from "../../context/callContext.ts";
-import type { ElementDefine } from "../../element/types.ts";
+import { elementView } from "../../app/elementView.ts";
 import { HttpError, LoginError } from "../../errors/index.ts";
 import { elementPath, servedElements } from "../routes.ts";
 import type { ServedApp } from "../types.ts";
@@ -45,24 +45,6 @@ function loginElements(app: ConsoleApp, env: Readonly<Record<string, string | un
   return out;
 }
 
-function elementView(app: ConsoleApp, d: ElementDefine) {
-  const ref = (c: { fullName: string; layer: string; file: string }) => ({ fullName: c.fullName, layer: c.layer, file: c.file });
-  return {
-    fullName: d.fullName,
-    kind: d.kind,
-    type: d.type,
-    title: d.title,
-    accessModifier: d.accessModifier,
-    layer: d.layer,
-    file: d.file,
-    chain: d.chain.map(ref),
-    shadows: d.shadows.map(ref),
-    functionList: d.functionList,
-    // Only instances carry config; masked exactly as `jit show` masks it.
-    config: d.kind === "instance" && app.getMaskedConfig ? app.getMaskedConfig(d.fullName) : {},
-  };
-}
-
 const USERS_QUERY = {
   type: "object",
   properties: {
@@ -97,7 +79,8 @@ export function registerConsoleApi(server: FastifyInstance, app: ConsoleApp, env
     const served = new Set(servedElements(app).map((d) => d.fullName));
     return {
       elements: defines
-        .map((d) => ({ ...elementView(app, d), served: served.has(d.fullName) }))
+        // Config masked exactly as `jit show` masks it.
+        .map((d) => ({ ...elementView(d, app.getMaskedConfig?.(d.fullName) ?? {}), served: served.has(d.fullName) }))
         .sort((a, b) => a.fullName.localeCompare(b.fullName)),
     };
   });
