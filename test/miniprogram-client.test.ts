@@ -1,7 +1,11 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { JitApiError, JitClientError, createClient, createWxShim, type ClientOptions, type Step } from "../runtime/miniprogram/index.ts";
+import { buildWeapp } from "../scripts/consoleBuild.ts";
 import { AUTH, DEMO_APPID, DEMO_SECRET, TEST_MASTER_KEY, makeTempRoot, post, removeDir } from "./helpers/http.ts";
 import { JIT_BIN, startChild, type Child } from "./helpers/httpChild.ts";
 
@@ -126,5 +130,28 @@ describe("mini-program client library", () => {
     const net = await offline.call(AUTH_SVC, "getCurrentUser").catch((e: unknown) => e);
     expect(net).toBeInstanceOf(JitClientError);
     expect((net as JitClientError).code).toBe("NETWORK_ERROR");
+  });
+
+  it("runs as the built CommonJS file with nothing but a global wx (what a mini program gives it)", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "jit-weapp-"));
+    try {
+      const source = await readFile(await buildWeapp(path.join(dir, "index.js")), "utf8");
+      const openId = `client-weapp-${Date.now()}`;
+      const { wx } = client(openId);
+      // No require, process, fetch, Buffer or globalThis.wx lookups to lean on: only wx.
+      const sandbox: Record<string, unknown> = { wx, module: { exports: {} } };
+      sandbox.exports = (sandbox.module as { exports: object }).exports;
+      vm.runInNewContext(source, sandbox, { filename: "miniprogram/index.js" });
+      const lib = (sandbox.module as { exports: { createClient: typeof createClient; JitApiError: typeof JitApiError } }).exports;
+      const c = lib.createClient({ baseUrl: base, appId: "demo", loginElement: LOGIN_ELEMENT });
+      const session = await c.login();
+      expect(wx.storage.get("jit-runtime.session")).toMatchObject({ userId: session.userId });
+      expect(await c.call<{ userId: number }>(AUTH_SVC, "getCurrentUser")).toMatchObject({ userId: session.userId });
+      const err = await c.call(LOGIN_ELEMENT, "unbind", { userId: session.userId + 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(lib.JitApiError);
+      expect(err).toMatchObject({ code: "FORBIDDEN", status: 403 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -69,6 +69,9 @@ export interface ClientOptions {
 
 const AUTH_SERVICE = "auths.loginTypes.services.AuthSvc";
 
+// In a mini program `wx` is a free global (older base libraries have no globalThis).
+declare const wx: WxLike | undefined;
+
 function toPath(element: string): string {
   return element.replace(/^\/+|\/+$/g, "").split(/[./]/).map(encodeURIComponent).join("/");
 }
@@ -80,9 +83,9 @@ export class JitClient {
   #loggingIn: Promise<Session> | null = null;
 
   constructor(options: ClientOptions) {
-    const wx = options.wx ?? (globalThis as { wx?: WxLike }).wx;
-    if (!wx) throw new TypeError("JitClient needs the mini program's wx object (options.wx)");
-    this.#wx = wx;
+    const given = options.wx ?? (typeof wx !== "undefined" ? wx : undefined);
+    if (!given) throw new TypeError("JitClient needs the mini program's wx object (options.wx)");
+    this.#wx = given;
     this.#o = {
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
       appId: options.appId,
