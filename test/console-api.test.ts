@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveAdminToken } from "../runtime/http/console/adminToken.ts";
 import { CONSOLE_CSP } from "../runtime/http/console/index.ts";
 import { buildConsole } from "../scripts/consoleBuild.ts";
-import { AUTH, DEMO_APPID, LOGIN, readReply, startStack, type Stack } from "./helpers/http.ts";
+import path from "node:path";
+import { AUTH, DEMO_APPID, LOGIN, TEST_MASTER_KEY, makeTempRoot, readReply, removeDir, startStack, type Stack } from "./helpers/http.ts";
+import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 
 const TOKEN = "console-test-admin-token-0123456789";
 
@@ -147,6 +149,30 @@ describe("console API", () => {
       expect((await get(plain, "/console/", null)).status).toBe(404);
     } finally {
       await plain.close();
+    }
+  });
+
+  it("jit serve --console without JIT_ADMIN_TOKEN prints a generated token once, on stdout only, and it opens the API", async () => {
+    const root = await makeTempRoot();
+    const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--console", "--db", path.join(root, "data", "token.sqlite")], {
+      JIT_MASTER_KEY: TEST_MASTER_KEY,
+      JIT_ADMIN_TOKEN: undefined,
+      JIT_LOG_LEVEL: "info",
+    });
+    try {
+      const [, url, token] = await child.waitFor(/console at (http:\/\/127\.0\.0\.1:\d+)\/console\/#token=([A-Za-z0-9_-]{43}) /);
+      const ok = await fetch(`${url}/console/api/overview`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { appId: string }).appId).toBe("demo");
+      const refused = await fetch(`${url}/console/api/overview`, { headers: { authorization: "Bearer wrong-wrong-wrong-wrong" } });
+      expect(refused.status).toBe(401);
+      await refused.text();
+      expect(child.stdout().split(token!).length - 1).toBe(1);
+      expect(child.stderr()).not.toContain(token!);
+    } finally {
+      child.kill();
+      await child.exited;
+      await removeDir(root);
     }
   });
 });
