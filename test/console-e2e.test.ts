@@ -145,4 +145,21 @@ describe.skipIf(!chromiumAvailable(import.meta.filename))("console in Chromium",
     // The page ran under its CSP without one refusal (no inline script or style anywhere).
     expect(pageLog.filter((l) => l.includes("Content Security Policy"))).toEqual([]);
   });
+
+  it("renders the API page (Swagger UI from the package) with every served function, fetching nothing from elsewhere", async () => {
+    const elsewhere: string[] = [];
+    const docs = await browser.context.newPage();
+    docs.on("request", (r) => {
+      if (!r.url().startsWith(base)) elsewhere.push(r.url());
+    });
+    try {
+      await docs.goto(`${base}/docs`);
+      await docs.locator(".opblock-summary-path").first().waitFor({ timeout: 15_000 });
+      const paths = await docs.locator(".opblock-summary-path").allTextContents();
+      expect(paths.map((p) => p.replace(/\u200b/g, ""))).toContain("/api/demo/auths/loginTypes/myWeChatMiniLogin/getLoginCode");
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await docs.close();
+    }
+  });
 });
