@@ -5,15 +5,18 @@ import { toBinding, toUser, type BindingRow, type UserRow } from "./rows.ts";
 /**
  * The console's reads. Kept apart from statements.ts, whose statements all go through an
  * index (a test checks it): a page of users or a count scans, bounded by LIMIT, and only an
- * operator paging the console runs them. The per-user lookups use the user_id indexes.
+ * operator paging the console runs them. Searches and per-user lookups use indexes
+ * (test/store-sqlite.test.ts checks the search's plan).
  */
-const ADMIN_SQL = {
+export const ADMIN_SQL = {
   page: `SELECT user_id, name, created_at FROM users ORDER BY user_id DESC LIMIT ? OFFSET ?`,
   count: `SELECT COUNT(*) AS n FROM users`,
-  // A userId, an openId or a unionId; every match, newest user first.
+  // A userId, an openId or a unionId: three indexed lookups (an OR across two columns would
+  // scan the bindings). UNION ALL, deduplicated and sorted by the caller: a UNION or an
+  // ORDER BY makes SQLite merge the arms in user_id order, walking the bindings to get it.
   searchIds: `SELECT user_id FROM users WHERE user_id = ?
-              UNION SELECT user_id FROM wechat_mini_bindings WHERE open_id = ? OR union_id = ?
-              ORDER BY user_id DESC`,
+              UNION ALL SELECT user_id FROM wechat_mini_bindings WHERE open_id = ?
+              UNION ALL SELECT user_id FROM wechat_mini_bindings WHERE union_id = ?`,
   user: `SELECT user_id, name, created_at FROM users WHERE user_id = ?`,
   bindings: `SELECT app_id, open_id, union_id, user_id, created_at FROM wechat_mini_bindings WHERE user_id = ? ORDER BY app_id`,
   corps: `SELECT c.corp_id, c.corp_name FROM corp_members m JOIN corps c ON c.corp_id = m.corp_id WHERE m.user_id = ? ORDER BY m.joined_at, m.corp_id`,
@@ -53,7 +56,7 @@ export function listUsers(db: Database.Database, q: AdminStatements, query: Admi
       return { users: rows.map((r) => view(q, r, now)), total: (q.count.get() as { n: number }).n };
     }
     const asId = /^\d{1,15}$/.test(search) ? Number(search) : -1;
-    const ids = (q.searchIds.all(asId, search, search) as { user_id: number }[]).map((r) => r.user_id);
+    const ids = [...new Set((q.searchIds.all(asId, search, search) as { user_id: number }[]).map((r) => r.user_id))].sort((a, b) => b - a);
     const rows = ids.slice(offset, offset + limit).map((id) => q.user.get(id) as UserRow);
     return { users: rows.map((r) => view(q, r, now)), total: ids.length };
   })();
