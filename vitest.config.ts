@@ -1,6 +1,13 @@
+import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
+// Tests run the TypeScript sources: the "jit-source" condition resolves `jit-runtime/...` and
+// `#runtime/...` (package.json exports and imports) to them instead of the compiled dist/.
+const SOURCE = "jit-source";
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions], externalConditions: [SOURCE] } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

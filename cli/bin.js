@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `jit` command. App and Type code is TypeScript loaded without a build step,
-// so the tsx loader is registered before anything else is imported.
-import { register } from "tsx/esm/api";
+// `jit` run from its TypeScript sources, for this repository's tests and development. The
+// installed package's command is the compiled dist/cli/jit.js (cli/jit.ts).
+import { runFromSources } from "./sourceMode.js";
 
-register();
+runFromSources();
 await import("./main.ts");

@@ -6,7 +6,7 @@ import { createKit, exitCodeOf, printError } from "./kit.ts";
 export function buildProgram(): Command {
   const program = new Command("jit")
     .description("JitAi-style element runtime")
-    .option("--root <dir>", "folder holding elements/ and apps/", process.cwd())
+    .option("--root <dir>", "your project folder: holds apps/ (and optionally an elements/ layer)", process.cwd())
     .option("--app <id>", "app id under apps/ (default: the only app)")
     .option("--debug", "print stack traces", false)
     .showSuggestionAfterError()

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry point (benchmarks, scripts) with the tsx loader registered.
-import { register } from "tsx/esm/api";
+// Runs a TypeScript entry point (benchmarks, scripts) from the sources (cli/sourceMode.js).
 import { pathToFileURL } from "node:url";
 import path from "node:path";
+import { runFromSources } from "./sourceMode.js";
 
-register();
+runFromSources();
 const entry = process.argv[2];
 if (!entry) {
   console.error("usage: node cli/run-ts.js <file.ts> [args...]");

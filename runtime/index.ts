@@ -1,6 +1,7 @@
 /** The element runtime's public API. */
 export { loadApp, PLATFORM, type LoadAppOptions } from "./app/loadApp.ts";
 export { App } from "./app/App.ts";
+export { serveApp, type ServeOptions, type Serving } from "./serve.ts";
 export { ElementBase, type ElementClass, type ElementInit, type TypeFactory } from "./element/ElementBase.ts";
 export type * from "./element/types.ts";
 export { maskSecrets, MASK } from "./registry/define.ts";

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: the demo quick start. TypeScript runs without a build step through tsx.
-import { register } from "tsx/esm/api";
+// `npm start`: the demo quick start, run from the TypeScript sources (cli/sourceMode.js).
+import { runFromSources } from "../cli/sourceMode.js";
 
 // Who started us, read before the slow part (loading TypeScript): if npm is stopped while we
 // start, demo.ts must still see that its parent changed (stopWhenOrphaned).
 globalThis.jitDemoParentPid = process.ppid;
 
-register();
+runFromSources();
 await import("./demo.ts");

@@ -8,15 +8,13 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadApp } from "../runtime/index.ts";
-import { serveApp } from "../runtime/http/listen.ts";
+import { isJitError, loadApp, serveApp } from "jit-runtime";
 import { resolveAdminToken } from "../runtime/http/console/adminToken.ts";
 import { consoleLine } from "../cli/commands/serve.ts";
 import { sqliteWriterFromEnv } from "../runtime/storage/sqlite/index.ts";
 import { parsePort } from "../cli/kit.ts";
 import { elementPath } from "../runtime/http/routes.ts";
-import { isJitError } from "../runtime/errors/index.ts";
-import { miniProgramsOf, startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { miniProgramsOf, startFakeWeChatServer } from "jit-runtime/testing";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const LOGIN = "auths.loginTypes.myWeChatMiniLogin";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WeChatMiniLogin } from "../elements/auths/loginTypes/WeChatMiniType/index.ts";
 import type { AuthService } from "../elements/auths/loginTypes/services/AuthSvc/index.ts";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import { loadApp } from "../runtime/app/loadApp.ts";
 import type { App } from "../runtime/app/App.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";

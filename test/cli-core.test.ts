@@ -54,11 +54,14 @@ describe("jit CLI core (child process)", () => {
     expect(text.stdout.split("\n")[0]).toMatch(/^FULLNAME\s+KIND\s+TYPE\s+LAYER$/);
     expect(text.stdout).toMatch(/demo\.GreeterType\s+type\s+demo\.Meta\s+shop/);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual([
+    // The root's own elements/ is a layer between its apps and the package's platform.
+    const listed = JSON.parse(json.stdout) as Array<{ fullName: string; layer: string }>;
+    expect(listed.filter((e) => e.fullName.startsWith("demo."))).toEqual([
       { fullName: "demo.GreeterType", kind: "type", type: "demo.Meta", layer: "shop" },
-      { fullName: "demo.Meta", kind: "meta", type: "", layer: "platform" },
-      { fullName: "demo.hello", kind: "instance", type: "demo.GreeterType", layer: "platform" },
+      { fullName: "demo.Meta", kind: "meta", type: "", layer: "root" },
+      { fullName: "demo.hello", kind: "instance", type: "demo.GreeterType", layer: "root" },
     ]);
+    expect(listed).toContainEqual(expect.objectContaining({ fullName: "auths.loginTypes.WeChatMiniType", layer: "platform" }));
   });
 
   it("jit show prints the chain with layers, shadows and config with secrets masked", async () => {
@@ -70,17 +73,17 @@ describe("jit CLI core (child process)", () => {
     expect(json.code).toBe(0);
     const view = JSON.parse(json.stdout);
     expect(view.chain.map((c: { fullName: string; layer: string }) => `${c.fullName}@${c.layer}`)).toEqual([
-      "demo.hello@platform",
+      "demo.hello@root",
       "demo.GreeterType@shop",
-      "demo.GreeterType@platform",
-      "demo.Meta@platform",
+      "demo.GreeterType@root",
+      "demo.Meta@root",
     ]);
     expect(view.config.auth).toEqual({ appId: "wx-hello", appSecret: "******", pin: "******" });
     expect(json.stdout).not.toContain(SECRET);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("1. demo.GreeterType [shop]");
-    expect(text.stdout).toContain("2. demo.GreeterType [platform]");
-    expect(text.stdout).toMatch(/shadows:\n  - demo\.GreeterType \[platform\]/);
+    expect(text.stdout).toContain("2. demo.GreeterType [root]");
+    expect(text.stdout).toMatch(/shadows:\n  - demo\.GreeterType \[root\]/);
     expect(hello.stdout).toContain('"appSecret": "******"');
     expect(hello.stdout).not.toContain(SECRET);
   });
@@ -92,7 +95,7 @@ describe("jit CLI core (child process)", () => {
       jit(["--root", bad.root, "--debug", "validate"]),
     ]);
     expect(ok).toMatchObject({ code: 0, stderr: "" });
-    expect(ok.stdout).toMatch(/^ok: 3 elements/);
+    expect(ok.stdout).toMatch(/^ok: \d+ elements \(app shop, layers shop > root > platform\)/);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toBe("");
     const lines = failed.stderr.trim().split("\n");

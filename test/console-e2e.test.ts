@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import { buildConsole } from "../scripts/consoleBuild.ts";
 import { chromiumAvailable, launchChromium } from "./helpers/chromium.ts";
 import { DEMO_APPID, DEMO_SECRET, REPO, TEST_MASTER_KEY, makeTempRoot, removeDir } from "./helpers/http.ts";

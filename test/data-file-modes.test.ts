@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer } from "jit-runtime/testing";
 import { createLogger, loadApp } from "../runtime/index.ts";
 import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
 import { DEMO_APPID, DEMO_SECRET, LOGIN, makeTempRoot, post, removeDir } from "./helpers/http.ts";

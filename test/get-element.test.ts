@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ElementBase, loadApp } from "../runtime/index.ts";
+import { ElementBase } from "../runtime/index.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
 import type { Store } from "../runtime/storage/Store.ts";
-import { appJson, ELEMENT_BASE_URL, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
+import { appJson, loadFixtureApp, ELEMENT_BASE_URL, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -38,7 +38,7 @@ describe("app.getElement", () => {
   it("instantiates lazily on first use and returns the same object afterwards, per App", async () => {
     const root = await fixture({ ...countingFamily(), ...appJson("demo") });
     const before = constructed();
-    const app = await loadApp({ root, logger: silentLogger, env: {} });
+    const app = await loadFixtureApp({ root, logger: silentLogger, env: {} });
     expect(constructed()).toBe(before); // loading instantiates nothing
     app.getElementDefine("demo.hello");
     expect(app.findElements({ type: "demo.GreeterType" })).toHaveLength(1);
@@ -52,12 +52,12 @@ describe("app.getElement", () => {
     expect(first.app).toBe(app);
     expect(first.greet("z")).toBe("hello z");
 
-    const other = await loadApp({ root, logger: silentLogger, env: {} });
+    const other = await loadFixtureApp({ root, logger: silentLogger, env: {} });
     expect(other.getElement("demo.hello")).not.toBe(first);
   });
 
   it("returns the class of a Type or Meta", async () => {
-    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
+    const app = await loadFixtureApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
     const TypeClass = app.getElement<new (...a: never[]) => unknown>("demo.GreeterType");
     const MetaClass = app.getElement<new (...a: never[]) => unknown>("demo.Meta");
     expect(typeof TypeClass).toBe("function");
@@ -67,7 +67,7 @@ describe("app.getElement", () => {
   });
 
   it("an unknown name is ELEMENT_NOT_FOUND with the nearest names suggested", async () => {
-    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
+    const app = await loadFixtureApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
     expect(() => app.getElement("demo.helo")).toThrow(expect.objectContaining({ code: "ELEMENT_NOT_FOUND", message: 'element "demo.helo" not found (did you mean demo.hello, demo.Meta?)' }));
     expect(() => app.getElementDefine("zzzzzzzzzzzzzzzzzzzzzz")).toThrow(expect.objectContaining({ code: "ELEMENT_NOT_FOUND", message: 'element "zzzzzzzzzzzzzzzzzzzzzz" not found' }));
     // Exact match only.
@@ -75,7 +75,7 @@ describe("app.getElement", () => {
   });
 
   it("getElementDefine merges config lowest first and masks nothing (getMaskedConfig does)", async () => {
-    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
+    const app = await loadFixtureApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {} });
     const define = app.getElementDefine("demo.hello");
     expect(define.config).toEqual({
       greeting: "hello",
@@ -91,7 +91,7 @@ describe("app.getElement", () => {
   });
 
   it("instances may carry their own code (service elements)", async () => {
-    const app = await loadApp({
+    const app = await loadFixtureApp({
       root: await fixture({
         ...appJson("demo"),
         "elements/services/Meta/e.json": { title: "Services", type: "" },
@@ -111,7 +111,7 @@ describe("app.getElement", () => {
   it("getStore returns the injected store once; close leaves an injected store open", async () => {
     let closed = 0;
     const store = { close: async () => void closed++ } as unknown as Store;
-    const app = await loadApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {}, store });
+    const app = await loadFixtureApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {}, store });
     expect(await app.getStore()).toBe(store);
     expect(await app.getStore()).toBe(store);
     await app.close();
@@ -124,7 +124,7 @@ describe("app.getElement", () => {
     const file = path.join(root, "data", "app.sqlite");
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, "this is not a database, just some text that is long enough ".repeat(20));
-    const app = await loadApp({ root, logger: silentLogger, env: {}, dbFile: file });
+    const app = await loadFixtureApp({ root, logger: silentLogger, env: {}, dbFile: file });
     try {
       await expect(app.getStore()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED", params: { file } });
       await expect(app.getStore()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED" });
@@ -135,7 +135,7 @@ describe("app.getElement", () => {
       await app.close();
     }
     // An app closed before its store ever opened does not open one that nothing would close.
-    const closed = await loadApp({ root, logger: silentLogger, env: {}, dbFile: path.join(root, "data", "never.sqlite") });
+    const closed = await loadFixtureApp({ root, logger: silentLogger, env: {}, dbFile: path.join(root, "data", "never.sqlite") });
     await closed.close();
     await expect(closed.getStore()).rejects.toMatchObject({ code: "STORE_CLOSED" });
     await expect(fs.stat(path.join(root, "data", "never.sqlite"))).rejects.toMatchObject({ code: "ENOENT" });
@@ -143,7 +143,7 @@ describe("app.getElement", () => {
 
   it("an empty JIT_DB counts as unset: the database is <root>/.jit/<appId>.sqlite (storage/location.ts)", async () => {
     const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
-    const app = await loadApp({ root, logger: silentLogger, env: { JIT_DB: "" } });
+    const app = await loadFixtureApp({ root, logger: silentLogger, env: { JIT_DB: "" } });
     try {
       expect(app.dbFile).toBe(path.join(root, ".jit", "demo.sqlite"));
       await app.getStore();
@@ -151,15 +151,15 @@ describe("app.getElement", () => {
     } finally {
       await app.close();
     }
-    const explicit = await loadApp({ root, logger: silentLogger, env: { JIT_DB: "" }, dbFile: "rel/x.sqlite" });
+    const explicit = await loadFixtureApp({ root, logger: silentLogger, env: { JIT_DB: "" }, dbFile: "rel/x.sqlite" });
     expect(explicit.dbFile).toBe(path.resolve("rel/x.sqlite"));
-    const fromEnv = await loadApp({ root, logger: silentLogger, env: { JIT_DB: path.join(root, "env.sqlite") } });
+    const fromEnv = await loadFixtureApp({ root, logger: silentLogger, env: { JIT_DB: path.join(root, "env.sqlite") } });
     expect(fromEnv.dbFile).toBe(path.join(root, "env.sqlite"));
   });
 
   it("a malformed JIT_MASTER_KEY fails at start-up", async () => {
     const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
-    await expect(loadApp({ root, logger: silentLogger, env: { JIT_MASTER_KEY: "not-a-key" } })).rejects.toMatchObject({ code: "MASTER_KEY_INVALID" });
+    await expect(loadFixtureApp({ root, logger: silentLogger, env: { JIT_MASTER_KEY: "not-a-key" } })).rejects.toMatchObject({ code: "MASTER_KEY_INVALID" });
   });
 
   it("a Meta module exporting a non-ElementBase class is MODULE_LOAD_FAILED", async () => {
@@ -176,7 +176,7 @@ describe("app.getElement", () => {
       "elements/x/NoDefault/e.json": { title: "n", type: "x.Good", backendBundleEntry: "./impl.ts" },
       "elements/x/NoDefault/impl.ts": "export const x = 1;\n",
     });
-    const err = (await loadApp({ root, logger: silentLogger, env: {} }).catch((e: unknown) => e)) as { problems: Array<{ code: string; file: string; message: string }> };
+    const err = (await loadFixtureApp({ root, logger: silentLogger, env: {} }).catch((e: unknown) => e)) as { problems: Array<{ code: string; file: string; message: string }> };
     expect(err.problems.map((p) => `${p.code} ${p.file.replace(root, "")}`).sort()).toEqual([
       "MODULE_LOAD_FAILED /elements/x/Broken/index.ts",
       "MODULE_LOAD_FAILED /elements/x/Meta/index.ts",
@@ -184,5 +184,29 @@ describe("app.getElement", () => {
       "MODULE_LOAD_FAILED /elements/x/Syntax/index.ts",
     ]);
     expect(err.problems.find((p) => p.file.endsWith("Broken/index.ts"))!.message).toContain("boom in factory");
+    // A module without a default export is told what to export.
+    expect(err.problems.find((p) => p.file.endsWith("NoDefault/impl.ts"))!.message).toMatch(
+      /the module has no default export; it must default-export a function \(Parent\) => class extends Parent/,
+    );
+  });
+
+  it("an instance carrying code or a functionList used as a type: INSTANCE_AS_TYPE says to declare isType", async () => {
+    const root = await fixture({
+      ...greeterFamily(),
+      ...appJson("demo"),
+      // Meant as a Type extending demo.GreeterType, but without "isType": true it is an instance.
+      "apps/demo/elements/demo/LoudType/e.json": { title: "Loud", type: "demo.GreeterType", backendBundleEntry: "." },
+      "apps/demo/elements/demo/LoudType/index.ts": "export default (P: any) => class extends P {};\n",
+      "apps/demo/elements/demo/FnType/e.json": { title: "Fn", type: "demo.GreeterType", functionList: [{ name: "x", args: [] }] },
+      "apps/demo/elements/demo/loud/e.json": { title: "loud", type: "demo.LoudType" },
+      "apps/demo/elements/demo/fn/e.json": { title: "fn", type: "demo.FnType" },
+      "apps/demo/elements/demo/plain/e.json": { title: "plain", type: "demo.hello" },
+    });
+    const err = (await loadFixtureApp({ root, logger: silentLogger, env: {} }).catch((e: unknown) => e)) as { problems: Array<{ code: string; file: string; message: string }> };
+    const message = (name: string) => err.problems.find((p) => p.code === "INSTANCE_AS_TYPE" && p.file.endsWith(`demo/${name}/e.json`))!.message;
+    expect(message("loud")).toContain('demo.LoudType carries code: a Type that extends a Type must declare "isType": true in its e.json');
+    expect(message("fn")).toContain('demo.FnType carries a functionList: a Type that extends a Type must declare "isType": true');
+    // A plain instance (config only) gets no such hint.
+    expect(message("plain")).not.toContain("isType");
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer } from "jit-runtime/testing";
 import { AUTH, DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir, startStack, type Stack } from "./helpers/http.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 

@@ -1,3 +1,5 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_APPID, DEMO_SECRET, LOGIN, REPO, startStack, type Reply, type Stack } from "./helpers/http.ts";
 
@@ -23,7 +25,7 @@ const extraFiles = {
     throw err;
   }
   async storeDown() {
-    const { StoreError } = await import(${JSON.stringify("../../../../../runtime/errors/index.ts")});
+    const { StoreError } = await import(${JSON.stringify(pathToFileURL(path.join(REPO, "runtime/errors/index.ts")).href)});
     throw new StoreError("STORE_OPEN_FAILED", { file: "/srv/private/data/app.sqlite", reason: "SQLITE_CANTOPEN" });
   }
 };\n`,

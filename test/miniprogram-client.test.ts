@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import { JitApiError, JitClientError, createClient, createWxShim, type ClientOptions, type Step } from "../runtime/miniprogram/index.ts";
 import { buildWeapp } from "../scripts/consoleBuild.ts";
 import { AUTH, DEMO_APPID, DEMO_SECRET, TEST_MASTER_KEY, makeTempRoot, post, removeDir } from "./helpers/http.ts";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { loadApp } from "../runtime/index.ts";
-import { silentLogger } from "../runtime/logging/logger.ts";
-import { appJson, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
+import { Writable } from "node:stream";
+import { createLogger, silentLogger } from "../runtime/logging/logger.ts";
+import { appJson, loadFixtureApp, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -11,7 +11,7 @@ afterEach(async () => {
 async function load(tree: Tree, appId?: string) {
   const fx = await makeFixture(tree);
   cleanups.push(fx.cleanup);
-  return loadApp({ root: fx.root, logger: silentLogger, env: {}, ...(appId ? { appId } : {}) });
+  return loadFixtureApp({ root: fx.root, logger: silentLogger, env: {}, ...(appId ? { appId } : {}) });
 }
 
 async function loadError(tree: Tree, appId?: string): Promise<{ code: string; message: string; problems: Array<{ code: string; file?: string; pointer?: string; message: string }> }> {
@@ -147,6 +147,28 @@ describe("multi-parent extends (C3)", () => {
     ...el("demo.b", { title: "b from right", type: "demo.GreeterType", greeting: "right" }, "apps/right/elements"),
   });
 
+  it("warns when two apps that do not extend each other define one element: the one that loses is named", async () => {
+    const tree = diamond();
+    tree["elements/demo/GreeterType/e.json"] = { ...(tree["elements/demo/GreeterType/e.json"] as object), defaults: { greeting: "hello", auth: { appId: "x", appSecret: "y" } } };
+    // The child settles demo.a itself: no warning for it, although right and base define it too.
+    Object.assign(tree, el("demo.a", { title: "a from app", type: "demo.GreeterType" }, "apps/app/elements"));
+    const fx = await makeFixture(tree);
+    cleanups.push(fx.cleanup);
+    let logged = "";
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged += chunk.toString();
+        done();
+      },
+    });
+    const app = await loadFixtureApp({ root: fx.root, appId: "app", env: {}, logger: createLogger({ level: "warn", destination }) });
+    await app.close();
+    const warnings = logged.trim().split("\n").map((line) => JSON.parse(line) as { fullName: string; apps: string[]; msg: string });
+    // left and right both define demo.b; base's definition is overridden by left, which extends it.
+    expect(warnings.map((w) => [w.fullName, w.apps])).toEqual([["demo.b", ["left", "right"]]]);
+    expect(warnings[0]!.msg).toContain("left's wins (first in extends order), right's is hidden");
+  });
+
   it("orders layers like Python's MRO and the first layer wins", async () => {
     const tree = diamond();
     // demo.a/demo.b use the GreeterType's required auth config: give it in defaults.
@@ -175,7 +197,7 @@ describe("multi-parent extends (C3)", () => {
     expect((await loadError({ ...appJson("a", ["nope"]) }, "a")).code).toBe("APP_NOT_FOUND");
     expect((await loadError({ ...appJson("a"), ...appJson("b") })).code).toBe("APP_AMBIGUOUS");
     expect((await loadError({ ...appJson("a") }, "zzz")).code).toBe("APP_NOT_FOUND");
-    expect((await loadError({ "elements/x/e.json": { title: "x", type: "" } })).code).toBe("APP_NOT_FOUND");
+    expect((await loadError({ "elements/x/e.json": { title: "x", type: "" } })).code).toBe("APPS_FOLDER_MISSING");
   });
 });
 

@@ -2,7 +2,7 @@ import net, { type Socket } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import { DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir, startStack, type Stack } from "./helpers/http.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { loadApp } from "../runtime/index.ts";
 import { parseJson } from "../runtime/registry/json.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
-import { appJson, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
+import { appJson, loadFixtureApp, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
 
 interface Failure {
   code: string;
@@ -18,7 +17,7 @@ afterEach(async () => {
 async function loadError(tree: Tree, env: Record<string, string> = {}): Promise<{ err: Failure; root: string }> {
   const fx = await makeFixture(tree);
   cleanups.push(fx.cleanup);
-  const err = await loadApp({ root: fx.root, logger: silentLogger, env }).then(
+  const err = await loadFixtureApp({ root: fx.root, logger: silentLogger, env }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -154,7 +153,7 @@ describe("declaration errors: one error lists every problem", () => {
   it("${NAME} in a business config reads the environment", async () => {
     const fx = await makeFixture({ ...greeterFamily(), ...appJson("demo"), "elements/demo/hello/hello.json": { auth: { appId: "a", appSecret: "${HELLO_SECRET}" } } });
     cleanups.push(fx.cleanup);
-    const app = await loadApp({ root: fx.root, logger: silentLogger, env: { HELLO_SECRET: "from-env" } });
+    const app = await loadFixtureApp({ root: fx.root, logger: silentLogger, env: { HELLO_SECRET: "from-env" } });
     const config = app.getElementDefine("demo.hello").config as { auth: { appSecret: string } };
     expect(config.auth.appSecret).toBe("from-env");
     expect(Object.isFrozen(config.auth)).toBe(true);

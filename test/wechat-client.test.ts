@@ -2,10 +2,9 @@ import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createWeChatClient,
-  startFakeWeChatServer,
-  type FakeWeChatServer,
   type WeChatClient,
 } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import { ConfigError, WeChatApiError, WeChatError, WeChatRequestError, WeChatResponseError } from "../runtime/errors/index.ts";
 import { describeWeChatClientContract, expectNoSecret } from "./wechat-client.contract.ts";
 

@@ -4,10 +4,9 @@ import {
   createWeChatClient,
   getSharedExchange,
   resetSharedExchanges,
-  startFakeWeChatServer,
-  type FakeWeChatServer,
   type WeChatClient,
 } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import { ManualClock } from "../runtime/clock.ts";
 import { WeChatApiError, WeChatRequestError } from "../runtime/errors/index.ts";
 import { hashToken } from "../runtime/security/tokens.ts";

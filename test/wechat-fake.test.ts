@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import { sessionSignature } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 import { ManualClock } from "../runtime/clock.ts";
 import { ConfigError } from "../runtime/errors/index.ts";

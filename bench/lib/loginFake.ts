@@ -5,7 +5,7 @@
  * BENCH_CODES_FILE (one JSON array per segment), then prints "ready <url>".
  */
 import { writeFileSync } from "node:fs";
-import { startFakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer } from "jit-runtime/testing";
 import { BENCH_APP } from "./loginHarness.ts";
 
 const fake = await startFakeWeChatServer({ apps: [BENCH_APP], port: 0, codeTtlMs: 3_600_000 });

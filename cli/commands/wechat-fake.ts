@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { parsePort, usageError, type CliKit } from "../kit.ts";
-import type { FakeApp } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
-import { miniProgramsOf } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/fakeApps.ts";
+import type { FakeApp } from "../../testing/index.ts";
+import { miniProgramsOf } from "../../testing/wechat/fakeApps.ts";
 
 
 interface FakeOptions {
@@ -33,8 +33,8 @@ async function serveFake(kit: CliKit, opts: FakeOptions): Promise<void> {
     if (opts.appId.length !== opts.appSecret.length) throw usageError("give one --app-secret for each --app-id");
     const port = opts.port === undefined ? 0 : parsePort(opts.port, "--port");
     const apps: FakeApp[] = [...(await appsOfRoot(kit)), ...opts.appId.map((appId, i) => ({ appId, appSecret: opts.appSecret[i]! }))];
-    // Loaded on use so other jit commands do not pay for the WeChat client's imports.
-    const { startFakeWeChatServer } = await import("../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts");
+    // The package's testing entry, loaded on use so other jit commands do not pay for it.
+    const { startFakeWeChatServer } = await import("../../testing/index.ts");
     const fake = await startFakeWeChatServer({ host: "127.0.0.1", port, apps });
     const exampleAppId = apps[0]?.appId ?? "wx0000000000000000";
     const lines = [

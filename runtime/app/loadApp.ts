@@ -1,4 +1,6 @@
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { systemClock, type Clock } from "../clock.ts";
 import { DeclarationError, type Problem } from "../errors/index.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
@@ -7,13 +9,22 @@ import { chooseAppId, linearizeApps } from "../registry/apps.ts";
 import { classOf, loadModules } from "../registry/code.ts";
 import { buildConfig, SchemaCache, validateDeclaration } from "../registry/config.ts";
 import { resolveDefinitions } from "../registry/resolve.ts";
+import { siblingOverrides } from "../registry/siblings.ts";
 import { walkElements } from "../registry/walk.ts";
 import type { SqliteWriter } from "../storage/sqlite/index.ts";
 import { App } from "./App.ts";
 
 export interface LoadAppOptions {
-  /** The folder holding `elements/` (platform layer) and `apps/`. */
+  /**
+   * The app developer's folder: `apps/<appId>/` for each app, and optionally `elements/`, a
+   * layer of its own between the apps and the platform.
+   */
   root: string;
+  /**
+   * The folders of the platform layer (the lowest). Default: the platform elements shipped
+   * with this package (its own `elements/`).
+   */
+  platformRoots?: string[];
   /** Defaults to the only app under `apps/`. */
   appId?: string;
   /** SQLite file; defaults to env JIT_DB, else `<root>/.jit/<appId>.sqlite`. */
@@ -27,6 +38,45 @@ export interface LoadAppOptions {
 }
 
 export const PLATFORM = "platform";
+/** The layer of `<root>/elements`, between the apps and the platform. */
+export const ROOT_LAYER = "root";
+
+/** The package's platform elements: `elements/` beside `runtime/`, in the sources and in dist/. */
+export const PACKAGE_PLATFORM_ROOT = fileURLToPath(new URL("../../elements", import.meta.url));
+/**
+ * The TypeScript sources of the platform layer, when this runtime is compiled inside a
+ * checkout of the package (dist/runtime/app/ → the checkout's elements/). A root there (this
+ * repository's demo) must not see them as a layer of its own above their compiled copy.
+ */
+const PLATFORM_SOURCES = import.meta.url.endsWith(".ts") ? undefined : fileURLToPath(new URL("../../../elements", import.meta.url));
+
+function realpathOrSelf(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+/**
+ * `<root>/elements` when it exists and is not itself the platform (this repository, or a
+ * root that links the platform in); undefined otherwise.
+ */
+function rootElementsOf(root: string, platformRoots: string[]): string | undefined {
+  const dir = path.join(root, "elements");
+  if (!existsDir(dir)) return undefined;
+  const real = realpathOrSelf(dir);
+  const platform = PLATFORM_SOURCES ? [...platformRoots, PLATFORM_SOURCES] : platformRoots;
+  return platform.some((p) => realpathOrSelf(p) === real) ? undefined : dir;
+}
+
+function existsDir(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 function byLocation(a: Problem, b: Problem): number {
   const fa = a.file ?? "";
@@ -55,12 +105,22 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
   const appId = await chooseAppId(root, options.appId);
   const problems: Problem[] = [];
   const { order, manifests } = await linearizeApps(root, appId, problems);
-  const layers = [...order, PLATFORM];
+  const platformRoots = (options.platformRoots ?? [PACKAGE_PLATFORM_ROOT]).map((dir) => path.resolve(dir));
+  const rootElements = rootElementsOf(root, platformRoots);
+  const layers = [...order, ...(rootElements ? [ROOT_LAYER] : []), PLATFORM];
 
-  const walked = layers.map((layer) =>
-    walkElements(layer === PLATFORM ? path.join(root, "elements") : path.join(root, "apps", layer, "elements"), layer, problems),
-  );
+  const walked = [
+    ...order.map((layer) => walkElements(path.join(root, "apps", layer, "elements"), layer, problems)),
+    ...(rootElements ? [walkElements(rootElements, ROOT_LAYER, problems)] : []),
+    ...platformRoots.map((dir) => walkElements(dir, PLATFORM, problems)),
+  ];
   const { visible, all } = resolveDefinitions(walked.flat(), layers, problems);
+  for (const { fullName, winner, loser } of siblingOverrides(all, order, manifests)) {
+    logger.warn(
+      { fullName, apps: [winner, loser] },
+      `apps ${winner} and ${loser} both define ${fullName} and neither extends the other: ${winner}'s wins (first in extends order), ${loser}'s is hidden`,
+    );
+  }
 
   const schemas = new SchemaCache();
   const usable = all.filter((def) => def.ok);

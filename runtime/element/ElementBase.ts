@@ -44,3 +44,12 @@ export class ElementBase {
 /** The shape of a Type module's default export: `(Parent) => class extends Parent { ... }`. */
 export type ElementClass = new (init: ElementInit) => ElementBase;
 export type TypeFactory<P extends ElementClass = ElementClass> = (Parent: P) => ElementClass;
+
+/** Shared by every copy of the runtime (Symbol.for is process-wide), unlike `instanceof`. */
+const ELEMENT_BRAND = Symbol.for("jit-runtime.element");
+Object.defineProperty(ElementBase.prototype, ELEMENT_BRAND, { value: true });
+
+/** True for an element (or ElementBase's prototype chain) of any copy of the runtime. */
+export function isElementBase(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[ELEMENT_BRAND] === true;
+}

@@ -106,6 +106,14 @@ export class WeChatRequestError extends WeChatError {}
 export class WeChatApiError extends WeChatError {}
 export class WeChatResponseError extends WeChatError {}
 
+/**
+ * A brand shared by every copy of this module (Symbol.for is process-wide): an app's code may
+ * load the package from another folder than the CLI's, and `instanceof` fails across copies.
+ */
+const JIT_ERROR = Symbol.for("jit-runtime.error");
+Object.defineProperty(JitError.prototype, JIT_ERROR, { value: true });
+
+/** True for any JitError, including one made by another copy of the runtime. */
 export function isJitError(err: unknown): err is JitError {
-  return err instanceof JitError;
+  return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[JIT_ERROR] === true;
 }

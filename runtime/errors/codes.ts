@@ -37,7 +37,7 @@ export const ERROR_CODES = {
   TYPE_NOT_FOUND: { family: "declaration", status: 500, message: "{file}: type \"{type}\" of {fullName} is not an element this app can see" },
   TYPE_CYCLE: { family: "declaration", status: 500, message: "{file}: type chain of {fullName} loops: {chain}" },
   META_AS_INSTANCE_TYPE: { family: "declaration", status: 500, message: "{file}: instance {fullName} names the Meta {type} as its type; an instance's type must be a Type" },
-  INSTANCE_AS_TYPE: { family: "declaration", status: 500, message: "{file}: {fullName} names the instance {type} ({typeFile}) as its type; only a Meta or Type can be a type" },
+  INSTANCE_AS_TYPE: { family: "declaration", status: 500, message: "{file}: {fullName} names the instance {type} ({typeFile}) as its type; only a Meta or Type can be a type{hint}" },
   DUPLICATE_ELEMENT: { family: "declaration", status: 500, message: "{fullName} is declared twice in layer {layer}: {file} and {otherFile}" },
   OVERRIDE_PROTECTED: { family: "declaration", status: 500, message: "{file}: {fullName} overrides a protected element of layer {layer} ({otherFile})" },
   OVERRIDE_TYPE_CHANGED: { family: "declaration", status: 500, message: "{file}: override of {fullName} declares type \"{type}\" but the definition it overrides ({otherFile}) has type \"{otherType}\"; an override keeps its type, declare a new element to change it" },
@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   CONFIG_FILE_MISSING: { family: "declaration", status: 500, message: "{file}: frontBundleEntry \"{entry}\" does not exist" },
   MODULE_LOAD_FAILED: { family: "declaration", status: 500, message: "{file}: cannot load the code of {fullName}: {reason}" },
   APP_NOT_FOUND: { family: "declaration", status: 404, message: "app \"{appId}\" not found under {root}", input: ["appId"] },
+  APPS_FOLDER_MISSING: { family: "declaration", status: 500, message: "{root} has no apps/ folder: an app is apps/<appId>/app.json below the root (jit init <appId> creates one), or pass --root" },
   APP_INVALID: { family: "declaration", status: 500, message: "{file}{pointer}: {reason}" },
   APP_EXTENDS_CYCLE: { family: "declaration", status: 500, message: "app extends loop: {chain}" },
   APP_EXTENDS_INCONSISTENT: { family: "declaration", status: 500, message: "app {appId}: no consistent order for extends ({reason})" },
@@ -110,6 +111,7 @@ export const ERROR_CODES = {
   // --- CLI and configuration ---
   USAGE_ERROR: { family: "cli", status: 400, message: "{reason}" },
   APP_AMBIGUOUS: { family: "cli", status: 400, message: "several apps under {root}, choose one with --app: {apps}" },
+  INIT_FILE_EXISTS: { family: "cli", status: 400, message: "jit init writes no file that exists, and {file} does: remove it or choose another app id" },
   CONFIG_INVALID: { family: "config", status: 500, message: "{source}: {reason}" },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,5 +1,5 @@
 import { runWithCallContext } from "../context/callContext.ts";
-import { LoginError, JitError } from "../errors/index.ts";
+import { LoginError, isJitError } from "../errors/index.ts";
 import { hashToken } from "../security/tokens.ts";
 import type { Caller, ServedApp } from "./types.ts";
 
@@ -36,7 +36,7 @@ export function makeSessionResolver(app: ServedApp): (token: string, requestId: 
       const element = app.getElement<{ getCurrentUser?: CurrentUser }>(AUTH_SERVICE);
       authSvc = typeof element?.getCurrentUser === "function" ? (element as { getCurrentUser: CurrentUser }) : null;
     } catch (err) {
-      if (err instanceof JitError && err.code === "ELEMENT_NOT_FOUND") authSvc = null;
+      if (isJitError(err) && err.code === "ELEMENT_NOT_FOUND") authSvc = null;
       else throw err;
     }
     return authSvc;

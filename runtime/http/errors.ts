@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { HttpError, JitError, quoteInput, type ErrorCode } from "../errors/index.ts";
+import { HttpError, isJitError, quoteInput, type JitError, type ErrorCode } from "../errors/index.ts";
 import { stripQuery } from "./logging.ts";
 
 /**
@@ -94,7 +94,7 @@ export function errorReply(err: JitError, requestId: string): { status: number; 
 
 export function makeErrorHandler(bodyLimit: number) {
   return function errorHandler(raw: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    let err: JitError | null = raw instanceof JitError ? raw : fastifyToJit(raw, bodyLimit);
+    let err: JitError | null = isJitError(raw) ? raw : fastifyToJit(raw, bodyLimit);
     if (err && err.status === 500) {
       // Server-side faults (declarations, store, vault, config) name files and databases in
       // their messages: the operator reads them in the log, the client gets the request id.

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { JitError } from "../errors/index.ts";
+import { isJitError } from "../errors/index.ts";
 import type { ServedApp } from "./types.ts";
 
 /**
@@ -23,7 +23,7 @@ export function healthHandler(app: Pick<ServedApp, "getStore">) {
       }
       return { status: "ok" };
     } catch (err) {
-      const code = err instanceof JitError ? err.code : "INTERNAL_ERROR";
+      const code = isJitError(err) ? err.code : "INTERNAL_ERROR";
       request.log[failing ? "debug" : "error"]({ code, detail: err instanceof Error ? err.message : String(err) }, "health check failed");
       failing = true;
       return reply.code(503).send({ status: "unavailable", error: { code, message: "the database does not answer", requestId: request.id } });

@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { CliError, DeclarationError, problem, type Problem } from "../errors/index.ts";
 import { describeAjvError, validateApp } from "../validation/schemas.ts";
@@ -38,15 +38,29 @@ export async function chooseAppId(root: string, appId: string | undefined): Prom
   if (appId) return appId;
   const ids = await listAppIds(root);
   if (ids.length === 1) return ids[0]!;
-  if (ids.length === 0) throw new DeclarationError("APP_NOT_FOUND", { appId: "(any)", root: path.join(root, "apps") });
+  if (ids.length === 0) {
+    if (!(await hasAppsFolder(root))) throw new DeclarationError("APPS_FOLDER_MISSING", { root });
+    throw new DeclarationError("APP_NOT_FOUND", { appId: "(any)", root: path.join(root, "apps") });
+  }
   throw new CliError("APP_AMBIGUOUS", { root, apps: ids.join(", ") });
+}
+
+async function hasAppsFolder(root: string): Promise<boolean> {
+  try {
+    return (await stat(path.join(root, "apps"))).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 async function readManifest(root: string, appId: string, problems: Problem[]): Promise<AppManifest> {
   const dir = path.join(root, "apps", appId);
   const file = path.join(dir, "app.json");
   const json = readJsonFile(file, problems, true);
-  if (json.missing) throw new DeclarationError("APP_NOT_FOUND", { appId, root });
+  if (json.missing) {
+    if (!(await hasAppsFolder(root))) throw new DeclarationError("APPS_FOLDER_MISSING", { root });
+    throw new DeclarationError("APP_NOT_FOUND", { appId, root });
+  }
   const manifest: AppManifest = { appId, title: appId, extends: [], dir, file };
   const value = json.value as Record<string, unknown> | undefined;
   if (value === undefined) return manifest; // JSON_MALFORMED already recorded

@@ -164,7 +164,7 @@ function kindOf(def: Def, ref: (name: string, from: string) => Def | undefined, 
     if (target.kind === "instance") {
       def.ok = false;
       problems.push(
-        problem("INSTANCE_AS_TYPE", { file: def.file, fullName: def.fullName, type: def.type, typeFile: target.file }, { file: def.file, pointer: "/type" }),
+        problem("INSTANCE_AS_TYPE", { file: def.file, fullName: def.fullName, type: def.type, typeFile: target.file, hint: typeHint(target) }, { file: def.file, pointer: "/type" }),
       );
     } else if (target.kind !== undefined) {
       const isType = def.decl.isType;
@@ -208,4 +208,14 @@ function linkChain(def: Def, problems: Problem[], stack: Def[]): void {
   }
   stack.pop();
   def.chainState = 2;
+}
+
+/**
+ * An instance that carries code or a functionList was most likely meant as a Type that
+ * extends a Type, which must say so: without `"isType": true` it counts as an instance.
+ */
+function typeHint(target: Def): string {
+  const hasCode = target.raw.files.some((name) => /^index\.(ts|mts|js|mjs)$/.test(name));
+  if (!hasCode && !Array.isArray(target.decl.functionList)) return "";
+  return `; ${target.fullName} carries ${hasCode ? "code" : "a functionList"}: a Type that extends a Type must declare "isType": true in its e.json`;
 }

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { loadApp, type App, type LoadAppOptions } from "../../runtime/index.ts";
 
 /** Files to write: relative path → JSON value (written indented) or raw text. */
 export type Tree = Record<string, unknown>;
@@ -91,4 +92,12 @@ export default class DemoMeta extends ElementBase {
     },
     "elements/demo/hello/hello.json": { auth: { appId: "wx-hello", appSecret: "s3cr3t-value", pin: "1234" }, nested: { b: 3 } },
   };
+}
+
+/**
+ * Loads an app of a fixture root whose own `elements/` is the whole platform layer, so a test
+ * family (greeterFamily) is seen alone, without the package's platform elements.
+ */
+export function loadFixtureApp(options: LoadAppOptions): Promise<App> {
+  return loadApp({ platformRoots: [path.join(options.root, "elements")], ...options });
 }

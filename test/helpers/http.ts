@@ -8,11 +8,11 @@ import { loadApp, createLogger, type App, type Clock } from "../../runtime/index
 import { createServer, type CreateServerOptions } from "../../runtime/http/index.ts";
 import { hashToken, newSecretToken } from "../../runtime/security/tokens.ts";
 import type { HttpLimits } from "../../runtime/http/options.ts";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 
 /**
- * A real stack for HTTP tests: a temp root holding a copy of the repo's elements/ and
- * apps/demo (plus optional extra elements), the fake WeChat server on 127.0.0.1, the app on
+ * A real stack for HTTP tests: a temp root holding a copy of apps/demo (plus optional
+ * extra elements), the fake WeChat server on 127.0.0.1, the app on
  * a SQLite file in the temp dir, and the server listening on 127.0.0.1:0.
  */
 
@@ -31,15 +31,12 @@ export interface Reply {
 }
 
 /**
- * A temp root: elements/ and apps/demo copied (element code imports the runtime by relative
- * path, so runtime/ and node_modules/ are linked in and resolve to the same modules).
+ * A temp root holding a copy of apps/demo, as an app developer's folder does: the platform
+ * layer comes from the runtime itself.
  */
 export async function makeTempRoot(extra: Record<string, string> = {}): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "jit-http-"));
-  await fs.cp(path.join(REPO, "elements"), path.join(root, "elements"), { recursive: true });
   await fs.cp(path.join(REPO, "apps", "demo"), path.join(root, "apps", "demo"), { recursive: true });
-  await fs.symlink(path.join(REPO, "runtime"), path.join(root, "runtime"), "dir");
-  await fs.symlink(path.join(REPO, "node_modules"), path.join(root, "node_modules"), "dir");
   await fs.writeFile(path.join(root, "package.json"), JSON.stringify({ type: "module", private: true }));
   for (const [file, content] of Object.entries(extra)) {
     await fs.mkdir(path.dirname(path.join(root, file)), { recursive: true });

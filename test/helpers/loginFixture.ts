@@ -8,7 +8,7 @@ import { loadApp } from "../../runtime/app/loadApp.ts";
 import type { App } from "../../runtime/app/App.ts";
 import { ManualClock } from "../../runtime/clock.ts";
 import { createLogger } from "../../runtime/logging/logger.ts";
-import { startFakeWeChatServer, type FakeWeChatServer } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import type { WeChatMiniLogin } from "../../elements/auths/loginTypes/WeChatMiniType/index.ts";
 import type { AuthService } from "../../elements/auths/loginTypes/services/AuthSvc/index.ts";
 

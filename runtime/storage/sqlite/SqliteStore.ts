@@ -16,7 +16,7 @@ import type {
   Store,
   UserRecord,
 } from "../Store.ts";
-import { JitError, StoreError } from "../../errors/index.ts";
+import { isJitError, StoreError } from "../../errors/index.ts";
 import { listUserSessions, listUsers, prepareAdmin, SESSION_ID, type AdminStatements } from "./adminReads.ts";
 import { toBinding, toSession, toUser, type BindingRow, type SessionRow, type UserRow } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
@@ -186,7 +186,7 @@ export class SqliteStore implements Store {
       // reported here). Reads only: a CLI holding the write lock must not fail health checks.
       await this.#writes.ping();
     } catch (err) {
-      if (err instanceof JitError) throw err;
+      if (isJitError(err)) throw err;
       throw new StoreError("STORE_UNAVAILABLE", { file: this.file, reason: err instanceof Error ? err.message : String(err) });
     }
   }

@@ -1,6 +1,6 @@
-import { ElementBase } from "../../../../runtime/element/ElementBase.ts";
-import { ElementError, type JitError } from "../../../../runtime/errors/index.ts";
-import type { RowData } from "../../../../runtime/datatypes/RowData.ts";
+import { ElementBase } from "#runtime/element/ElementBase.ts";
+import { ElementError, type JitError } from "#runtime/errors/index.ts";
+import type { RowData } from "#runtime/datatypes/RowData.ts";
 import type {
   BindResult,
   GetLoginCodeResult,
@@ -64,24 +64,26 @@ export class LoginType extends ElementBase {
   }
 
   async getLoginCode(_code: string): Promise<GetLoginCodeResult> {
-    throw this.notImplemented("getLoginCode");
+    throw notImplemented(this, "getLoginCode");
   }
 
   async register(_bindCode: string): Promise<RowData<RegisteredUser>> {
-    throw this.notImplemented("register");
+    throw notImplemented(this, "register");
   }
 
   async bind(_userId: number, _code: string): Promise<BindResult> {
-    throw this.notImplemented("bind");
+    throw notImplemented(this, "bind");
   }
 
   async unbind(_userId: number): Promise<UnbindResult> {
-    throw this.notImplemented("unbind");
+    throw notImplemented(this, "unbind");
   }
+}
 
-  protected notImplemented(name: string): JitError {
-    return new ElementError("FUNCTION_NOT_FOUND", { fullName: this.fullName, function: name });
-  }
+// A function, not a protected method: the compiled .d.ts of a Type's class factory cannot
+// name protected members (TS4094), and an app's Type override is typed from it.
+function notImplemented(element: LoginType, name: string): JitError {
+  return new ElementError("FUNCTION_NOT_FOUND", { fullName: element.fullName, function: name });
 }
 
 export default LoginType;

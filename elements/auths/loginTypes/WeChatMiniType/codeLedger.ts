@@ -1,6 +1,6 @@
-import { systemClock, type Clock } from "../../../../runtime/clock.ts";
-import { WeChatApiError } from "../../../../runtime/errors/index.ts";
-import { hashToken } from "../../../../runtime/security/tokens.ts";
+import { systemClock, type Clock } from "#runtime/clock.ts";
+import { WeChatApiError } from "#runtime/errors/index.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
 import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS, type ExchangeOnce } from "./wechat/index.ts";
 
 /**

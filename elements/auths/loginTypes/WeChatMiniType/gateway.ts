@@ -1,7 +1,7 @@
-import type { AppContext } from "../../../../runtime/element/types.ts";
-import { currentCallContext } from "../../../../runtime/context/callContext.ts";
-import { VaultError } from "../../../../runtime/errors/index.ts";
-import { memoizeSuccess } from "../../../../runtime/memo.ts";
+import type { AppContext } from "#runtime/element/types.ts";
+import { currentCallContext } from "#runtime/context/callContext.ts";
+import { VaultError } from "#runtime/errors/index.ts";
+import { memoizeSuccess } from "#runtime/memo.ts";
 import { getSharedExchange } from "./wechat/index.ts";
 import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
 import { createSessionKeyVault } from "./vault/index.ts";

@@ -1,7 +1,7 @@
-import { rowData, type RowData } from "../../../../runtime/datatypes/RowData.ts";
-import { isJitError, LoginError } from "../../../../runtime/errors/index.ts";
-import { hashToken } from "../../../../runtime/security/tokens.ts";
-import type { CorpRecord } from "../../../../runtime/storage/Store.ts";
+import { rowData, type RowData } from "#runtime/datatypes/RowData.ts";
+import { isJitError, LoginError } from "#runtime/errors/index.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
+import type { CorpRecord } from "#runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
 import { CODE_TTL_SECONDS, type BindResult, type GetLoginCodeResult, type RegisteredUser, type UnbindResult } from "../Meta/types.ts";

@@ -1,7 +1,7 @@
-import type { Clock } from "../../../../runtime/clock.ts";
-import { JitError } from "../../../../runtime/errors/index.ts";
-import { hashToken, newSecretToken } from "../../../../runtime/security/tokens.ts";
-import type { Store } from "../../../../runtime/storage/Store.ts";
+import type { Clock } from "#runtime/clock.ts";
+import { isJitError } from "#runtime/errors/index.ts";
+import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
+import type { Store } from "#runtime/storage/Store.ts";
 import { corpListOf } from "../Meta/corpList.ts";
 import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
 import type { WeChatIdentity } from "./gateway.ts";
@@ -33,7 +33,7 @@ export async function resolveUser(store: Store, identity: WeChatIdentity, now: n
   } catch (err) {
     // Another request bound this identity or this user meanwhile: the store refused the
     // duplicate, so look again rather than fail the login.
-    if (err instanceof JitError && (err.code === "WECHAT_ALREADY_BOUND" || err.code === "ALREADY_BOUND")) {
+    if (isJitError(err) && (err.code === "WECHAT_ALREADY_BOUND" || err.code === "ALREADY_BOUND")) {
       const winner = await store.findBindingByOpenId(identity.appId, identity.openId);
       return winner ? winner.userId : userId;
     }

@@ -195,9 +195,15 @@ export class WorkerWrites implements WriteChannel {
   }
 }
 
+/**
+ * The thread's entry: compiled, the module beside this one; run from TypeScript sources (tests,
+ * tsx), a shim that registers tsx first, since a worker does not inherit its parent's loader.
+ */
+const WRITER_ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./writerThread.mjs" : "./writerThread.js", import.meta.url);
+
 /** Starts a writer thread and waits until its connection is open; STORE_WRITER_FAILED otherwise. */
 async function spawnWriter(options: WriterData): Promise<Worker> {
-  const worker = new Worker(new URL("./writerThread.mjs", import.meta.url), { workerData: options });
+  const worker = new Worker(WRITER_ENTRY, { workerData: options });
   // Not removeAllListeners() afterwards: Worker manages its port through listener events of its own.
   let onMessage!: (m: FromWriter) => void, onError!: (e: Error) => void, onExit!: (code: number) => void;
   const started = await new Promise<FromWriter | Error>((resolve) => {

@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
-import { systemClock, type Clock } from "../../../../../runtime/clock.ts";
-import { VaultError } from "../../../../../runtime/errors/index.ts";
-import { secureRandomBytes } from "../../../../../runtime/security/tokens.ts";
-import type { Store } from "../../../../../runtime/storage/Store.ts";
+import { systemClock, type Clock } from "#runtime/clock.ts";
+import { VaultError } from "#runtime/errors/index.ts";
+import { secureRandomBytes } from "#runtime/security/tokens.ts";
+import type { Store } from "#runtime/storage/Store.ts";
 
 /**
  * Keeps the newest WeChat session_key per (appId, openId), sealed with AES-256-GCM.

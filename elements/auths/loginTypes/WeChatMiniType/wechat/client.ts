@@ -1,5 +1,5 @@
-import got, { RequestError } from "got";
-import { ConfigError, WeChatApiError, WeChatRequestError, WeChatResponseError } from "../../../../../runtime/errors/index.ts";
+import type { Got } from "got";
+import { ConfigError, WeChatApiError, WeChatRequestError, WeChatResponseError } from "#runtime/errors/index.ts";
 import { codeForErrcode, normaliseErrcode, parseRid } from "./errcodes.ts";
 
 export const DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com";
@@ -52,7 +52,7 @@ const NEVER_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
  * carry secret= and js_code= from the query string.
  */
 function networkReason(err: unknown, timeoutMs: number): string {
-  const code = err instanceof RequestError || (err && typeof err === "object" && "code" in err) ? String((err as { code?: unknown }).code ?? "") : "";
+  const code = err && typeof err === "object" && "code" in err ? String((err as { code?: unknown }).code ?? "") : "";
   if (err instanceof Error && err.name === "TimeoutError") return `timeout after ${timeoutMs} ms`;
   switch (code) {
     case "ETIMEDOUT":
@@ -83,7 +83,10 @@ export function createWeChatClient(options: WeChatClientOptions): WeChatClient {
 
   // One got instance per client, its options merged and checked once: per call, got then
   // sets only the query (measured: about 0.03 ms less CPU per login than full options per call).
-  const http = got.extend({
+  // got is imported on the first request: loading it costs about 0.1 s of start-up that
+  // commands which never call WeChat (elements, validate, show) need not pay.
+  let http: Got | undefined;
+  const makeHttp = async (): Promise<Got> => (await import("got")).default.extend({
     prefixUrl: base,
     // got retries GET twice by default: a retry after WeChat consumed the code gives 40163.
     retry: { limit: 0 },
@@ -99,6 +102,7 @@ export function createWeChatClient(options: WeChatClientOptions): WeChatClient {
   async function request(jsCode: string): Promise<{ statusCode: number; body: string }> {
     for (let attempt = 1; ; attempt++) {
       try {
+        http ??= await makeHttp();
         const response = await http("sns/jscode2session", {
           searchParams: { appid: appId, secret: appSecret, js_code: jsCode, grant_type: "authorization_code" },
         });

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../../../../../runtime/errors/index.ts";
+import type { ErrorCode } from "#runtime/errors/index.ts";
 
 /** WeChat errcodes of jscode2session and the stable code each maps to (wechat-api.md). */
 const ERRCODE_TO_CODE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
@@ -33,19 +33,3 @@ export function parseRid(errmsg: unknown): string | undefined {
   if (typeof errmsg !== "string") return undefined;
   return /rid:\s*([0-9A-Za-z-]{1,64})/.exec(errmsg)?.[1];
 }
-
-/** The errmsg texts WeChat uses (the fake server answers with them). */
-export const ERRMSG: Readonly<Record<number, string>> = {
-  [-1]: "system error",
-  40013: "invalid appid",
-  40125: "invalid appsecret",
-  40029: "invalid code",
-  40163: "code been used",
-  40226: "high risk user",
-  41002: "appid missing",
-  41004: "appsecret missing",
-  41008: "missing code",
-  45011: "api minute-quota reach limit  mustslower  retry next minute",
-  40001: "invalid credential, access_token is invalid or not latest",
-  87009: "invalid signature",
-};

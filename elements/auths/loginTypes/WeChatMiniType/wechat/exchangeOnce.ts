@@ -1,6 +1,6 @@
-import { systemClock, type Clock } from "../../../../../runtime/clock.ts";
-import { WeChatApiError } from "../../../../../runtime/errors/index.ts";
-import { hashToken } from "../../../../../runtime/security/tokens.ts";
+import { systemClock, type Clock } from "#runtime/clock.ts";
+import { WeChatApiError } from "#runtime/errors/index.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
 import { createWeChatClient, resolveApiBase, type WeChatClient, type WeChatSession } from "./client.ts";
 
 export const EXCHANGE_TTL_MS = 300_000; // a wx.login code lives 5 minutes

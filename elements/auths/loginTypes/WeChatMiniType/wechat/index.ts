@@ -8,14 +8,4 @@ export {
   type WeChatSession,
 } from "./client.ts";
 export { createExchangeOnce, getSharedExchange, type ExchangeOnce, resetSharedExchanges, EXCHANGE_TTL_MS, EXCHANGE_MAX_ENTRIES } from "./exchangeOnce.ts";
-export {
-  startFakeWeChatServer,
-  type FakeWeChatServer,
-  type FakeWeChatServerOptions,
-  type FakeRule,
-  type FakeApp,
-  type MintCodeInput,
-  type FakeWeChatStats,
-} from "./fakeServer.ts";
-export { miniProgramsOf } from "./fakeApps.ts";
-export { codeForErrcode, normaliseErrcode, parseRid, ERRMSG } from "./errcodes.ts";
+export { codeForErrcode, normaliseErrcode, parseRid } from "./errcodes.ts";

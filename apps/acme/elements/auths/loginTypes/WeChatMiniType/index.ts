@@ -1,8 +1,4 @@
-import type { ElementBase } from "../../../../../../runtime/element/ElementBase.ts";
-import type { GetLoginCodeResult, RegisteredUser } from "../../../../../../elements/auths/loginTypes/Meta/types.ts";
-import type { WeChatMiniLogin } from "../../../../../../elements/auths/loginTypes/WeChatMiniType/index.ts";
-
-type WeChatMiniClass = new (...args: any[]) => ElementBase & WeChatMiniLogin;
+import type { GetLoginCodeResult, RegisteredUser, WeChatMiniClass } from "jit-runtime/login";
 
 /**
  * Acme's override of auths.loginTypes.WeChatMiniType. Same fullName as the platform Type, so

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
-import type { Clock } from "../../../../../runtime/clock.ts";
-import { safeEqual } from "../../../../../runtime/security/tokens.ts";
-import { sessionSignature } from "../vault/dataCrypto.ts";
+import { createHmac, randomBytes } from "node:crypto";
+import type { Clock } from "#runtime/clock.ts";
+import { safeEqual } from "#runtime/security/tokens.ts";
 import { sendJson, wxError, type FakeHandler, type WxErrorBody } from "./fakeHttp.ts";
 
 /**
@@ -57,4 +56,13 @@ export function createAccessTokenRoutes(deps: {
   };
 
   return { stableToken, checkSession };
+}
+
+/**
+ * The user-state signature WeChat checks: lowercase hex HMAC-SHA256 keyed with the
+ * session_key text. Computed here rather than imported from the login Type, so the fake
+ * checks the client against WeChat's rule, not against the client's own code.
+ */
+function sessionSignature(sessionKey: string, message = ""): string {
+  return createHmac("sha256", sessionKey).update(message, "utf8").digest("hex");
 }

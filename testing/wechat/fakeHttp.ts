@@ -1,8 +1,23 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ERRMSG } from "./errcodes.ts";
 
 /** Small HTTP helpers of the fake WeChat server. */
+
+/** The errmsg texts WeChat uses (wechat-api.md); the fake answers with them. */
+export const ERRMSG: Readonly<Record<number, string>> = {
+  [-1]: "system error",
+  40013: "invalid appid",
+  40125: "invalid appsecret",
+  40029: "invalid code",
+  40163: "code been used",
+  40226: "high risk user",
+  41002: "appid missing",
+  41004: "appsecret missing",
+  41008: "missing code",
+  45011: "api minute-quota reach limit  mustslower  retry next minute",
+  40001: "invalid credential, access_token is invalid or not latest",
+  87009: "invalid signature",
+};
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams, body: string) => Promise<void> | void;
 

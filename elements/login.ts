@@ -1,0 +1,19 @@
+/**
+ * `jit-runtime/login`: what an app author needs from the login family. The interfaces of its
+ * elements (for `app.getElement<WeChatMiniLogin>(...)`) and the class a Type override of
+ * `auths.loginTypes.WeChatMiniType`, or a Type extending it, receives as `Parent`.
+ */
+import type { LoginType } from "./auths/loginTypes/Meta/index.ts";
+import type { WeChatMiniLogin } from "./auths/loginTypes/WeChatMiniType/types.ts";
+
+export { LoginType } from "./auths/loginTypes/Meta/index.ts";
+export type * from "./auths/loginTypes/Meta/types.ts";
+export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./auths/loginTypes/WeChatMiniType/types.ts";
+export type { AuthService, CurrentUser, LoginSession } from "./auths/loginTypes/services/AuthSvc/index.ts";
+
+/**
+ * `Parent` of a WeChatMiniType override: `export default (Parent: WeChatMiniClass) => class
+ * extends Parent { ... }`. Its instances are login elements (config, app, logger of
+ * ElementBase) with the WeChat methods.
+ */
+export type WeChatMiniClass = new (...args: any[]) => LoginType & WeChatMiniLogin;

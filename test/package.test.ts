@@ -1,0 +1,308 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { post } from "./helpers/http.ts";
+import { startChild, type Child } from "./helpers/httpChild.ts";
+import { REPO_ROOT } from "./helpers/loginFixture.ts";
+
+/*
+ * The package as an app developer gets it: `npm pack` of this repository (which builds dist/
+ * on prepare), the tarball installed into an empty folder outside the repository, and only
+ * that folder's node_modules from then on: `jit init`, validate, a Type override and a Type
+ * extending it (type-checked with tsc against the shipped .d.ts, run through `jit serve`),
+ * the bundled fake WeChat server (`jit wechat-fake`, from the package's testing entry), and
+ * the login flow over HTTP.
+ */
+
+const run = promisify(execFile);
+const SECRET = `shop-secret-${randomBytes(6).toString("hex")}`;
+const VIP_APP_ID = "wx0000000000vip001";
+const MASTER_KEY = randomBytes(32).toString("base64");
+
+let work: string; // holds the tarball
+let project: string; // the app developer's folder
+let jitBin: string;
+let files: string[]; // the tarball's file list
+const children: Child[] = [];
+
+function jit(args: string[], env: Record<string, string> = {}) {
+  return run(jitBin, args, { cwd: project, env: { ...process.env, JIT_LOG_LEVEL: "warn", WECHAT_APP_SECRET: SECRET, ...env }, timeout: 60_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: typeof err.code === "number" ? err.code : 1, stdout: err.stdout ?? "", stderr: err.stderr ?? "" }),
+  );
+}
+
+/** The tarball's files and the tarball itself; `npm pack` runs prepare, so dist/ is fresh. */
+async function pack(): Promise<string> {
+  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: REPO_ROOT, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+  const [report] = JSON.parse(stdout.slice(stdout.indexOf("\n[") + 1)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  files = report!.files.map((f) => f.path);
+  return path.join(work, report!.filename);
+}
+
+/**
+ * better-sqlite3 compiles its addon from source when no prebuilt binary can be downloaded,
+ * which takes minutes; install scripts are skipped and the addon this repository already built
+ * (same version, same Node) is copied in. Another version is rebuilt.
+ */
+async function provideSqliteAddon(): Promise<void> {
+  const version = async (dir: string) => (JSON.parse(await readFile(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
+  const ours = path.join(REPO_ROOT, "node_modules", "better-sqlite3");
+  const theirs = path.join(project, "node_modules", "better-sqlite3");
+  if ((await version(ours)) === (await version(theirs)) && existsSync(path.join(ours, "build", "Release", "better_sqlite3.node"))) {
+    await mkdir(path.join(theirs, "build", "Release"), { recursive: true });
+    await cp(path.join(ours, "build", "Release", "better_sqlite3.node"), path.join(theirs, "build", "Release", "better_sqlite3.node"));
+  } else {
+    await run("npm", ["rebuild", "better-sqlite3"], { cwd: project, timeout: 600_000 });
+  }
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), "jit-pack-"));
+  project = await mkdtemp(path.join(os.tmpdir(), "jit-project-"));
+  // No "type": "module": a user's folder may be CommonJS by default.
+  await writeFile(path.join(project, "package.json"), `${JSON.stringify({ name: "shop-project", private: true }, null, 2)}\n`);
+  const tarball = await pack();
+  await run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", tarball], { cwd: project, timeout: 300_000 });
+  await provideSqliteAddon();
+  jitBin = path.join(project, "node_modules", ".bin", "jit");
+}, 600_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await Promise.all(children.map((c) => c.exited));
+  await rm(work, { recursive: true, force: true });
+  await rm(project, { recursive: true, force: true });
+});
+
+// Acme-style override by fullName (.ts in a CommonJS folder), and a Type extending the
+// WeChat Type with isType (.mts), both typed through the package's entry points.
+const OVERRIDE = `import type { GetLoginCodeResult, WeChatMiniClass } from "jit-runtime/login";
+
+export default (Parent: WeChatMiniClass) =>
+  class ShopWeChatMiniType extends Parent {
+    override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
+      const result = await super.getLoginCode(code);
+      return result;
+    }
+    async describeLogin(): Promise<string> {
+      return "shop override of " + this.appId;
+    }
+  };
+`;
+const VIP_TYPE = `import type { WeChatMiniClass } from "jit-runtime/login";
+
+type ShopClass = WeChatMiniClass & (new (...args: any[]) => { describeLogin(): Promise<string> });
+
+export default (Parent: ShopClass) =>
+  class VipMiniType extends Parent {
+    async vipGreeting(): Promise<string> {
+      return "vip, " + (await this.describeLogin());
+    }
+  };
+`;
+const TSCONFIG = {
+  compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noImplicitOverride: true, noEmit: true, skipLibCheck: true, types: [] },
+  include: ["apps", "scripts"],
+};
+// A user's script through the main entry: typed (scripts/check.ts) and run (scripts/greet.mjs).
+const SCRIPT_TS = `import { isJitError, loadApp } from "jit-runtime";
+import type { WeChatMiniLogin } from "jit-runtime/login";
+
+export async function describe(): Promise<string> {
+  const app = await loadApp({ root: ".", appId: "shop" });
+  try {
+    return app.getElement<WeChatMiniLogin>("auths.loginTypes.shopLogin").getLoginConfig().authType;
+  } catch (err) {
+    return isJitError(err) ? err.code : "unexpected";
+  } finally {
+    await app.close();
+  }
+}
+`;
+const SCRIPT_MJS = `import { loadApp } from "jit-runtime";
+const app = await loadApp({ root: ".", appId: "shop" });
+console.log(JSON.stringify({ greeting: await app.getElement("auths.loginTypes.vipLogin").vipGreeting(), layers: app.layers }));
+await app.close();
+`;
+
+async function writeJson(rel: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(path.join(project, rel)), { recursive: true });
+  await writeFile(path.join(project, rel), `${JSON.stringify(value, null, 2)}\n`);
+}
+
+async function allFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+describe("the packed package in an app developer's own folder", () => {
+  it("ships compiled JavaScript, .d.ts, the platform elements and the bin, and nothing dev-only", async () => {
+    expect(files).toContain("dist/cli/jit.js");
+    expect(files).toContain("dist/runtime/index.d.ts");
+    expect(files).toContain("dist/testing/index.js");
+    expect(files).toContain("dist/elements/auths/loginTypes/WeChatMiniType/e.json");
+    expect(files).toContain("dist/elements/auths/loginTypes/WeChatMiniType/config.schema.json");
+    expect(files).toContain("dist/elements/auths/loginTypes/WeChatMiniType/index.js");
+    const devOnly = files.filter((f) => /^(test|bench|apps|scripts|runtime|elements|cli|testing)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith(".d.ts")));
+    expect(devOnly).toEqual([]);
+    // Nothing in the installed package points back into this repository.
+    const installed = path.join(project, "node_modules", "jit-runtime");
+    const texts = await Promise.all((await allFiles(installed)).map((f) => readFile(f, "utf8")));
+    expect(texts.filter((t) => t.includes(REPO_ROOT))).toEqual([]);
+  });
+
+  it("jit init scaffolds an app, refuses to overwrite, and the app validates against the package's platform", async () => {
+    const init = await jit(["init", "shop"]);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain("created apps/shop/app.json");
+    expect(init.stdout).toContain("wechat-fake");
+    const business = JSON.parse(await readFile(path.join(project, "apps/shop/elements/auths/loginTypes/shopLogin/shopLogin.json"), "utf8"));
+    expect(business.authConfig.appSecret).toBe("${WECHAT_APP_SECRET}");
+    expect(await readFile(path.join(project, ".gitignore"), "utf8")).toContain(".jit/");
+
+    const again = await jit(["init", "shop"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("INIT_FILE_EXISTS");
+    expect(again.stderr).toContain(path.join(project, "apps/shop/app.json"));
+
+    const validate = await jit(["--app", "shop", "validate"]);
+    expect(validate).toMatchObject({ code: 0, stderr: "" });
+    expect(validate.stdout).toContain("layers shop > platform");
+  });
+
+  it("an override by fullName and a Type extending it type-check with tsc against the shipped types", async () => {
+    await writeJson("apps/shop/elements/auths/loginTypes/WeChatMiniType/e.json", {
+      title: "Shop WeChat login",
+      type: "auths.loginTypes.Meta",
+      backendBundleEntry: ".",
+      functionList: [{ name: "describeLogin", args: [], loginRequired: 0 }],
+    });
+    await writeFile(path.join(project, "apps/shop/elements/auths/loginTypes/WeChatMiniType/index.ts"), OVERRIDE);
+    await writeJson("apps/shop/elements/auths/loginTypes/VipMiniType/e.json", {
+      title: "VIP WeChat login",
+      type: "auths.loginTypes.WeChatMiniType",
+      isType: true,
+      backendBundleEntry: ".",
+      functionList: [{ name: "vipGreeting", args: [], loginRequired: 0 }],
+    });
+    await writeFile(path.join(project, "apps/shop/elements/auths/loginTypes/VipMiniType/index.mts"), VIP_TYPE);
+    await writeJson("apps/shop/elements/auths/loginTypes/vipLogin/e.json", {
+      title: "VIP login",
+      type: "auths.loginTypes.VipMiniType",
+      allowRegister: 1,
+      backendBundleEntry: ".",
+      frontBundleEntry: "./vipLogin.json",
+    });
+    await writeJson("apps/shop/elements/auths/loginTypes/vipLogin/vipLogin.json", { authConfig: { appId: VIP_APP_ID, appSecret: "${WECHAT_APP_SECRET}" } });
+    await writeJson("tsconfig.json", TSCONFIG);
+    await mkdir(path.join(project, "scripts"), { recursive: true });
+    await writeFile(path.join(project, "scripts/check.ts"), SCRIPT_TS);
+    await writeFile(path.join(project, "scripts/greet.mjs"), SCRIPT_MJS);
+
+    // The user's own tsc run (this repository's copy of TypeScript, on the user's folder): its
+    // errors, or "" when the folder type-checks.
+    const typeCheck = () =>
+      run(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", project], { cwd: project, timeout: 120_000 }).then(
+        () => "",
+        (err: { stdout?: string }) => err.stdout ?? "tsc failed",
+      );
+    expect(await typeCheck()).toBe("");
+    // The types are real, not `any`: a wrong return type in an override is an error.
+    await writeFile(path.join(project, "apps/shop/wrong.ts"), `import type { WeChatMiniClass } from "jit-runtime/login";\nexport default (P: WeChatMiniClass) => class extends P { override async getLoginCode(_code: string) { return 42; } };\n`);
+    const wrong = await typeCheck();
+    await rm(path.join(project, "apps/shop/wrong.ts"));
+    expect(wrong).toMatch(/wrong\.ts.*error TS2416/);
+
+    const show = await jit(["--app", "shop", "show", "auths.loginTypes.vipLogin", "--json"]);
+    expect(show.stderr).toBe("");
+    expect(JSON.parse(show.stdout).chain.map((c: { fullName: string; layer: string }) => `${c.fullName}@${c.layer}`)).toEqual([
+      "auths.loginTypes.vipLogin@shop",
+      "auths.loginTypes.VipMiniType@shop",
+      "auths.loginTypes.WeChatMiniType@shop",
+      "auths.loginTypes.WeChatMiniType@platform",
+      "auths.loginTypes.Meta@platform",
+    ]);
+  });
+
+  it("jit serve against the bundled fake WeChat: getLoginCode → register → getLoginCode → loginByCode, and the override at run time", async () => {
+    const env = { JIT_LOG_LEVEL: "warn", WECHAT_APP_SECRET: SECRET, JIT_MASTER_KEY: MASTER_KEY };
+    const fake = startChild([jitBin, "--app", "shop", "wechat-fake", "--port", "0"], env, project);
+    children.push(fake);
+    const [, fakeUrl] = await fake.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+    expect(fake.stdout()).toContain(VIP_APP_ID);
+    expect(fake.stdout()).not.toContain(SECRET);
+
+    const server = startChild([jitBin, "--app", "shop", "serve", "--port", "0", "--host", "127.0.0.1"], { ...env, WECHAT_API_BASE: fakeUrl! }, project);
+    children.push(server);
+    const [, base] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+
+    const shopAppId = JSON.parse(await readFile(path.join(project, "apps/shop/elements/auths/loginTypes/shopLogin/shopLogin.json"), "utf8")).authConfig.appId as string;
+    const mint = async (openId: string) => (await post(fakeUrl!, "/__fake/codes", { appId: shopAppId, openId })).body.code as string;
+    const login = "/api/shop/auths/loginTypes/shopLogin";
+
+    const first = await post(base!, `${login}/getLoginCode`, { code: await mint("user-1") });
+    expect(first.status).toBe(200);
+    expect(first.body.data.bindCode).toEqual(expect.any(String));
+    const registered = await post(base!, `${login}/register`, { bindCode: first.body.data.bindCode });
+    expect(registered.status).toBe(200);
+    const userId = registered.body.data.userId as number;
+    const second = await post(base!, `${login}/getLoginCode`, { code: await mint("user-1") });
+    expect(second.body.data).toMatchObject({ loginCode: expect.any(String), userId });
+    const session = await post(base!, "/api/shop/auths/loginTypes/services/AuthSvc/loginByCode", { loginCode: second.body.data.loginCode });
+    expect(session.status).toBe(200);
+    expect(session.body.data).toMatchObject({ token: expect.any(String), userId });
+    const me = await post(base!, "/api/shop/auths/loginTypes/services/AuthSvc/getCurrentUser", undefined, { token: session.body.data.token });
+    expect(me.body.data.userId).toBe(userId);
+
+    // The override (app layer) and the Type extending it, in their .ts and .mts modules.
+    const described = await post(base!, `${login}/describeLogin`, {});
+    expect(described.body).toEqual({ data: `shop override of ${shopAppId}` });
+    const vip = await post(base!, "/api/shop/auths/loginTypes/vipLogin/vipGreeting", {});
+    expect(vip.body).toEqual({ data: `vip, shop override of ${VIP_APP_ID}` });
+
+    // From the user's own script, through the package's main entry.
+    const script = await run(process.execPath, ["scripts/greet.mjs"], { cwd: project, env: { ...process.env, ...env }, timeout: 60_000 });
+    expect(JSON.parse(script.stdout)).toEqual({ greeting: `vip, shop override of ${VIP_APP_ID}`, layers: ["shop", "platform"] });
+
+    // The same function from the command line, without a server.
+    const called = await jit(["--app", "shop", "call", "auths.loginTypes.vipLogin", "vipGreeting", "--db", path.join(project, ".jit", "cli.sqlite")], env);
+    expect(called.code).toBe(0);
+    expect(JSON.parse(called.stdout)).toBe(`vip, shop override of ${VIP_APP_ID}`);
+
+    server.kill("SIGTERM");
+    expect((await server.exited).code).toBe(0);
+    expect(server.stderr() + server.stdout()).not.toContain(SECRET);
+  });
+
+  it("ships the console, the API page and the mini-program client, and serves them from the installed package", async () => {
+    expect(files).toContain("dist/runtime/http/console/ui/dist/app.js");
+    expect(files).toContain("dist/runtime/http/console/ui/dist/index.html");
+    expect(files).toContain("dist/runtime/miniprogram/dist/index.js");
+    expect(files).toContain("dist/runtime/miniprogram/index.d.ts");
+    const pkg = JSON.parse(await readFile(path.join(project, "node_modules", "jit-runtime", "package.json"), "utf8")) as { miniprogram: string };
+    expect(files).toContain(`${pkg.miniprogram}/index.js`);
+
+    const client = await run(process.execPath, ["--input-type=module", "-e", `import { createClient, JitApiError } from "jit-runtime/miniprogram"; console.log(typeof createClient, typeof JitApiError);`], { cwd: project, timeout: 30_000 });
+    expect(client.stdout.trim()).toBe("function function");
+
+    const env = { JIT_LOG_LEVEL: "warn", WECHAT_APP_SECRET: SECRET, JIT_MASTER_KEY: MASTER_KEY, JIT_ADMIN_TOKEN: "package-test-admin-token-0123" };
+    const server = startChild([jitBin, "--app", "shop", "serve", "--port", "0", "--console", "--docs"], env, project);
+    children.push(server);
+    const [, base] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+    for (const url of ["/console/", "/console/assets/app.js", "/docs/static/index.html", "/openapi.json"]) {
+      const res = await fetch(`${base}${url}`);
+      await res.arrayBuffer();
+      expect(res.status, url).toBe(200);
+    }
+    const overview = await fetch(`${base}/console/api/overview`, { headers: { authorization: `Bearer ${env.JIT_ADMIN_TOKEN}` } });
+    expect(((await overview.json()) as { appId: string }).appId).toBe("shop");
+    server.kill("SIGTERM");
+    expect((await server.exited).code).toBe(0);
+  });
+});

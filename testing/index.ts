@@ -1,0 +1,15 @@
+/**
+ * `jit-runtime/testing`: tools for tests and demos, not part of any element. The fake WeChat
+ * server speaks jscode2session (and the access-token APIs) on 127.0.0.1.
+ */
+export {
+  startFakeWeChatServer,
+  type FakeWeChatServer,
+  type FakeWeChatServerOptions,
+  type FakeRule,
+  type FakeApp,
+  type MintCodeInput,
+  type FakeWeChatStats,
+} from "./wechat/fakeServer.ts";
+export { miniProgramsOf } from "./wechat/fakeApps.ts";
+export { ERRMSG } from "./wechat/fakeHttp.ts";
