@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       `  ${consoleLine(serving.url, adminToken.takeGenerated()).replace(/^jit serve: console at /, "")}`,
       "",
       `demo: fake WeChat server on ${fake.url} (WECHAT_API_BASE)`,
-      `demo: data in ${app.dbFile}; health: curl -s ${serving.url}/healthz`,
+      `demo: data in ${app.database}; health: curl -s ${serving.url}/healthz`,
       `demo: API page ${serving.url}/docs (OpenAPI: ${serving.url}/openapi.json)`,
       "",
       "Or walk a new user through the login flow with curl (paste into a POSIX shell):",

@@ -103,6 +103,8 @@ export interface StackOptions {
   httpLog?: false;
   /** More server options (the API page, the console). */
   server?: Pick<CreateServerOptions, "docs" | "console">;
+  /** The database (a postgres:// URL, say) instead of a SQLite file in the temp root. */
+  db?: string;
 }
 
 const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, identityRate: null };
@@ -113,8 +115,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sink = new PassThrough();
   sink.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
   const fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-  const dbFile = path.join(root, "data", "demo.sqlite");
-  const env = { ...process.env, WECHAT_API_BASE: fake.url, JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_DB: undefined };
+  const dbFile = options.db ?? path.join(root, "data", "demo.sqlite");
+  const env = { ...process.env, WECHAT_API_BASE: fake.url, JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_DB: undefined, DATABASE_URL: undefined };
   const app = await loadApp({
     root,
     appId: "demo",
