@@ -128,6 +128,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX login_sessions_by_identity ON login_sessions(app_id, open_id) WHERE open_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: "bindings by openId",
+    // The console finds a user by openId across mini programs; the (app_id, open_id) key
+    // cannot serve a lookup without the app_id.
+    sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
