@@ -201,9 +201,10 @@ describe("crash at every write", () => {
       await child.exited;
       const db = new Database(dbFile);
       try {
-        // An unbind that took place leaves its user without a binding, as it should.
-        const unbound = wp.name === "unbind" && count(db, "SELECT COUNT(*) n FROM wechat_mini_bindings WHERE user_id = ?", prepared.u1) === 0 ? 1 : 0;
-        return { died, problems: [...structuralProblems(db, usersWithoutBinding + unbound), ...wp.check(db, { base: "", prepared, code: stack.code }, answer)] };
+        // An unbind that took place leaves u1 without a binding, and a bind gives u2 one, as they should.
+        const bound = (userId: number) => count(db, "SELECT COUNT(*) n FROM wechat_mini_bindings WHERE user_id = ?", userId) === 1;
+        const expected = usersWithoutBinding + (bound(prepared.u1) ? 0 : 1) - (bound(prepared.u2) ? 1 : 0);
+        return { died, problems: [...structuralProblems(db, expected), ...wp.check(db, { base: "", prepared, code: stack.code }, answer)] };
       } finally {
         db.close();
       }

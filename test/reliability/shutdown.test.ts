@@ -1,12 +1,11 @@
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
+import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../runtime/storage/sqlite/index.ts";
-import { DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir } from "../helpers/http.ts";
-import { JIT_BIN, startChild } from "../helpers/httpChild.ts";
+import { DEMO_APPID, LOGIN, post } from "../helpers/http.ts";
 import { recordFigures } from "./figures.ts";
 import { rawPost, until, type RawAnswer } from "./rawHttp.ts";
 import { scaled } from "./scale.ts";
+import { serveDemo, useFakeAndRoot } from "./serveChild.ts";
 
 // SIGTERM to `jit serve` with 200 requests in flight: 90 registrations whose body is not yet
 // complete, 90 getLoginCode waiting on a slow WeChat, and 20 on open connections whose
@@ -18,40 +17,24 @@ const ROUNDS = scaled(5, 1);
 const SHUTDOWN_TIMEOUT_MS = 8_000;
 
 describe("shutdown under load", () => {
-  let fake: FakeWeChatServer;
-  let root: string;
-  beforeAll(async () => {
-    fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-    root = await makeTempRoot();
-  });
-  afterAll(async () => {
-    await fake?.close();
-    await removeDir(root);
-  });
+  const ctx = useFakeAndRoot();
 
   it(`SIGTERM with ${IN_FLIGHT} requests in flight: all answered, exit 0, no acknowledged registration lost`, { timeout: 600_000 }, async () => {
     const totals = { inFlight: 0, ok: 0, closing: 0, dropped: 0, other: 0, registered: 0, lost: 0, exits: [] as string[], slowestExitMs: 0 };
     for (let round = 0; round < ROUNDS; round++) {
-      const dbFile = path.join(root, "data", `shutdown-${round}.sqlite`);
-      const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
-        WECHAT_API_BASE: fake.url,
-        JIT_MASTER_KEY: TEST_MASTER_KEY,
-        JIT_RATE_LIMIT_IP: "off",
-        JIT_RATE_LIMIT_OPENID: "off",
-        JIT_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-      });
+      const dbFile = path.join(ctx.root, "data", `shutdown-${round}.sqlite`);
+      const { child, base, port } = await serveDemo(ctx, path.basename(dbFile), { JIT_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+      const fake = ctx.fake;
       try {
-        const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-        const port = Number(new URL(base!).port);
         const late = 20;
         const half = (IN_FLIGHT - late) / 2;
         // Bind codes for the registrations, before the load.
         const openIds = Array.from({ length: half }, (_, i) => `sd-${round}-${i}`);
-        const bindCodes = await Promise.all(openIds.map(async (openId) => (await post(base!, `${LOGIN}/getLoginCode`, { code: fake.mintCode({ appId: DEMO_APPID, openId }) })).body.data.bindCode as string));
+        const bindCodes = await Promise.all(openIds.map(async (openId) => (await post(base, `${LOGIN}/getLoginCode`, { code: fake.mintCode({ appId: DEMO_APPID, openId }) })).body.data.bindCode as string));
 
-        // 100 registrations: headers sent, one byte of the body held back.
+        // The registrations: headers sent, one byte of the body held back.
         const registrations = bindCodes.map((bindCode) => rawPost(port, `${LOGIN}/register`, JSON.stringify({ bindCode }), { holdBack: 1 }));
-        // 100 logins waiting on WeChat.
+        // The logins, waiting on WeChat.
         const exchangesBefore = fake.stats().jscode2session;
         fake.script({ delayMs: 1_500, times: half });
         const logins = Array.from({ length: half }, (_, i) => rawPost(port, `${LOGIN}/getLoginCode`, JSON.stringify({ code: fake.mintCode({ appId: DEMO_APPID, openId: `sd-login-${round}-${i}` }) })));

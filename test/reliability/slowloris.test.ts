@@ -1,13 +1,11 @@
 import net from "node:net";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
-import { AUTH, DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir } from "../helpers/http.ts";
-import { JIT_BIN, startChild } from "../helpers/httpChild.ts";
+import { describe, expect, it } from "vitest";
+import { AUTH, DEMO_APPID, LOGIN, post } from "../helpers/http.ts";
 import { createServer } from "../../runtime/http/index.ts";
 import { DEFAULT_TIMEOUTS, resolveTimeouts } from "../../runtime/http/timeouts.ts";
 import { recordFigures } from "./figures.ts";
 import { scaled } from "./scale.ts";
+import { serveDemo, useFakeAndRoot } from "./serveChild.ts";
 
 // 200 connections that send their request head a byte a second (slowloris) against a real
 // `jit serve`: a normal client still logs in (getLoginCode → loginByCode) within 1 s, and
@@ -17,33 +15,17 @@ const LOGINS = scaled(60, 3);
 const HEADERS_TIMEOUT_MS = 4_000;
 
 describe("slow and hostile clients", () => {
-  let fake: FakeWeChatServer;
-  let root: string;
-  beforeAll(async () => {
-    fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-    root = await makeTempRoot();
-  });
-  afterAll(async () => {
-    await fake?.close();
-    await removeDir(root);
-  });
+  const ctx = useFakeAndRoot();
 
   it(`${SLOW_CONNECTIONS} slowloris connections do not stop a login within 1 s`, { timeout: 600_000 }, async () => {
-    const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", path.join(root, "data", "slow.sqlite")], {
-      WECHAT_API_BASE: fake.url,
-      JIT_MASTER_KEY: TEST_MASTER_KEY,
-      JIT_RATE_LIMIT_IP: "off",
-      JIT_RATE_LIMIT_OPENID: "off",
-      JIT_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
-    });
+    const { child, base, port } = await serveDemo(ctx, "slow.sqlite", { JIT_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) });
+    const fake = ctx.fake;
     const sockets: net.Socket[] = [];
     const timers: NodeJS.Timeout[] = [];
     try {
-      const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      const port = Number(new URL(base!).port);
       // A registered user, to log in again and again.
-      const first = await post(base!, `${LOGIN}/getLoginCode`, { code: fake.mintCode({ appId: DEMO_APPID, openId: "steady" }) });
-      expect((await post(base!, `${LOGIN}/register`, { bindCode: first.body.data.bindCode })).status).toBe(200);
+      const first = await post(base, `${LOGIN}/getLoginCode`, { code: fake.mintCode({ appId: DEMO_APPID, openId: "steady" }) });
+      expect((await post(base, `${LOGIN}/register`, { bindCode: first.body.data.bindCode })).status).toBe(200);
 
       // The slow clients: a request head that never ends, one byte a second.
       const head = `POST ${LOGIN}/getLoginCode HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ${"a".repeat(10_000)}`;
@@ -74,8 +56,8 @@ describe("slow and hostile clients", () => {
       const latencies: number[] = [];
       for (let i = 0; i < LOGINS; i++) {
         const t = performance.now();
-        const got = await post(base!, `${LOGIN}/getLoginCode`, { code: fake.mintCode({ appId: DEMO_APPID, openId: "steady" }) });
-        const session = await post(base!, `${AUTH}/loginByCode`, { loginCode: got.body.data.loginCode });
+        const got = await post(base, `${LOGIN}/getLoginCode`, { code: fake.mintCode({ appId: DEMO_APPID, openId: "steady" }) });
+        const session = await post(base, `${AUTH}/loginByCode`, { loginCode: got.body.data.loginCode });
         expect(session.status).toBe(200);
         latencies.push(performance.now() - t);
         await new Promise((r) => setTimeout(r, 100));
