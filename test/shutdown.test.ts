@@ -2,8 +2,7 @@ import net, { type Socket } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
-import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
-import { DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir, startStack, type Stack } from "./helpers/http.ts";
+import { DEMO_APPID, LOGIN, TEST_MASTER_KEY, fakeWeChatAndRoot, post, startStack, type Stack } from "./helpers/http.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 
 // Graceful shutdown of `jit serve` (SIGTERM): in-flight requests finish, the database is
@@ -221,17 +220,3 @@ describe("repeated signals during a graceful shutdown", () => {
     }
   });
 });
-
-/** A fake WeChat server and a temp app root, for the describe block that calls it. */
-function fakeWeChatAndRoot(): { fake: FakeWeChatServer; root: string } {
-  const ctx = {} as { fake: FakeWeChatServer; root: string };
-  beforeAll(async () => {
-    ctx.fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-    ctx.root = await makeTempRoot();
-  });
-  afterAll(async () => {
-    await ctx.fake?.close();
-    if (ctx.root) await removeDir(ctx.root);
-  });
-  return ctx;
-}

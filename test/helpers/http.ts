@@ -4,6 +4,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll } from "vitest";
 import { loadApp, createLogger, type App, type Clock } from "../../runtime/index.ts";
 import { createServer, type CreateServerOptions } from "../../runtime/http/index.ts";
 import { hashToken, newSecretToken } from "../../runtime/security/tokens.ts";
@@ -183,4 +184,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
   return stack;
+}
+
+/** A fake WeChat server and a temp app root (apps/demo), for the describe block that calls it. */
+export function fakeWeChatAndRoot(): { fake: FakeWeChatServer; root: string } {
+  const ctx = {} as { fake: FakeWeChatServer; root: string };
+  beforeAll(async () => {
+    ctx.fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
+    ctx.root = await makeTempRoot();
+  });
+  afterAll(async () => {
+    await ctx.fake?.close();
+    if (ctx.root) await removeDir(ctx.root);
+  });
+  return ctx;
 }

@@ -1,11 +1,11 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "../../runtime/storage/sqlite/index.ts";
-import { DEMO_APPID, LOGIN, post } from "../helpers/http.ts";
+import { DEMO_APPID, LOGIN, fakeWeChatAndRoot, post } from "../helpers/http.ts";
 import { recordFigures } from "./figures.ts";
 import { rawPost, until, type RawAnswer } from "./rawHttp.ts";
 import { scaled } from "./scale.ts";
-import { serveDemo, useFakeAndRoot } from "./serveChild.ts";
+import { serveDemo } from "./serveChild.ts";
 
 // SIGTERM to `jit serve` with 200 requests in flight: 90 registrations whose body is not yet
 // complete, 90 getLoginCode waiting on a slow WeChat, and 20 on open connections whose
@@ -17,7 +17,7 @@ const ROUNDS = scaled(5, 1);
 const SHUTDOWN_TIMEOUT_MS = 8_000;
 
 describe("shutdown under load", () => {
-  const ctx = useFakeAndRoot();
+  const ctx = fakeWeChatAndRoot();
 
   it(`SIGTERM with ${IN_FLIGHT} requests in flight: all answered, exit 0, no acknowledged registration lost`, { timeout: 600_000 }, async () => {
     const totals = { inFlight: 0, ok: 0, closing: 0, dropped: 0, other: 0, registered: 0, lost: 0, exits: [] as string[], slowestExitMs: 0 };

@@ -1,11 +1,11 @@
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { AUTH, DEMO_APPID, LOGIN, post } from "../helpers/http.ts";
+import { AUTH, DEMO_APPID, LOGIN, fakeWeChatAndRoot, post } from "../helpers/http.ts";
 import { createServer } from "../../runtime/http/index.ts";
 import { DEFAULT_TIMEOUTS, resolveTimeouts } from "../../runtime/http/timeouts.ts";
 import { recordFigures } from "./figures.ts";
 import { scaled } from "./scale.ts";
-import { serveDemo, useFakeAndRoot } from "./serveChild.ts";
+import { serveDemo } from "./serveChild.ts";
 
 // 200 connections that send their request head a byte a second (slowloris) against a real
 // `jit serve`: a normal client still logs in (getLoginCode → loginByCode) within 1 s, and
@@ -15,7 +15,7 @@ const LOGINS = scaled(60, 3);
 const HEADERS_TIMEOUT_MS = 4_000;
 
 describe("slow and hostile clients", () => {
-  const ctx = useFakeAndRoot();
+  const ctx = fakeWeChatAndRoot();
 
   it(`${SLOW_CONNECTIONS} slowloris connections do not stop a login within 1 s`, { timeout: 600_000 }, async () => {
     const { child, base, port } = await serveDemo(ctx, "slow.sqlite", { JIT_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) });
