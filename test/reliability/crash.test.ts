@@ -241,7 +241,7 @@ describe("crash at every write", () => {
       for (const step of ["end", "commit"] as const) {
         if (!(await attempt(wp, step))) failures.push(`${wp.name} @${step}: the crash point was never reached`);
       }
-      rows.push(`${wp.name} (${wp.unit}: ${steps.length} statements + end + commit)`);
+      rows.push(`${wp.name} (${wp.unit}: ${steps.length} before-statement points + end + commit)`);
     }
     recordFigures("crash", [
       {
