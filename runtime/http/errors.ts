@@ -79,7 +79,7 @@ export const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = {
 };
 
 function retryAfterOf(err: JitError): number {
-  if (err.code === "RATE_LIMITED") return Number(err.params.retryAfter);
+  if (err.code === "RATE_LIMITED" || err.code === "LOGIN_LOCKED") return Number(err.params.retryAfter);
   return RETRY_AFTER_S[err.code] ?? NaN;
 }
 
