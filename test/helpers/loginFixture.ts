@@ -10,6 +10,7 @@ import { ManualClock } from "../../runtime/clock.ts";
 import { createLogger } from "../../runtime/logging/logger.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import type { WeChatMiniLogin } from "../../elements/auths/loginTypes/WeChatMiniType/index.ts";
+import type { PasswordLogin } from "../../elements/auths/loginTypes/PasswordType/index.ts";
 import type { AuthService } from "../../elements/auths/loginTypes/services/AuthSvc/index.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -29,9 +30,23 @@ export interface MiniInstanceSpec {
 
 export type MiniInstance = Required<Pick<MiniInstanceSpec, "name" | "appId" | "appSecret" | "allowRegister">> & MiniInstanceSpec & { fullName: string };
 
+/** One PasswordType instance of the test app (auths.loginTypes.<name>). */
+export interface PasswordInstanceSpec {
+  name: string;
+  allowRegister?: 0 | 1;
+  isActive?: boolean;
+  registerCorpId?: string;
+  /** Cheap by default (N = 2^10): tests hash hundreds of passwords. */
+  scrypt?: { ln: number; r: number; p: number };
+}
+
+export const TEST_SCRYPT = { ln: 10, r: 8, p: 1 };
+
 export interface LoginFixtureOptions extends Omit<MiniInstanceSpec, "name"> {
   /** Several instances (e.g. two AppIDs for unionId); default: one "testMiniLogin" built from the other options. */
   instances?: MiniInstanceSpec[];
+  /** PasswordType instances beside them. */
+  passwords?: PasswordInstanceSpec[];
 }
 
 export interface LoginFixture {
@@ -47,6 +62,8 @@ export interface LoginFixture {
   logs(): string;
   /** The login element of an instance (default: the first). */
   login(name?: string): WeChatMiniLogin;
+  /** A PasswordType instance (default: the first of `passwords`). */
+  password(name?: string): PasswordLogin;
   authSvc(): AuthService;
   /** Another App on the same root and database file (a second connection, like a CLI beside a server). */
   openSecondApp(): Promise<App>;
@@ -103,13 +120,25 @@ async function writeInstance(root: string, inst: MiniInstance): Promise<void> {
   await writeFile(path.join(dir, `${inst.name}.json`), JSON.stringify(business, null, 2));
 }
 
+async function writePasswordInstance(root: string, spec: PasswordInstanceSpec): Promise<void> {
+  const dir = path.join(root, "apps", TEST_APP_ID, "elements", "auths", "loginTypes", spec.name);
+  await mkdir(dir, { recursive: true });
+  const eJson = { type: "auths.loginTypes.PasswordType", title: `test ${spec.name}`, allowRegister: spec.allowRegister ?? 1, backendBundleEntry: ".", frontBundleEntry: `./${spec.name}.json` };
+  const authConfig: Record<string, unknown> = { scrypt: spec.scrypt ?? TEST_SCRYPT };
+  if (spec.registerCorpId !== undefined) authConfig.registerCorpId = spec.registerCorpId;
+  const business: Record<string, unknown> = { authConfig };
+  if (spec.isActive !== undefined) business.isActive = spec.isActive;
+  await writeFile(path.join(dir, "e.json"), JSON.stringify(eJson, null, 2));
+  await writeFile(path.join(dir, `${spec.name}.json`), JSON.stringify(business, null, 2));
+}
+
 /**
  * A temp root whose platform layer is the repo's real `elements/` (symlinked, so element
  * code resolves to the repo's modules) plus a test app with WeChatMiniType instances; a real
  * SQLite file; a real fake WeChat server on 127.0.0.1; a manual clock; logs captured.
  */
 export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<LoginFixture> {
-  const { instances: specs, ...single } = options;
+  const { instances: specs, passwords = [], ...single } = options;
   const instances = (specs ?? [{ name: "testMiniLogin", ...single }]).map(instanceOf);
   const root = await mkdtemp(path.join(os.tmpdir(), "jit-login-"));
   const clock = new ManualClock();
@@ -129,6 +158,7 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
       JSON.stringify({ appId: TEST_APP_ID, title: "login test", version: "0.0.0", extends: [] }),
     );
     for (const inst of instances) await writeInstance(root, inst);
+    for (const spec of passwords) await writePasswordInstance(root, spec);
     const env = { JIT_MASTER_KEY: randomBytes(32).toString("hex"), WECHAT_API_BASE: fake.url };
     const dbFile = path.join(root, "data", "login.sqlite");
     const load = () => loadApp({ root, appId: TEST_APP_ID, dbFile, clock, env, logger: createLogger({ level: "debug", destination: sink }) });
@@ -149,6 +179,11 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
       instances,
       logs: () => logText,
       login: (name) => app.getElement<WeChatMiniLogin>(byName(name).fullName),
+      password: (name) => {
+        const spec = name ? passwords.find((p) => p.name === name) : passwords[0];
+        if (!spec) throw new Error(`no password instance ${name}`);
+        return app.getElement<PasswordLogin>(`auths.loginTypes.${spec.name}`);
+      },
       authSvc: () => app.getElement<AuthService>(AUTH_SVC),
       openSecondApp: async () => {
         const second = await load();
