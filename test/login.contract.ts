@@ -51,7 +51,8 @@ export interface ContractOptions {
 
 const FIVE_MINUTES = 300_000;
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
+/** The code of the error a promise rejects with ("no error" when it resolves). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (err) {

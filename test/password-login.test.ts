@@ -2,19 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { hashPassword, needsRehash, verifyPassword } from "../elements/auths/loginTypes/PasswordType/passwordHash.ts";
 import { commonPasswords } from "../elements/auths/loginTypes/PasswordType/policy.ts";
-import { describeLoginContract, type ContractOptions } from "./login.contract.ts";
+import { codeOf, describeLoginContract, type ContractOptions } from "./login.contract.ts";
 import { makeLoginApp, type LoginFixture, type PasswordInstanceSpec } from "./helpers/loginFixture.ts";
 
 const passwordOf = (who: string) => `pw of ${who}, not common`;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code ?? `uncoded: ${String(err)}`;
-  }
-  return "no error";
-}
 
 // The login contract, run against PasswordType: the same suite as WeChatMiniType's, with a
 // username and password as the identity's credentials.
