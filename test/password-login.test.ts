@@ -176,5 +176,10 @@ describe("PasswordType", () => {
     expect(await login.getLoginCode("uma", "a brand new password")).toMatchObject({ userId: mine.userId });
     // Without a logged-in caller there is no "other" session to speak of.
     expect(await codeOf(login.updatePassword("a brand new password", "another new password"))).toBe("LOGIN_REQUIRED");
+    // `jit call --token` brings the token alone: the caller is found through it.
+    const viaCli = <T>(token: string, fn: () => Promise<T>) => runWithCallContext({ via: "cli", token }, fn);
+    expect(await codeOf(viaCli(theirs.token, () => login.updatePassword("a brand new password", "another new password")))).toBe("TOKEN_INVALID");
+    expect(await viaCli(mine.token, () => login.updatePassword("a brand new password", "another new password"))).toEqual({ success: true });
+    expect((await authSvc.getCurrentUser(mine.token)).userId).toBe(mine.userId);
   });
 });

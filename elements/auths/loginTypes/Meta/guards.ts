@@ -1,5 +1,7 @@
 import { currentCallContext } from "#runtime/context/callContext.ts";
 import { LoginError } from "#runtime/errors/index.ts";
+import type { AppContext } from "#runtime/element/types.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
 import type { CorpRecord } from "#runtime/storage/Store.ts";
 
 /**
@@ -33,9 +35,16 @@ export function registerCorpOf(authConfig: Readonly<Record<string, unknown>>): C
   return { corpId: registerCorpId, corpName: typeof registerCorpName === "string" && registerCorpName !== "" ? registerCorpName : registerCorpId };
 }
 
-/** The logged-in caller (HTTP, CLI with a token): their user id and session token, else LOGIN_REQUIRED. */
-export function requireCaller(): { userId: number; token: string | null } {
+/**
+ * The logged-in caller: their user id and session token. Over HTTP the front door resolved
+ * the token already; `jit call --token` brings only the token, resolved here through the
+ * store. No token: LOGIN_REQUIRED; a dead one: TOKEN_INVALID.
+ */
+export async function requireCaller(app: Pick<AppContext, "getStore" | "clock">): Promise<{ userId: number; token: string | null }> {
   const context = currentCallContext();
-  if (context?.userId === undefined) throw new LoginError("LOGIN_REQUIRED");
-  return { userId: context.userId, token: context.token ?? null };
+  if (context?.userId !== undefined) return { userId: context.userId, token: context.token ?? null };
+  if (!context?.token) throw new LoginError("LOGIN_REQUIRED");
+  const session = await (await app.getStore()).getSession(hashToken(context.token), app.clock.now());
+  if (!session) throw new LoginError("TOKEN_INVALID");
+  return { userId: session.userId, token: context.token };
 }

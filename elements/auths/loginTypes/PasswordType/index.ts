@@ -110,7 +110,7 @@ export default (Parent: typeof LoginType) =>
      */
     async updatePassword(oldPassword: string, newPassword: string): Promise<{ success: true }> {
       requirePasswordInput("updatePassword", "oldPassword", oldPassword);
-      const caller = requireCaller();
+      const caller = await requireCaller(this.app);
       requireActive(this);
       const store = await this.app.getStore();
       const credential = await store.findPasswordCredentialByUser(this.realm, caller.userId);
