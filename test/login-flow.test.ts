@@ -6,35 +6,11 @@ import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { describeClientCodeContract, describeLoginContract, type ContractOptions } from "./login.contract.ts";
 import { loadApp } from "../runtime/app/loadApp.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
-import { makeLoginApp, REPO_ROOT, type LoginFixture } from "./helpers/loginFixture.ts";
+import { loginContractSubject, makeLoginApp, REPO_ROOT, type LoginFixture } from "./helpers/loginFixture.ts";
 
 // The login contract, run against WeChatMiniType with the fake WeChat server.
-async function weChatSubject(options: ContractOptions) {
-  const fx = await makeLoginApp({ allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" });
-  const login = fx.login();
-  const codeFor = (who: string) => fx.mint(`openid-${who}`);
-  return {
-    login,
-    authSvc: fx.authSvc(),
-    clock: fx.clock,
-    codeFor,
-    secrets: [fx.instances[0]!.appSecret],
-    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
-    register: async (who: string) => {
-      const first = await login.getLoginCode(codeFor(who));
-      if (!("bindCode" in first)) throw new Error(`${who} is registered already`);
-      return (await login.register(first.bindCode)).toJSON();
-    },
-    logIn: (who: string) => login.getLoginCode(codeFor(who)),
-    bind: (userId: number, who: string) => login.bind(userId, codeFor(who)),
-    badCalls: () => ({
-      calls: [login.getLoginCode(""), login.getLoginCode("x".repeat(257)), login.register(42 as unknown as string), login.bind(0, "code"), login.unbind(1.5)],
-      named: [login.bind(-1, "c"), /argument userId of bind/] as [Promise<unknown>, RegExp],
-    }),
-    errors: { unregistered: "USER_AUTH_MISS", registrationClosed: "USER_AUTH_MISS", userBound: "ALREADY_BOUND", identityTaken: "WECHAT_ALREADY_BOUND", notBound: "NOT_BOUND" },
-    cleanup: fx.cleanup,
-  };
-}
+const weChatSubject = async (options: ContractOptions) =>
+  loginContractSubject(await makeLoginApp({ allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" }));
 describeLoginContract("WeChatMiniType", weChatSubject);
 describeClientCodeContract("WeChatMiniType", weChatSubject);
 

@@ -3,40 +3,15 @@ import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { hashPassword, needsRehash, verifyPassword } from "../elements/auths/loginTypes/PasswordType/passwordHash.ts";
 import { commonPasswords } from "../elements/auths/loginTypes/PasswordType/policy.ts";
 import { codeOf, describeLoginContract, type ContractOptions } from "./login.contract.ts";
-import { makeLoginApp, type LoginFixture, type PasswordInstanceSpec } from "./helpers/loginFixture.ts";
+import { contractPasswordOf, makeLoginApp, passwordContractSubject, type LoginFixture, type PasswordInstanceSpec } from "./helpers/loginFixture.ts";
 
-const passwordOf = (who: string) => `pw of ${who}, not common`;
+const passwordOf = contractPasswordOf;
 
 // The login contract, run against PasswordType: the same suite as WeChatMiniType's, with a
 // username and password as the identity's credentials.
-async function passwordSubject(options: ContractOptions) {
-  const fx = await makeLoginApp({ passwords: [{ name: "testPasswordLogin", allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" }] });
-  const login = fx.password();
-  return {
-    login,
-    authSvc: fx.authSvc(),
-    clock: fx.clock,
-    secrets: [passwordOf("alice")],
-    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
-    register: async (who: string) => (await login.register(who, passwordOf(who))).toJSON(),
-    logIn: (who: string) => login.getLoginCode(who, passwordOf(who)),
-    bind: (userId: number, who: string) => login.bind(userId, who, passwordOf(who)),
-    badCalls: () => ({
-      calls: [
-        login.getLoginCode("", "x"),
-        login.getLoginCode("ab", "some password"),
-        login.getLoginCode("with blank", "some password"),
-        login.getLoginCode("alice", ""),
-        login.register(42 as unknown as string, "some password"),
-        login.bind(0, "alice", "some password"),
-      ],
-      named: [login.getLoginCode("", "x"), /argument username of getLoginCode/] as [Promise<unknown>, RegExp],
-    }),
-    errors: { unregistered: "CREDENTIALS_INVALID", registrationClosed: "REGISTRATION_CLOSED", userBound: "PASSWORD_ALREADY_SET", identityTaken: "USERNAME_TAKEN", notBound: "PASSWORD_NOT_SET" },
-    cleanup: fx.cleanup,
-  };
-}
-describeLoginContract("PasswordType", passwordSubject);
+describeLoginContract("PasswordType", async (options) =>
+  passwordContractSubject(await makeLoginApp({ passwords: [{ name: "testPasswordLogin", allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" }] })),
+);
 
 describe("PasswordType", () => {
   let fx: LoginFixture | undefined;

@@ -12,6 +12,7 @@ import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testin
 import type { WeChatMiniLogin } from "../../elements/auths/loginTypes/WeChatMiniType/index.ts";
 import type { PasswordLogin } from "../../elements/auths/loginTypes/PasswordType/index.ts";
 import type { AuthService } from "../../elements/auths/loginTypes/services/AuthSvc/index.ts";
+import type { ContractSubject } from "../login.contract.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const AUTH_SVC = "auths.loginTypes.services.AuthSvc";
@@ -47,6 +48,8 @@ export interface LoginFixtureOptions extends Omit<MiniInstanceSpec, "name"> {
   instances?: MiniInstanceSpec[];
   /** PasswordType instances beside them. */
   passwords?: PasswordInstanceSpec[];
+  /** The database (a postgres:// URL, say) instead of a SQLite file in the temp root. */
+  db?: string;
 }
 
 export interface LoginFixture {
@@ -138,7 +141,7 @@ async function writePasswordInstance(root: string, spec: PasswordInstanceSpec): 
  * SQLite file; a real fake WeChat server on 127.0.0.1; a manual clock; logs captured.
  */
 export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<LoginFixture> {
-  const { instances: specs, passwords = [], ...single } = options;
+  const { instances: specs, passwords = [], db, ...single } = options;
   const instances = (specs ?? [{ name: "testMiniLogin", ...single }]).map(instanceOf);
   const root = await mkdtemp(path.join(os.tmpdir(), "jit-login-"));
   const clock = new ManualClock();
@@ -160,7 +163,7 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
     for (const inst of instances) await writeInstance(root, inst);
     for (const spec of passwords) await writePasswordInstance(root, spec);
     const env = { JIT_MASTER_KEY: randomBytes(32).toString("hex"), WECHAT_API_BASE: fake.url };
-    const dbFile = path.join(root, "data", "login.sqlite");
+    const dbFile = db ?? path.join(root, "data", "login.sqlite");
     const load = () => loadApp({ root, appId: TEST_APP_ID, dbFile, clock, env, logger: createLogger({ level: "debug", destination: sink }) });
     const app = await load();
     const extraApps: App[] = [];
@@ -204,4 +207,68 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
     await rm(root, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** A login-contract subject (test/login.contract.ts) on a fixture; `cleanup` runs after the fixture's own. */
+export function loginContractSubject(fx: LoginFixture, cleanup?: () => Promise<void>): ContractSubject & { login: WeChatMiniLogin; codeFor(who: string): string } {
+  const login = fx.login();
+  const codeFor = (who: string) => fx.mint(`openid-${who}`);
+  return {
+    login,
+    authSvc: fx.authSvc(),
+    clock: fx.clock,
+    codeFor,
+    secrets: [fx.instances[0]!.appSecret],
+    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
+    register: async (who) => {
+      const first = await login.getLoginCode(codeFor(who));
+      if (!("bindCode" in first)) throw new Error(`${who} is registered already`);
+      return (await login.register(first.bindCode)).toJSON();
+    },
+    logIn: (who) => login.getLoginCode(codeFor(who)),
+    bind: (userId, who) => login.bind(userId, codeFor(who)),
+    badCalls: () => ({
+      calls: [login.getLoginCode(""), login.getLoginCode("x".repeat(257)), login.register(42 as unknown as string), login.bind(0, "code"), login.unbind(1.5)],
+      named: [login.bind(-1, "c"), /argument userId of bind/],
+    }),
+    errors: { unregistered: "USER_AUTH_MISS", registrationClosed: "USER_AUTH_MISS", userBound: "ALREADY_BOUND", identityTaken: "WECHAT_ALREADY_BOUND", notBound: "NOT_BOUND" },
+    cleanup: async () => {
+      await fx.cleanup();
+      await cleanup?.();
+    },
+  };
+}
+
+/** The password each contract identity `who` uses. */
+export const contractPasswordOf = (who: string) => `pw of ${who}, not common`;
+
+/** The login contract's subject for the fixture's first PasswordType instance: a username and password per identity. */
+export function passwordContractSubject(fx: LoginFixture, cleanup?: () => Promise<void>): ContractSubject {
+  const login = fx.password();
+  return {
+    login,
+    authSvc: fx.authSvc(),
+    clock: fx.clock,
+    secrets: [contractPasswordOf("alice")],
+    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
+    register: async (who) => (await login.register(who, contractPasswordOf(who))).toJSON(),
+    logIn: (who) => login.getLoginCode(who, contractPasswordOf(who)),
+    bind: (userId, who) => login.bind(userId, who, contractPasswordOf(who)),
+    badCalls: () => ({
+      calls: [
+        login.getLoginCode("", "x"),
+        login.getLoginCode("ab", "some password"),
+        login.getLoginCode("with blank", "some password"),
+        login.getLoginCode("alice", ""),
+        login.register(42 as unknown as string, "some password"),
+        login.bind(0, "alice", "some password"),
+      ],
+      named: [login.getLoginCode("", "x"), /argument username of getLoginCode/],
+    }),
+    errors: { unregistered: "CREDENTIALS_INVALID", registrationClosed: "REGISTRATION_CLOSED", userBound: "PASSWORD_ALREADY_SET", identityTaken: "USERNAME_TAKEN", notBound: "PASSWORD_NOT_SET" },
+    cleanup: async () => {
+      await fx.cleanup();
+      await cleanup?.();
+    },
+  };
 }
