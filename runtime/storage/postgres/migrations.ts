@@ -130,8 +130,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 3,
+    name: "bindings by openId",
+    // The console finds a user by openId across mini programs; the (app_id, open_id) key
+    // cannot serve a lookup without the app_id.
+    sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
+  },
+  {
+    version: 4,
     name: "password credentials",
-    // Username and password logins (the SQLite store's migration 4). realm is
+    // Username and password logins (the SQLite store's migration 5). realm is
     // "password:<appId>"; username is normalised (NFKC, case-folded); password_hash is a PHC
     // string that carries its parameters. Both unique rules are named, so a conflict is
     // told apart by constraint name.

@@ -131,6 +131,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: "bindings by openId",
+    // The console finds a user by openId across mini programs; the (app_id, open_id) key
+    // cannot serve a lookup without the app_id.
+    sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
+  },
+  {
+    version: 5,
     name: "password credentials",
     // Username and password logins. realm is "password:<appId>" (usernames are unique per
     // app); username is normalised (NFKC, case-folded); password_hash is a PHC string
