@@ -147,6 +147,12 @@ describePg("PostgreSQL store", () => {
         getSessionKey: ["a", "o"],
         purge: [T0],
         ping: [],
+        passwordByUsername: ["r", "u"],
+        passwordByUser: [1, "r"],
+        insertPasswordUser: ["n", T0, "r", "u", "h"],
+        insertPassword: ["r", "u", 1, "h", T0],
+        updatePassword: ["h", T0, 1, "r", true, "t"],
+        deletePassword: [1, "r", T0],
       };
       const literal = (a: unknown) => (typeof a === "string" ? `'${a}'` : String(a));
       const plans = await db.session(schema, async (c) => {

@@ -135,6 +135,26 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // cannot serve a lookup without the app_id.
     sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
   },
+  {
+    version: 4,
+    name: "password credentials",
+    // Username and password logins (the SQLite store's migration 5). realm is
+    // "password:<appId>"; username is normalised (NFKC, case-folded); password_hash is a PHC
+    // string that carries its parameters. Both unique rules are named, so a conflict is
+    // told apart by constraint name.
+    sql: `
+      CREATE TABLE password_credentials (
+        realm         text   NOT NULL,
+        username      text   NOT NULL,
+        user_id       bigint NOT NULL CONSTRAINT password_credentials_user_fk REFERENCES users(user_id) ON DELETE CASCADE,
+        password_hash text   NOT NULL,
+        created_at    bigint NOT NULL,
+        updated_at    bigint NOT NULL,
+        CONSTRAINT password_credentials_username UNIQUE (realm, username),
+        CONSTRAINT password_credentials_user UNIQUE (user_id, realm)
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -136,6 +136,26 @@ export const MIGRATIONS: readonly Migration[] = [
     // cannot serve a lookup without the app_id.
     sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
   },
+  {
+    version: 5,
+    name: "password credentials",
+    // Username and password logins. realm is "password:<appId>" (usernames are unique per
+    // app); username is normalised (NFKC, case-folded); password_hash is a PHC string
+    // ($scrypt$ln=..,r=..,p=..$salt$hash) that carries its parameters, so they can be raised
+    // later. The constraints are named so a conflict is reported by name.
+    sql: `
+      CREATE TABLE password_credentials (
+        realm         TEXT    NOT NULL,
+        username      TEXT    NOT NULL,
+        user_id       INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        password_hash TEXT    NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        CONSTRAINT password_credentials_username UNIQUE (realm, username),
+        CONSTRAINT password_credentials_user UNIQUE (user_id, realm)
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

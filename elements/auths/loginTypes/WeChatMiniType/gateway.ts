@@ -1,8 +1,8 @@
 import type { AppContext } from "#runtime/element/types.ts";
-import { currentCallContext } from "#runtime/context/callContext.ts";
 import { VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
 import { getSharedExchange } from "./wechat/index.ts";
+import { limitIdentity } from "../Meta/guards.ts";
 import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
 import { parsePreviousMasterKeys } from "#runtime/security/masterKey.ts";
 import { createSessionKeyVault } from "./vault/index.ts";
@@ -72,8 +72,7 @@ export class WeChatGateway {
     try {
       // The per-identity limit protects our server (codes, sessions, commits), not WeChat's
       // quota: the exchange above has already happened.
-      const limited = currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
-      if (limited) await limited; // a shared limit store answers asynchronously
+      await limitIdentity(this.appId, openId);
     } catch (err) {
       // Refused: answer only once the new key is stored; the refusal is the error reported.
       await keySaved.catch(() => {});
