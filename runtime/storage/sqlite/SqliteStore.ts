@@ -1,4 +1,3 @@
-import { withCrashPoints } from "./crashPoints.ts";
 import type Database from "better-sqlite3";
 import type {
   AdminSessionView,
@@ -20,6 +19,7 @@ import type {
   UserRecord,
 } from "../Store.ts";
 import { isJitError, StoreError } from "../../errors/index.ts";
+import { withCrashPoints } from "./crashPoints.ts";
 import { listUserSessions, listUsers, prepareAdmin, SESSION_ID, type AdminStatements } from "./adminReads.ts";
 import { toBinding, toPassword, toSession, toUser, type BindingRow, type PasswordRow, type SessionRow, type UserRow } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";

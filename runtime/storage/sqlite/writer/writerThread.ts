@@ -1,6 +1,6 @@
-import { withCrashPoints } from "../crashPoints.ts";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { withCrashPoints } from "../crashPoints.ts";
 import { prepareAll } from "../statements.ts";
 import { InlineWrites } from "../writeChannel.ts";
 import { SqliteWrites, type WriteOp } from "../writes.ts";
