@@ -52,6 +52,7 @@ describe("fuzzed bodies", () => {
 
   function check(route: ServedRoute, index: number, req: FuzzRequest, status: number, text: string): Failure | null {
     const fail = (why: string): Failure => ({ route: route.url, index, kind: req.kind, status, why, body: text.slice(0, 300) });
+    if (status === 0) return fail("no answer");
     if (status >= 500) return fail("5xx");
     const leaked = internalDetail(text, req.body.toString("latin1"));
     if (leaked) return fail(`internal detail ${leaked}`);
@@ -85,7 +86,14 @@ describe("fuzzed bodies", () => {
             while (next < slice.length) {
               const index = next++;
               const req = slice[index]!;
-              const { status, text } = await send(route, req);
+              let answer: { status: number; text: string };
+              try {
+                answer = await send(route, req);
+              } catch (err) {
+                // No answer at all (the connection was reset or closed): a failure like a 5xx.
+                answer = { status: 0, text: `no answer: ${String((err as Error).cause ?? err)}` };
+              }
+              const { status, text } = answer;
               if (part === "warm-up") continue;
               sent++;
               kinds.add(req.kind);
@@ -115,13 +123,14 @@ describe("fuzzed bodies", () => {
 
     const fivexx = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
     const stackLeaks = failures.filter((f) => f.why.startsWith("internal")).length;
+    const unanswered = failures.filter((f) => f.why === "no answer").length;
     const unregistered = failures.filter((f) => f.why.startsWith("unregistered") || f.why.includes("not JSON")).length;
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
     recordFigures("fuzz", [
       {
         part: "fuzzed bodies",
         tried: `${sent.toLocaleString("en")} bodies (${PER_ROUTE.toLocaleString("en")} × ${routes.length} routes, seed ${SEED}, ${kinds.size} kinds)`,
-        held: `${fivexx} × 5xx; ${stackLeaks} stack frames or paths; ${unregistered} 4xx without a registered code; Object.prototype ${polluted ? "POLLUTED" : "clean"}`,
+        held: `${unanswered} unanswered; ${fivexx} × 5xx; ${stackLeaks} stack frames or paths; ${unregistered} 4xx without a registered code; Object.prototype ${polluted ? "POLLUTED" : "clean"}`,
         ok: failures.length === 0 && !polluted,
       },
       {
