@@ -144,6 +144,9 @@ describePg("PostgreSQL store", () => {
         deleteSession: ["h"],
         putSessionKey: ["a", "o", "s", T0],
         getSessionKey: ["a", "o"],
+        claimWxCode: ["h", "a", "u", "x", T0, T0, T0],
+        getWxCode: ["h"],
+        settleWxCode: ["spent", "s", T0, "h", "x"],
         purge: [T0],
         ping: [],
       };

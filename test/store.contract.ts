@@ -508,6 +508,62 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("wx.login code ledger", () => {
+      const claim = (use = "getLoginCode", at = T0) => ({ appId: APP, use, holder: newSecretToken(16), leaseUntil: at + 10_000, expiresAt: at + 5 * MIN });
+
+      it("the first claim holds the code; a second sees it held by its use until settled, then the outcome", async () => {
+        const h = newHash();
+        const first = claim();
+        expect(await store.claimWxCode(h, first, T0)).toEqual({ status: "claimed" });
+        expect(await store.claimWxCode(h, claim(), T0 + 1)).toEqual({ status: "held", use: "getLoginCode", leaseUntil: T0 + 10_000 });
+        expect(await store.settleWxCode(h, first.holder, { state: "answered", sealed: "v1.sealed" }, T0 + 5 * MIN)).toBe(true);
+        expect(await store.claimWxCode(h, claim(), T0 + 2)).toEqual({ status: "answered", use: "getLoginCode", sealed: "v1.sealed" });
+        expect(await store.claimWxCode(h, claim("bind:7"), T0 + 2)).toEqual({ status: "answered", use: "getLoginCode", sealed: "v1.sealed" });
+        // Settled once: a second settle by the same holder changes nothing.
+        expect(await store.settleWxCode(h, first.holder, { state: "spent" }, T0 + 5 * MIN)).toBe(false);
+      });
+
+      it("spent stays spent; open is taken again by the same use only", async () => {
+        const [spent, open] = [newHash(), newHash()];
+        const a = claim();
+        await store.claimWxCode(spent, a, T0);
+        await store.settleWxCode(spent, a.holder, { state: "spent" }, T0 + 5 * MIN);
+        expect(await store.claimWxCode(spent, claim(), T0 + 1)).toEqual({ status: "spent", use: "getLoginCode" });
+        const b = claim("bind:1");
+        await store.claimWxCode(open, b, T0);
+        await store.settleWxCode(open, b.holder, { state: "open" }, T0 + 5 * MIN);
+        expect(await store.claimWxCode(open, claim("getLoginCode"), T0 + 1)).toEqual({ status: "open", use: "bind:1" });
+        expect(await store.claimWxCode(open, claim("bind:1"), T0 + 1)).toEqual({ status: "claimed" });
+      });
+
+      it("a lease that ran out is taken over by the same use; the old holder can no longer settle", async () => {
+        const h = newHash();
+        const dead = claim();
+        await store.claimWxCode(h, dead, T0);
+        expect(await store.claimWxCode(h, claim("bind:1", T0 + 10_000), T0 + 10_000)).toMatchObject({ status: "held", use: "getLoginCode" });
+        const next = claim("getLoginCode", T0 + 10_000);
+        expect(await store.claimWxCode(h, next, T0 + 10_000)).toEqual({ status: "claimed" });
+        expect(await store.settleWxCode(h, dead.holder, { state: "answered", sealed: "stale" }, T0 + 5 * MIN)).toBe(false);
+        expect(await store.settleWxCode(h, next.holder, { state: "spent" }, T0 + 5 * MIN)).toBe(true);
+      });
+
+      it("an expired entry is forgotten: any use claims the code anew", async () => {
+        const h = newHash();
+        const a = claim();
+        await store.claimWxCode(h, a, T0);
+        await store.settleWxCode(h, a.holder, { state: "spent" }, T0 + MIN);
+        expect(await store.claimWxCode(h, claim("bind:2", T0 + MIN), T0 + MIN)).toEqual({ status: "claimed" });
+      });
+
+      it("20 concurrent claims of one code over two stores on one database: exactly one claimed", async () => {
+        const stores = openPeer ? [store, await openPeer()] : [store];
+        const h = newHash();
+        const states = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.claimWxCode(h, claim(), T0)));
+        expect(states.filter((s) => s.status === "claimed")).toHaveLength(1);
+        for (const s of states) if (s.status !== "claimed") expect(s).toMatchObject({ status: "held", use: "getLoginCode" });
+      });
+    });
+
     describe("concurrency", () => {
       /** The store and, when the implementation offers one, a peer on the same database, alternating. */
       const racers = async (): Promise<Store[]> => (openPeer ? [store, await openPeer()] : [store]);
@@ -574,11 +630,23 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         await store.createSession(sLive, { userId: u.userId, corpId: null, expiresAt: now + MIN }, T0);
         await store.createSession(sOld, { userId: u.userId, corpId: null, expiresAt: now }, T0);
 
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1 });
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0 });
+        const claim = (use: string, expiresAt: number) => ({ appId: APP, use, holder: newSecretToken(16), leaseUntil: T0 + MIN, expiresAt });
+        const [wLive, wOld, wHeld] = [newHash(), newHash(), newHash()];
+        await store.claimWxCode(wLive, claim("getLoginCode", now + MIN), T0);
+        const old = claim("getLoginCode", T0 + MIN);
+        await store.claimWxCode(wOld, old, T0);
+        await store.settleWxCode(wOld, old.holder, { state: "spent" }, now);
+        // Expired, but its holder's lease still runs (a slow exchange): kept until the lease ends.
+        await store.claimWxCode(wHeld, { ...claim("getLoginCode", now), leaseUntil: now + MIN }, T0);
+
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1, wxCodes: 1 });
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0 });
+        // The live entry is still there (another use is refused by it).
+        expect(await store.claimWxCode(wLive, claim("bind:1", now + MIN), now)).toMatchObject({ status: "held", use: "getLoginCode" });
         expect((await store.consumeCode("bind", bLive, now)).status).toBe("ok");
         expect((await store.consumeCode("login", lLive, now)).status).toBe("ok");
         expect(await store.getSession(sLive, now)).not.toBeNull();
+        expect(await store.purgeExpired(now + MIN)).toMatchObject({ wxCodes: 2 });
       });
     });
   });

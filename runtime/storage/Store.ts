@@ -97,6 +97,44 @@ export interface RedeemOptions {
   loginCode?: { hash: string; expiresAt: number; loginType: string } | null;
 }
 
+/**
+ * A wx.login code's entry in the code ledger (keyed by the code's SHA-256): which use owns
+ * it, and where its one exchange stands. `holder` names one claim (random per claim), so a
+ * holder whose lease ran out and was taken over cannot settle the newer claim.
+ */
+export interface WxCodeClaim {
+  appId: string;
+  use: string;
+  holder: string;
+  /** Past this instant a claim that was never settled (its process died) may be taken over. */
+  leaseUntil: number;
+  /** Past this instant the entry is forgotten (a wx.login code lives 5 minutes). */
+  expiresAt: number;
+}
+
+/**
+ * What claimWxCode found. `claimed`: the caller holds the code now (a new entry, one left
+ * `open` by a retryable failure of the same use, or one whose lease ran out). `held`: another
+ * claim holds it and its lease runs. `answered`: settled with a sealed answer. `spent`: settled
+ * with no answer to repeat. The `use` lets the caller refuse another use of the code.
+ */
+export type WxCodeState =
+  | { status: "claimed" }
+  | { status: "held"; use: string; leaseUntil: number }
+  | { status: "answered"; use: string; sealed: string }
+  | { status: "spent"; use: string }
+  | { status: "open"; use: string };
+
+/** How a claim ends: with an answer to repeat (sealed), spent, or open again for the same use. */
+export type WxCodeOutcome = { state: "answered"; sealed: string } | { state: "spent" } | { state: "open" };
+
+export interface PurgeCounts {
+  bindCodes: number;
+  loginCodes: number;
+  sessions: number;
+  wxCodes: number;
+}
+
 export interface Store {
   // --- users and organisations ---
   createUser(input: { name?: string | null; corpId?: string | null }, now: number): Promise<UserRecord>;
@@ -175,8 +213,23 @@ export interface Store {
   putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void>;
   getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null>;
 
-  /** Deletes expired or used codes and expired sessions; returns how many rows went. */
-  purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }>;
+  // --- the wx.login code ledger (codes by hash; answers sealed by the caller) ---
+  /**
+   * Claims the code for `claim.use`, in one statement: inserts the entry, or takes over one
+   * that is expired, or `open` for the same use, or whose lease ran out (for the same use).
+   * Otherwise answers the entry's state and changes nothing. Under any number of concurrent
+   * callers, in this process or another on the same database, at most one gets `claimed`
+   * for a given state of the entry.
+   */
+  claimWxCode(hash: string, claim: WxCodeClaim, now: number): Promise<WxCodeState>;
+  /**
+   * Ends the claim `holder` holds: the entry takes the outcome and lives until `expiresAt`.
+   * False (and nothing changed) when the claim is no longer that holder's.
+   */
+  settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean>;
+
+  /** Deletes expired or used codes, expired sessions and expired ledger entries; returns how many rows went. */
+  purgeExpired(now: number): Promise<PurgeCounts>;
 
   /**
    * Resolves when the database answers a read on every connection the store uses; takes no

@@ -10,10 +10,15 @@ import type {
   LoginRedeemResult,
   RedeemOptions,
   RedeemResult,
+  PurgeCounts,
   SessionRecord,
   Store,
   UserRecord,
+  WxCodeClaim,
+  WxCodeOutcome,
+  WxCodeState,
 } from "../Store.ts";
+import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import { sqlState, toStoreError } from "./errors.ts";
 import { toBindCode, toBinding, toLoginCode, toSession, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type SessionRow, type UserRow } from "./rows.ts";
 import { PG_SQL } from "./sql.ts";
@@ -252,10 +257,31 @@ export class PostgresStore implements Store {
     });
   }
 
-  async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {
+  // --- the wx.login code ledger ---
+
+  async claimWxCode(hash: string, claim: WxCodeClaim, now: number): Promise<WxCodeState> {
     return this.#run(async (db) => {
-      const row = (await db.query<{ bind_codes: number; login_codes: number; sessions: number }>(PG_SQL.purge, [now])).rows[0]!;
-      return { bindCodes: row.bind_codes, loginCodes: row.login_codes, sessions: row.sessions };
+      const params = [hash, claim.appId, claim.use, claim.holder, claim.leaseUntil, claim.expiresAt, now];
+      // The read after a refused claim may find no row when a purge removed the entry in
+      // between: the claim is then simply tried again (it inserts).
+      for (;;) {
+        const taken = (await db.query<{ holder: string }>(PG_SQL.claimWxCode, params)).rows[0];
+        if (taken?.holder === claim.holder) return { status: "claimed" };
+        const row = (await db.query<WxCodeRow>(PG_SQL.getWxCode, [hash])).rows[0];
+        if (row) return wxCodeState(row);
+      }
+    });
+  }
+
+  async settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean> {
+    const sealed = outcome.state === "answered" ? outcome.sealed : null;
+    return this.#run(async (db) => (await db.query(PG_SQL.settleWxCode, [outcome.state, sealed, expiresAt, hash, holder])).rowCount === 1);
+  }
+
+  async purgeExpired(now: number): Promise<PurgeCounts> {
+    return this.#run(async (db) => {
+      const row = (await db.query<{ bind_codes: number; login_codes: number; sessions: number; wx_codes: number }>(PG_SQL.purge, [now])).rows[0]!;
+      return { bindCodes: row.bind_codes, loginCodes: row.login_codes, sessions: row.sessions, wxCodes: row.wx_codes };
     });
   }
 

@@ -128,6 +128,26 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX login_sessions_by_identity ON login_sessions(app_id, open_id) WHERE open_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: "wx code ledger",
+    // The wx.login code ledger, shared by every process on the database (see the SQLite
+    // store's migration 4): per code (SHA-256), its use, where its one WeChat exchange stands,
+    // and for a login the answer sealed by the vault.
+    sql: `
+      CREATE TABLE wx_codes (
+        code_hash     text   PRIMARY KEY,
+        app_id        text   NOT NULL,
+        use_name      text   NOT NULL,
+        state         text   NOT NULL CONSTRAINT wx_codes_state_check CHECK (state IN ('running', 'answered', 'spent', 'open')),
+        holder        text   NOT NULL,
+        sealed_answer text, -- AES-256-GCM envelope from the vault, never the answer in clear
+        lease_until   bigint NOT NULL,
+        expires_at    bigint NOT NULL
+      );
+      CREATE INDEX wx_codes_by_expiry ON wx_codes(expires_at);
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

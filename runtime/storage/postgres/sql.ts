@@ -92,11 +92,30 @@ export const PG_SQL = {
                   WHERE excluded.updated_at >= session_keys.updated_at`,
   getSessionKey: `SELECT sealed, updated_at FROM session_keys WHERE app_id = $1 AND open_id = $2`,
 
-  // One statement, three tables; each DELETE finds its rows through the expiry or use index.
+  /**
+   * The ledger's claim in one statement: ON CONFLICT DO UPDATE locks the row and re-checks
+   * the WHERE on its newest version, so of concurrent claimers at most one takes it. Answers
+   * the holder only when it took the entry. Params: hash, appId, use, holder, leaseUntil,
+   * expiresAt, now.
+   */
+  claimWxCode: `INSERT INTO wx_codes (code_hash, app_id, use_name, state, holder, sealed_answer, lease_until, expires_at)
+                VALUES ($1, $2, $3, 'running', $4, NULL, $5, $6)
+                ON CONFLICT (code_hash) DO UPDATE SET app_id = excluded.app_id, use_name = excluded.use_name, state = 'running',
+                  holder = excluded.holder, sealed_answer = NULL, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+                WHERE wx_codes.expires_at <= $7
+                   OR (wx_codes.use_name = excluded.use_name AND (wx_codes.state = 'open' OR (wx_codes.state = 'running' AND wx_codes.lease_until <= $7)))
+                RETURNING holder`,
+  getWxCode: `SELECT use_name, state, holder, sealed_answer, lease_until, expires_at FROM wx_codes WHERE code_hash = $1`,
+  settleWxCode: `UPDATE wx_codes SET state = $1, sealed_answer = $2, lease_until = 0, expires_at = $3
+                 WHERE code_hash = $4 AND holder = $5 AND state = 'running'`,
+
+  // One statement, four tables; each DELETE finds its rows through the expiry or use index.
   purge: `WITH b AS (DELETE FROM bind_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
                l AS (DELETE FROM login_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
-               s AS (DELETE FROM login_sessions WHERE expires_at <= $1 RETURNING 1)
-          SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions`,
+               s AS (DELETE FROM login_sessions WHERE expires_at <= $1 RETURNING 1),
+               w AS (DELETE FROM wx_codes WHERE expires_at <= $1 AND (state <> 'running' OR lease_until <= $1) RETURNING 1)
+          SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions,
+                 (SELECT count(*) FROM w) AS wx_codes`,
 
   ping: `SELECT 1 AS ok FROM users WHERE user_id = 0`,
 } as const;

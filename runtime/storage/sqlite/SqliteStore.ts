@@ -9,9 +9,13 @@ import type {
   LoginRedeemResult,
   RedeemOptions,
   RedeemResult,
+  PurgeCounts,
   SessionRecord,
   Store,
   UserRecord,
+  WxCodeClaim,
+  WxCodeOutcome,
+  WxCodeState,
 } from "../Store.ts";
 import { isJitError, StoreError } from "../../errors/index.ts";
 import { toBinding, toSession, toUser, type BindingRow, type SessionRow, type UserRow } from "./rows.ts";
@@ -154,7 +158,17 @@ export class SqliteStore implements Store {
     return row ? { sealed: row.sealed, updatedAt: row.updated_at } : null;
   }
 
-  async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {
+  // --- the wx.login code ledger ---
+
+  async claimWxCode(hash: string, claim: WxCodeClaim, now: number): Promise<WxCodeState> {
+    return this.#writes.run("claimWxCode", hash, claim, now);
+  }
+
+  async settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean> {
+    return this.#writes.run("settleWxCode", hash, holder, outcome, expiresAt);
+  }
+
+  async purgeExpired(now: number): Promise<PurgeCounts> {
     return this.#writes.run("purgeExpired", now);
   }
 

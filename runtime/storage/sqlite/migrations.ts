@@ -129,6 +129,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_sessions_by_identity ON login_sessions(app_id, open_id) WHERE open_id IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: "wx code ledger",
+    // The wx.login code ledger, shared by every process on the database: per code (SHA-256),
+    // the use that owns it, where its one WeChat exchange stands (running under a lease,
+    // answered, spent, or open again after a failure WeChat never saw) and, for a login, the
+    // answer sealed by the vault, so a repeat in any process gets the same login code.
+    sql: `
+      CREATE TABLE wx_codes (
+        code_hash     TEXT    PRIMARY KEY,
+        app_id        TEXT    NOT NULL,
+        use_name      TEXT    NOT NULL,
+        state         TEXT    NOT NULL CHECK (state IN ('running', 'answered', 'spent', 'open')),
+        holder        TEXT    NOT NULL,
+        sealed_answer TEXT, -- AES-256-GCM envelope from the vault, never the answer in clear
+        lease_until   INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX wx_codes_by_expiry ON wx_codes(expires_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -63,6 +63,20 @@ export const SQL = {
                   WHERE excluded.updated_at >= session_keys.updated_at`,
   getSessionKey: `SELECT sealed, updated_at FROM session_keys WHERE app_id = ? AND open_id = ?`,
 
+  // Params: hash, appId, use, holder, leaseUntil, expiresAt, now, now.
+  claimWxCode: `INSERT INTO wx_codes (code_hash, app_id, use_name, state, holder, sealed_answer, lease_until, expires_at)
+                VALUES (?, ?, ?, 'running', ?, NULL, ?, ?)
+                ON CONFLICT (code_hash) DO UPDATE SET app_id = excluded.app_id, use_name = excluded.use_name, state = 'running',
+                  holder = excluded.holder, sealed_answer = NULL, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+                WHERE wx_codes.expires_at <= ?
+                   OR (wx_codes.use_name = excluded.use_name AND (wx_codes.state = 'open' OR (wx_codes.state = 'running' AND wx_codes.lease_until <= ?)))
+                RETURNING holder`,
+  getWxCode: `SELECT use_name, state, holder, sealed_answer, lease_until, expires_at FROM wx_codes WHERE code_hash = ?`,
+  // Params: state, sealed, expiresAt, hash, holder.
+  settleWxCode: `UPDATE wx_codes SET state = ?, sealed_answer = ?, lease_until = 0, expires_at = ?
+                 WHERE code_hash = ? AND holder = ? AND state = 'running'`,
+  purgeWxCodes: `DELETE FROM wx_codes WHERE expires_at <= ? AND (state <> 'running' OR lease_until <= ?)`,
+
   purgeBindExpired: `DELETE FROM bind_codes WHERE expires_at <= ?`,
   purgeBindUsed: `DELETE FROM bind_codes WHERE used_at <= ?`,
   purgeLoginExpired: `DELETE FROM login_codes WHERE expires_at <= ?`,

@@ -10,9 +10,14 @@ import type {
   LoginRedeemResult,
   RedeemOptions,
   RedeemResult,
+  PurgeCounts,
   SessionRecord,
   UserRecord,
+  WxCodeClaim,
+  WxCodeOutcome,
+  WxCodeState,
 } from "../Store.ts";
+import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import { bindingConflict, missingUser, toBindCode, toLoginCode, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type UserRow } from "./rows.ts";
 import type { Statements } from "./statements.ts";
 
@@ -162,11 +167,30 @@ export class SqliteWrites {
     this.#q.putSessionKey.run(appId, openId, sealed, now);
   }
 
-  purgeExpired(now: number): { bindCodes: number; loginCodes: number; sessions: number } {
+  // --- the wx.login code ledger ---
+
+  /**
+   * One unit under the write lock: the claim (an upsert whose WHERE says when an entry may be
+   * taken), then, when it did not take the entry, a read of what holds it. Through the write
+   * queue, so every process on the file sees claims in one order.
+   */
+  claimWxCode(hash: string, claim: WxCodeClaim, now: number): WxCodeState {
+    const taken = this.#q.claimWxCode.get(hash, claim.appId, claim.use, claim.holder, claim.leaseUntil, claim.expiresAt, now, now) as { holder: string } | undefined;
+    if (taken?.holder === claim.holder) return { status: "claimed" };
+    return wxCodeState(this.#q.getWxCode.get(hash) as WxCodeRow);
+  }
+
+  settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): boolean {
+    const sealed = outcome.state === "answered" ? outcome.sealed : null;
+    return this.#q.settleWxCode.run(outcome.state, sealed, expiresAt, hash, holder).changes === 1;
+  }
+
+  purgeExpired(now: number): PurgeCounts {
     return {
       bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
       loginCodes: this.#q.purgeLoginExpired.run(now).changes + this.#q.purgeLoginUsed.run(now).changes,
       sessions: this.#q.purgeSessions.run(now).changes,
+      wxCodes: this.#q.purgeWxCodes.run(now, now).changes,
     };
   }
 
@@ -260,4 +284,5 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "createSession",
   "deleteSession",
   "putSessionKey",
+  "settleWxCode",
 ]);
