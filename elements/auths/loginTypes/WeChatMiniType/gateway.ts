@@ -2,8 +2,8 @@ import type { AppContext } from "#runtime/element/types.ts";
 import { currentCallContext } from "#runtime/context/callContext.ts";
 import { VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
-import { getSharedExchange } from "./wechat/index.ts";
-import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
+import { DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange } from "./wechat/index.ts";
+import { createCodeLedger, type ClaimOptions, type CodeLedger } from "./codeLedger.ts";
 import { createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
@@ -15,6 +15,9 @@ export interface WeChatIdentity {
 }
 
 type Exchange = ReturnType<typeof getSharedExchange>;
+
+/** A ledger claim's lease beyond the WeChat timeout: the store writes that follow the exchange. */
+const LEASE_MARGIN_MS = 5_000;
 type Vault = Awaited<ReturnType<typeof createSessionKeyVault>>;
 
 /**
@@ -26,6 +29,7 @@ export class WeChatGateway {
   readonly #app: AppContext;
   readonly #authConfig: WeChatMiniAuthConfig;
   #exchange: Exchange | undefined;
+  #ledger: CodeLedger | undefined;
   // A failed start (bad master key) is not cached, so the next call reports it again.
   readonly #getVault = memoizeSuccess(
     async (): Promise<Vault> =>
@@ -81,11 +85,21 @@ export class WeChatGateway {
   }
 
   /**
-   * Runs `run` as the one use `use` of a wx.login code (codeLedger.ts): another use of the
-   * code is WECHAT_CODE_USED; a repeat is refused the same way or runs again, per `repeat`.
+   * Runs `run` as the one use `use` of a wx.login code, once across every process on the
+   * store (codeLedger.ts): another use of the code is WECHAT_CODE_USED; a repeat gets the
+   * kept answer, or WECHAT_CODE_USED when the result was not kept.
    */
-  once<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions): Promise<T> {
-    return ledgerFor(this.#getExchange(), this.#app.clock).claim(code, use, run, options);
+  once<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T> {
+    this.#ledger ??= createCodeLedger({
+      appId: this.appId,
+      clock: this.#app.clock,
+      // The run is one WeChat exchange and a few store writes: past the exchange's own timeout
+      // and a margin, its holder is taken to be dead and the next caller takes the code over.
+      leaseMs: (this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS) + LEASE_MARGIN_MS,
+      store: () => this.#app.getStore(),
+      seal: () => this.#getVault(),
+    });
+    return this.#ledger.claim(code, use, run, options);
   }
 
   /** The stored session key of a bound user, or SESSION_KEY_MISSING. */

@@ -28,10 +28,12 @@ export default (Parent: typeof LoginType) =>
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       requireText("getLoginCode", "code", code);
       this.#requireActive();
-      // One code, one set of credentials, for one caller (codeLedger.ts): a repeat, concurrent
-      // or later, is WECHAT_CODE_USED, so a replayed code earns its replayer nothing. Only a
-      // WeChat failure (no identity yet) leaves the code open for a retry: after WeChat named
-      // the user, a retry could as well be someone else's replay.
+      // One code, one WeChat exchange, in every process (codeLedger.ts). A login code is the
+      // answer to every repeat within 5 minutes (it is single use: one session at most comes
+      // of it). A bind code goes to the first caller only: a repeat is WECHAT_CODE_USED, so a
+      // replayer can never register its owner's identity first. Only a WeChat failure (no
+      // identity yet) leaves the code open for a retry: after WeChat named the user, a retry
+      // could as well be someone else's replay.
       return this.#gateway().once<GetLoginCodeResult>(
         code,
         "getLoginCode",
@@ -42,7 +44,7 @@ export default (Parent: typeof LoginType) =>
           const [result] = await Promise.all([this.#issueFor(identity), keySaved]);
           return result;
         },
-        { repeat: "refuse", retryable: (err) => isJitError(err) && err.family === "wechat" },
+        { keep: (result) => "loginCode" in result, retryable: (err) => isJitError(err) && err.family === "wechat" },
       );
     }
 
@@ -92,22 +94,19 @@ export default (Parent: typeof LoginType) =>
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
       // The code serves this bind only (codeLedger.ts): a code that logged someone in, or
-      // bound someone else, cannot bind its owner's identity to this user. A repeat runs
-      // again (repeat: "rerun"), so a bind after an unbind really binds.
-      return this.#gateway().once<BindResult>(
-        code,
-        `bind:${userId}`,
-        async () => {
-          const identity = await this.#gateway().exchange(code);
-          const existing = await store.findBindingByOpenId(this.appId, identity.openId);
-          if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
-          // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
-          await store.createBinding({ ...identity, userId }, this.app.clock.now());
-          this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
-          return { success: true, userId, openId: identity.openId };
-        },
-        { repeat: "rerun" },
-      );
+      // bound someone else, cannot bind its owner's identity to this user. The identity
+      // WeChat named is the kept answer, so a repeat binds again without asking WeChat (a
+      // bind after an unbind really binds); a failure before WeChat answered leaves the code open.
+      const identity = await this.#gateway().once<WeChatIdentity>(code, `bind:${userId}`, () => this.#gateway().exchange(code), {
+        keep: () => true,
+        retryable: (err) => isJitError(err) && err.family === "wechat",
+      });
+      const existing = await store.findBindingByOpenId(this.appId, identity.openId);
+      if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
+      // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
+      await store.createBinding({ ...identity, userId }, this.app.clock.now());
+      this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
+      return { success: true, userId, openId: identity.openId };
     }
 
     /** Removes the user's binding in this mini program. */

@@ -23,6 +23,13 @@ export interface SessionKeyVault {
   save(appId: string, openId: string, sessionKey: string): Promise<void>;
   /** The stored session key, or null when none is stored. Throws VAULT_SEAL_INVALID if the row does not open. */
   get(appId: string, openId: string): Promise<string | null>;
+  /**
+   * Seals another server-side secret of mini program `appId` under the vault's key, bound to
+   * `slot` (its row's key, e.g. a wx.login code's hash): it opens only for the same two.
+   */
+  sealText(appId: string, slot: string, text: string): string;
+  /** Opens what sealText sealed for the same appId and slot; VAULT_SEAL_INVALID otherwise. */
+  openText(appId: string, slot: string, sealed: string): string;
 }
 
 const VERSION = "v1";
@@ -33,6 +40,11 @@ export const VAULT_REMEMBERED_MAX = 50_000;
 function aad(appId: string, openId: string): Buffer {
   // JSON keeps the two parts unambiguous ("a"+"bc" ≠ "ab"+"c").
   return Buffer.from(JSON.stringify([VERSION, appId, openId]), "utf8");
+}
+
+/** Other secrets' context: a "text" tag, so it never equals a session key's [v1, appId, openId]. */
+function textAad(appId: string, slot: string): Buffer {
+  return Buffer.from(JSON.stringify([VERSION, "text", appId, slot]), "utf8");
 }
 
 export function createSessionKeyVault(options: {
@@ -75,7 +87,7 @@ export function createSessionKeyVault(options: {
     return `${VERSION}.${iv.toString("base64url")}.${ct.toString("base64url")}.${cipher.getAuthTag().toString("base64url")}`;
   }
 
-  function open(appId: string, openId: string, sealed: string): string {
+  function open(additionalData: Buffer, appId: string, sealed: string): string {
     const parts = sealed.split(".");
     try {
       if (parts.length !== 4 || parts[0] !== VERSION) throw new Error("format");
@@ -83,7 +95,7 @@ export function createSessionKeyVault(options: {
       const tag = Buffer.from(parts[3]!, "base64url");
       if (iv.length !== 12 || tag.length !== 16) throw new Error("format");
       const decipher = createDecipheriv("aes-256-gcm", key, iv);
-      decipher.setAAD(aad(appId, openId));
+      decipher.setAAD(additionalData);
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(Buffer.from(parts[2]!, "base64url")), decipher.final()]).toString("utf8");
     } catch {
@@ -110,7 +122,13 @@ export function createSessionKeyVault(options: {
     },
     async get(appId, openId) {
       const row = await store.getSessionKey(appId, openId);
-      return row ? open(appId, openId, row.sealed) : null;
+      return row ? open(aad(appId, openId), appId, row.sealed) : null;
+    },
+    sealText(appId, slot, text) {
+      return seal(textAad(appId, slot), text);
+    },
+    openText(appId, slot, sealed) {
+      return open(textAad(appId, slot), appId, sealed);
     },
   };
 }

@@ -7,5 +7,5 @@ export {
   type WeChatClientOptions,
   type WeChatSession,
 } from "./client.ts";
-export { createExchangeOnce, getSharedExchange, type ExchangeOnce, resetSharedExchanges, EXCHANGE_TTL_MS, EXCHANGE_MAX_ENTRIES } from "./exchangeOnce.ts";
+export { createExchangeOnce, getSharedExchange, type ExchangeOnce, resetSharedExchanges } from "./exchangeOnce.ts";
 export { codeForErrcode, normaliseErrcode, parseRid } from "./errcodes.ts";
