@@ -8,47 +8,14 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
-import { DEMO_APPID, DEMO_SECRET, LOGIN, makeTempRoot, post, removeDir, TEST_MASTER_KEY } from "./helpers/http.ts";
-import { JIT_BIN, startChild, type Child } from "./helpers/httpChild.ts";
+import { startServers, type Cluster } from "./helpers/cluster.ts";
+import { DEMO_APPID, DEMO_SECRET, LOGIN, makeTempRoot, post, removeDir } from "./helpers/http.ts";
 import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from "./helpers/pgTest.ts";
 
 const ROUNDS = 100;
 const RACERS = 50;
 /** Rounds run at once: keeps the file's run time near 10-20 s on a busy 2-core machine. */
 const ROUNDS_AT_ONCE = 10;
-
-/** Limits out of the way: every request here comes from 127.0.0.1 and the tests are about the store. */
-export const UNLIMITED = { JIT_RATE_LIMIT_IP: "off", JIT_RATE_LIMIT_USER: "off", JIT_RATE_LIMIT_OPENID: "off" };
-
-export interface Cluster {
-  bases: string[];
-  children: Child[];
-  stop(): Promise<void>;
-}
-
-/** `count` jit serve processes (or one with `--workers`, via `args`) on the database `db`. */
-export async function startServers(root: string, fake: FakeWeChatServer, db: string, count: number, args: string[] = [], env: Record<string, string> = {}): Promise<Cluster> {
-  const children = Array.from({ length: count }, () =>
-    startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", db, ...args], {
-      JIT_DB: undefined,
-      DATABASE_URL: undefined,
-      WECHAT_API_BASE: fake.url,
-      JIT_MASTER_KEY: TEST_MASTER_KEY,
-      JIT_LOG_LEVEL: "warn",
-      ...UNLIMITED,
-      ...env,
-    }),
-  );
-  const bases = await Promise.all(children.map(async (c) => (await c.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!));
-  return {
-    bases,
-    children,
-    async stop() {
-      for (const c of children) c.kill("SIGTERM");
-      await Promise.all(children.map((c) => c.exited));
-    },
-  };
-}
 
 for (const kind of ["PostgreSQL", "SQLite"] as const) {
   const skip = kind === "PostgreSQL" && !PG_ADMIN_URL;

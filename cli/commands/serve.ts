@@ -15,8 +15,19 @@ export function register(program: Command, kit: CliKit): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--db <file|url>", "SQLite file or postgres://user:password@host:port/database (default $JIT_DB, else $DATABASE_URL, else <root>/.jit/<appId>.sqlite)")
     .option("--purge-interval <ms>", "ms between purges of expired codes and sessions; 0 = at start-up only (default $JIT_PURGE_INTERVAL_MS, else 600000)")
-    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string }) =>
+    .option("--workers <n|auto>", "processes serving the port (auto = one per core; default $JIT_WORKERS, else 1)")
+    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string; workers?: string }) =>
       kit.run(async () => {
+        const { isServeWorker, parseWorkers, reportListening, runPrimary } = await import("./serveWorkers.ts");
+        const workers = isServeWorker() ? 1 : parseWorkers(opts.workers ?? process.env.JIT_WORKERS ?? "1", opts.workers !== undefined ? "--workers" : "JIT_WORKERS");
+        if (workers > 1) {
+          // The primary checks what it can without the app (a bad value stops here, once),
+          // then forks; each worker runs this same command and serves.
+          parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
+          if (opts.purgeInterval !== undefined) parsePurgeInterval(opts.purgeInterval);
+          const { createLogger } = await import("../../runtime/logging/logger.ts");
+          return runPrimary(workers, { log: createLogger() });
+        }
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { serveApp } = await import("../../runtime/http/listen.ts");
         const { sqliteWriterFromEnv } = await import("../../runtime/storage/sqlite/index.ts");
@@ -27,7 +38,8 @@ export function register(program: Command, kit: CliKit): void {
         const app = await kit.loadApp({ ...(opts.db ? { dbFile: opts.db } : {}), sqliteWriter });
         // serveApp opens the database and loads the master key before it listens.
         const serving = await serveApp({ app, port, host: opts.host, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
-        process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
+        if (isServeWorker()) reportListening(serving.url, app.appId);
+        else process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
         // kit.run exits when the action settles: that is after a graceful stop.
         return serving.stopped;
       }),
