@@ -26,7 +26,7 @@ describe("jit serve --workers", () => {
     if (root) await removeDir(root);
   });
 
-  function serve(args: string[]): Child {
+  function serve(args: string[], env: Record<string, string> = {}): Child {
     const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", ...args], {
       JIT_DB: undefined,
       DATABASE_URL: undefined,
@@ -34,6 +34,7 @@ describe("jit serve --workers", () => {
       JIT_MASTER_KEY: TEST_MASTER_KEY,
       JIT_LOG_LEVEL: "info",
       ...UNLIMITED,
+      ...env,
     });
     children.push(child);
     return child;
@@ -66,6 +67,20 @@ describe("jit serve --workers", () => {
     expect(await child.exited, child.stderr().slice(-3000)).toEqual({ code: 0, signal: null });
     expect(child.stderr().match(/"msg":"stopped"/g)?.length).toBeGreaterThanOrEqual(2);
     for (const pid of live) expect(() => process.kill(pid, 0)).toThrow();
+  }, 90_000);
+
+  // Regression: each process counted on its own, so N workers gave a client N times the limit.
+  it("the rate limit holds across workers: 2 workers give a client the limit once, not twice", async () => {
+    const child = serve(["--workers", "2", "--db", path.join(root, "data", "limits.sqlite")], { JIT_RATE_LIMIT_IP: "10/minute" });
+    const [, base] = await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+) with 2 workers/, 60_000);
+    // One connection per request, so the primary spreads them over both workers.
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, () => post(base!, `${LOGIN}/getLoginCode`, { code: "never-minted-code" }, { headers: { connection: "close" } })),
+    );
+    expect(replies.filter((r) => r.status !== 429)).toHaveLength(10);
+    expect(replies.filter((r) => r.status === 429)).toHaveLength(20);
+    child.kill("SIGTERM");
+    expect((await child.exited).code).toBe(0);
   }, 90_000);
 
   it("workers that cannot start (database refused) stop the primary with exit 1, naming why", async () => {

@@ -147,6 +147,7 @@ describePg("PostgreSQL store", () => {
         claimWxCode: ["h", "a", "u", "x", T0, T0, T0],
         getWxCode: ["h"],
         settleWxCode: ["spent", "s", T0, "h", "x"],
+        hitRateWindow: ["k", T0, 1000],
         purge: [T0],
         ping: [],
       };

@@ -508,6 +508,22 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("rate windows", () => {
+      it("counts hits per key in a fixed window, starts a new one after it, and purges ended ones", async () => {
+        expect(await store.hitRateWindow("ip:1", MIN, T0)).toEqual({ count: 1, resetAt: T0 + MIN });
+        expect(await store.hitRateWindow("ip:1", MIN, T0 + 10)).toEqual({ count: 2, resetAt: T0 + MIN });
+        expect(await store.hitRateWindow("ip:2", MIN, T0 + 10)).toEqual({ count: 1, resetAt: T0 + 10 + MIN });
+        expect(await store.hitRateWindow("ip:1", MIN, T0 + MIN)).toEqual({ count: 1, resetAt: T0 + 2 * MIN });
+        expect(await store.purgeExpired(T0 + MIN + 10)).toMatchObject({ rateWindows: 1 });
+      });
+
+      it("40 concurrent hits over two stores on one database count 40", async () => {
+        const stores = openPeer ? [store, await openPeer()] : [store];
+        const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % stores.length]!.hitRateWindow("ip:race", MIN, T0)));
+        expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      });
+    });
+
     describe("wx.login code ledger", () => {
       const claim = (use = "getLoginCode", at = T0) => ({ appId: APP, use, holder: newSecretToken(16), leaseUntil: at + 10_000, expiresAt: at + 5 * MIN });
 
@@ -639,8 +655,8 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         // Expired, but its holder's lease still runs (a slow exchange): kept until the lease ends.
         await store.claimWxCode(wHeld, { ...claim("getLoginCode", now), leaseUntil: now + MIN }, T0);
 
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1, wxCodes: 1 });
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0 });
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1, wxCodes: 1, rateWindows: 0 });
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0, rateWindows: 0 });
         // The live entry is still there (another use is refused by it).
         expect(await store.claimWxCode(wLive, claim("bind:1", now + MIN), now)).toMatchObject({ status: "held", use: "getLoginCode" });
         expect((await store.consumeCode("bind", bLive, now)).status).toBe("ok");

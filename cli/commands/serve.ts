@@ -36,8 +36,15 @@ export function register(program: Command, kit: CliKit): void {
         // Writes on a writer thread: the event loop is what bounds a server's logins per second.
         const sqliteWriter = sqliteWriterFromEnv(process.env, "worker");
         const app = await kit.loadApp({ ...(opts.db ? { dbFile: opts.db } : {}), sqliteWriter });
+        // Rate-limit counts live in the database when another process may serve the same
+        // clients (a worker, or any server on PostgreSQL, which exists to be shared);
+        // otherwise in memory, which costs no write per request.
+        const { PostgresStore } = await import("../../runtime/storage/postgres/PostgresStore.ts");
+        const shared = isServeWorker() || (await app.getStore()) instanceof PostgresStore;
+        const { StoreRateStore } = await import("../../runtime/http/storeRateStore.ts");
+        const rateStore = shared ? (limit: string) => new StoreRateStore(() => app.getStore(), limit) : undefined;
         // serveApp opens the database and loads the master key before it listens.
-        const serving = await serveApp({ app, port, host: opts.host, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
+        const serving = await serveApp({ app, port, host: opts.host, ...(rateStore ? { rateStore } : {}), ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
         if (isServeWorker()) reportListening(serving.url, app.appId);
         else process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
         // kit.run exits when the action settles: that is after a graceful stop.

@@ -133,6 +133,7 @@ export interface PurgeCounts {
   loginCodes: number;
   sessions: number;
   wxCodes: number;
+  rateWindows: number;
 }
 
 export interface Store {
@@ -228,7 +229,16 @@ export interface Store {
    */
   settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean>;
 
-  /** Deletes expired or used codes, expired sessions and expired ledger entries; returns how many rows went. */
+  // --- rate limits shared by processes (counts only; nothing secret, no durability needed) ---
+  /**
+   * Counts one hit of `key` in its fixed window, in one statement: a key without a live
+   * window (none, or its window ended at or before `now`) starts one of `windowMs`. Returns
+   * the window's count, this hit included, and when it ends. Concurrent hits from any
+   * process each count once.
+   */
+  hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
+
+  /** Deletes expired or used codes, expired sessions, ledger entries and rate windows; returns how many rows went. */
   purgeExpired(now: number): Promise<PurgeCounts>;
 
   /**

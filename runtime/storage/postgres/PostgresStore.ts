@@ -278,10 +278,18 @@ export class PostgresStore implements Store {
     return this.#run(async (db) => (await db.query(PG_SQL.settleWxCode, [outcome.state, sealed, expiresAt, hash, holder])).rowCount === 1);
   }
 
+  async hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+    return this.#run(async (db) => {
+      const row = (await db.query<{ count: number; reset_at: number }>(PG_SQL.hitRateWindow, [key, now, windowMs])).rows[0]!;
+      return { count: row.count, resetAt: row.reset_at };
+    });
+  }
+
   async purgeExpired(now: number): Promise<PurgeCounts> {
     return this.#run(async (db) => {
-      const row = (await db.query<{ bind_codes: number; login_codes: number; sessions: number; wx_codes: number }>(PG_SQL.purge, [now])).rows[0]!;
-      return { bindCodes: row.bind_codes, loginCodes: row.login_codes, sessions: row.sessions, wxCodes: row.wx_codes };
+      type Counts = { bind_codes: number; login_codes: number; sessions: number; wx_codes: number; rate_windows: number };
+      const row = (await db.query<Counts>(PG_SQL.purge, [now])).rows[0]!;
+      return { bindCodes: row.bind_codes, loginCodes: row.login_codes, sessions: row.sessions, wxCodes: row.wx_codes, rateWindows: row.rate_windows };
     });
   }
 

@@ -148,6 +148,21 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX wx_codes_by_expiry ON wx_codes(expires_at);
     `,
   },
+  {
+    version: 4,
+    name: "rate windows",
+    // Fixed-window rate-limit counts shared by the processes serving one database. UNLOGGED:
+    // counts need no durability (a crash empties the table, which forgives a minute's hits),
+    // and skipping the WAL keeps one hit per request cheap.
+    sql: `
+      CREATE UNLOGGED TABLE rate_windows (
+        rate_key text   PRIMARY KEY,
+        count    integer NOT NULL,
+        reset_at bigint NOT NULL
+      );
+      CREATE INDEX rate_windows_by_reset ON rate_windows(reset_at);
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -109,13 +109,21 @@ export const PG_SQL = {
   settleWxCode: `UPDATE wx_codes SET state = $1, sealed_answer = $2, lease_until = 0, expires_at = $3
                  WHERE code_hash = $4 AND holder = $5 AND state = 'running'`,
 
-  // One statement, four tables; each DELETE finds its rows through the expiry or use index.
+  // One UPSERT per hit: the row lock orders concurrent hits, each counts once. Params: key, now, windowMs.
+  hitRateWindow: `INSERT INTO rate_windows (rate_key, count, reset_at) VALUES ($1, 1, $2::bigint + $3::bigint)
+                   ON CONFLICT (rate_key) DO UPDATE SET
+                     count = CASE WHEN rate_windows.reset_at <= $2::bigint THEN 1 ELSE rate_windows.count + 1 END,
+                     reset_at = CASE WHEN rate_windows.reset_at <= $2::bigint THEN excluded.reset_at ELSE rate_windows.reset_at END
+                   RETURNING count, reset_at`,
+
+  // One statement, five tables; each DELETE finds its rows through the expiry or use index.
   purge: `WITH b AS (DELETE FROM bind_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
                l AS (DELETE FROM login_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
                s AS (DELETE FROM login_sessions WHERE expires_at <= $1 RETURNING 1),
-               w AS (DELETE FROM wx_codes WHERE expires_at <= $1 AND (state <> 'running' OR lease_until <= $1) RETURNING 1)
+               w AS (DELETE FROM wx_codes WHERE expires_at <= $1 AND (state <> 'running' OR lease_until <= $1) RETURNING 1),
+               r AS (DELETE FROM rate_windows WHERE reset_at <= $1 RETURNING 1)
           SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions,
-                 (SELECT count(*) FROM w) AS wx_codes`,
+                 (SELECT count(*) FROM w) AS wx_codes, (SELECT count(*) FROM r) AS rate_windows`,
 
   ping: `SELECT 1 AS ok FROM users WHERE user_id = 0`,
 } as const;

@@ -168,6 +168,10 @@ export class SqliteStore implements Store {
     return this.#writes.run("settleWxCode", hash, holder, outcome, expiresAt);
   }
 
+  async hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+    return this.#writes.run("hitRateWindow", key, windowMs, now);
+  }
+
   async purgeExpired(now: number): Promise<PurgeCounts> {
     return this.#writes.run("purgeExpired", now);
   }

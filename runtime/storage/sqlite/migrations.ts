@@ -150,6 +150,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX wx_codes_by_expiry ON wx_codes(expires_at);
     `,
   },
+  {
+    version: 5,
+    name: "rate windows",
+    // Fixed-window rate-limit counts shared by the processes serving one database.
+    sql: `
+      CREATE TABLE rate_windows (
+        rate_key TEXT    PRIMARY KEY,
+        count    INTEGER NOT NULL,
+        reset_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX rate_windows_by_reset ON rate_windows(reset_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

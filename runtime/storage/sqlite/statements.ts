@@ -77,6 +77,14 @@ export const SQL = {
                  WHERE code_hash = ? AND holder = ? AND state = 'running'`,
   purgeWxCodes: `DELETE FROM wx_codes WHERE expires_at <= ? AND (state <> 'running' OR lease_until <= ?)`,
 
+  // Params: key, now, windowMs, now, now.
+  hitRateWindow: `INSERT INTO rate_windows (rate_key, count, reset_at) VALUES (?, 1, ? + ?)
+                   ON CONFLICT (rate_key) DO UPDATE SET
+                     count = CASE WHEN rate_windows.reset_at <= ? THEN 1 ELSE rate_windows.count + 1 END,
+                     reset_at = CASE WHEN rate_windows.reset_at <= ? THEN excluded.reset_at ELSE rate_windows.reset_at END
+                   RETURNING count, reset_at`,
+  purgeRateWindows: `DELETE FROM rate_windows WHERE reset_at <= ?`,
+
   purgeBindExpired: `DELETE FROM bind_codes WHERE expires_at <= ?`,
   purgeBindUsed: `DELETE FROM bind_codes WHERE used_at <= ?`,
   purgeLoginExpired: `DELETE FROM login_codes WHERE expires_at <= ?`,

@@ -185,12 +185,18 @@ export class SqliteWrites {
     return this.#q.settleWxCode.run(outcome.state, sealed, expiresAt, hash, holder).changes === 1;
   }
 
+  hitRateWindow(key: string, windowMs: number, now: number): { count: number; resetAt: number } {
+    const row = this.#q.hitRateWindow.get(key, now, windowMs, now, now) as { count: number; reset_at: number };
+    return { count: row.count, resetAt: row.reset_at };
+  }
+
   purgeExpired(now: number): PurgeCounts {
     return {
       bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
       loginCodes: this.#q.purgeLoginExpired.run(now).changes + this.#q.purgeLoginUsed.run(now).changes,
       sessions: this.#q.purgeSessions.run(now).changes,
       wxCodes: this.#q.purgeWxCodes.run(now, now).changes,
+      rateWindows: this.#q.purgeRateWindows.run(now).changes,
     };
   }
 
@@ -285,4 +291,5 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "deleteSession",
   "putSessionKey",
   "settleWxCode",
+  "hitRateWindow",
 ]);
