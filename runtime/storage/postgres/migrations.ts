@@ -130,9 +130,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 3,
+    name: "bindings by openId",
+    // The console finds a user by openId across mini programs; the (app_id, open_id) key
+    // cannot serve a lookup without the app_id.
+    sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
+  },
+  {
+    version: 4,
     name: "wx code ledger",
     // The wx.login code ledger, shared by every process on the database (see the SQLite
-    // store's migration 4): per code (SHA-256), its use, where its one WeChat exchange stands,
+    // store's migration 5): per code (SHA-256), its use, where its one WeChat exchange stands,
     // and for a login the answer sealed by the vault.
     sql: `
       CREATE TABLE wx_codes (
@@ -149,7 +156,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
-    version: 4,
+    version: 5,
     name: "rate windows",
     // Fixed-window rate-limit counts shared by the processes serving one database. UNLOGGED:
     // counts need no durability (a crash empties the table, which forgives a minute's hits),

@@ -131,6 +131,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: "bindings by openId",
+    // The console finds a user by openId across mini programs; the (app_id, open_id) key
+    // cannot serve a lookup without the app_id.
+    sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
+  },
+  {
+    version: 5,
     name: "wx code ledger",
     // The wx.login code ledger, shared by every process on the database: per code (SHA-256),
     // the use that owns it, where its one WeChat exchange stands (running under a lease,
@@ -151,7 +158,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 5,
+    version: 6,
     name: "rate windows",
     // Fixed-window rate-limit counts shared by the processes serving one database.
     sql: `

@@ -161,6 +161,10 @@ export class SqliteWrites {
     return this.#q.deleteSession.run(tokenHash).changes > 0;
   }
 
+  deleteUserSession(userId: number, sessionId: string): boolean {
+    return this.#q.deleteUserSession.run(userId, sessionId).changes > 0;
+  }
+
   // --- WeChat session keys ---
 
   putSessionKey(appId: string, openId: string, sealed: string, now: number): void {
@@ -289,6 +293,7 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "consumeCode",
   "createSession",
   "deleteSession",
+  "deleteUserSession",
   "putSessionKey",
   "settleWxCode",
   "hitRateWindow",
