@@ -42,8 +42,11 @@ export function register(program: Command, kit: CliKit): void {
         // Rate-limit counts live in the database when another process may serve the same
         // clients (a worker, or any server on PostgreSQL, which exists to be shared);
         // otherwise in memory, which costs no write per request.
-        const { PostgresStore } = await import("../../runtime/storage/postgres/PostgresStore.ts");
-        const shared = isServeWorker() || (await app.getStore()) instanceof PostgresStore;
+        // Decided from the location, not the opened store: serveApp checks its settings before
+        // anything is opened. (A PostgreSQL URL, by the precedence openStore uses.)
+        const { resolveDatabase } = await import("../../runtime/storage/location.ts");
+        const { isPostgresUrl } = await import("../../runtime/storage/postgres/config.ts");
+        const shared = isServeWorker() || isPostgresUrl(resolveDatabase({ dbFile: opts.db ?? null, root: kit.options().root, appId: app.appId }));
         const { StoreRateStore } = await import("../../runtime/http/storeRateStore.ts");
         const rateStore = shared ? (limit: string) => new StoreRateStore(() => app.getStore(), limit) : undefined;
         // serveApp opens the database and loads the master key before it listens.
