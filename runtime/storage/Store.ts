@@ -12,6 +12,11 @@ export interface UserRecord {
   userId: number;
   name: string | null;
   createdAt: number;
+  /**
+   * The user's phone number ("+<country code><number>", from WeChat's phone button), when
+   * one is stored. Unique: two users never hold one number. Absent when none is stored.
+   */
+  phone?: string;
 }
 
 export interface CorpRecord {
@@ -95,6 +100,33 @@ export interface RedeemOptions {
    * the identity just bound), so the registering client logs in without a second wx.login.
    */
   loginCode?: { hash: string; expiresAt: number; loginType: string } | null;
+  /**
+   * The new user's phone number, stored in the same transaction. A number already on another
+   * user throws LoginError PHONE_TAKEN and nothing is written (the bind code stays unused).
+   */
+  phone?: string | null;
+}
+
+/**
+ * The shared WeChat access token of one AppID, sealed by the vault, with the lease that lets
+ * one caller in any process fetch it while the others wait (see claimAccessTokenFetch).
+ */
+export interface AccessTokenRecord {
+  /** Sealed token, or null before the first fetch. */
+  sealed: string | null;
+  /** When WeChat says the token expires (0 once invalidated). */
+  expiresAt: number;
+  /** Who holds the fetch lease, until when (0: free). */
+  leaseOwner: string | null;
+  leaseUntil: number;
+}
+
+/** WeChat's limits on stable_token's force_refresh (checked by claimForceRefresh). */
+export interface ForceRefreshRule {
+  /** The quota day of `now` (WeChat counts per day). */
+  day: number;
+  maxPerDay: number;
+  minIntervalMs: number;
 }
 
 export interface Store {
@@ -174,6 +206,39 @@ export interface Store {
   // --- WeChat session keys (sealed by the vault; opaque to the store) ---
   putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void>;
   getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null>;
+
+  // --- phone numbers ---
+  /**
+   * Stores the user's phone number (replacing any it had). LoginError PHONE_TAKEN (409)
+   * when another user holds that number, USER_NOT_FOUND when the user does not exist.
+   */
+  setUserPhone(userId: number, phone: string, now: number): Promise<void>;
+  /** The user holding this phone number, or null. */
+  findUserIdByPhone(phone: string): Promise<number | null>;
+
+  // --- WeChat access tokens (sealed by the vault; one row per AppID) ---
+  getAccessToken(appId: string): Promise<AccessTokenRecord | null>;
+  /**
+   * The fetch lease, in one guarded statement: true for exactly one caller (in any process)
+   * while the lease is free (or past leaseUntil) AND the stored token is missing or expires
+   * at or before `staleAt`; false otherwise (someone fetches, or a fresh token is there).
+   */
+  claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean>;
+  /**
+   * Stores a fetched token and frees the lease if `owner` still holds it. With `sealed`
+   * null, only frees the lease (the fetch failed), so waiters need not wait for its expiry.
+   */
+  saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void>;
+  /**
+   * Marks the token expired only if the stored one is still `sealed` (the one WeChat
+   * rejected): a token another server stored meanwhile is kept. True when it was marked.
+   */
+  invalidateAccessToken(appId: string, sealed: string): Promise<boolean>;
+  /**
+   * One force_refresh from WeChat's quota, in one guarded statement: true (and counted) when
+   * fewer than maxPerDay were taken on `rule.day` and the last was minIntervalMs ago or more.
+   */
+  claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean>;
 
   /** Deletes expired or used codes and expired sessions; returns how many rows went. */
   purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }>;

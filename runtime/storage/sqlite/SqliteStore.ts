@@ -4,7 +4,9 @@ import type {
   BindingRecord,
   CodeKind,
   ConsumeResult,
+  AccessTokenRecord,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
   RedeemOptions,
@@ -152,6 +154,42 @@ export class SqliteStore implements Store {
   async getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null> {
     const row = this.#q.getSessionKey.get(appId, openId) as { sealed: string; updated_at: number } | undefined;
     return row ? { sealed: row.sealed, updatedAt: row.updated_at } : null;
+  }
+
+  // --- phone numbers ---
+
+  async setUserPhone(userId: number, phone: string, now: number): Promise<void> {
+    await this.#writes.run("setUserPhone", userId, phone, now);
+  }
+
+  async findUserIdByPhone(phone: string): Promise<number | null> {
+    const row = this.#q.userIdByPhone.get(phone) as { user_id: number } | undefined;
+    return row ? row.user_id : null;
+  }
+
+  // --- WeChat access tokens ---
+
+  async getAccessToken(appId: string): Promise<AccessTokenRecord | null> {
+    const row = this.#q.getAccessToken.get(appId) as
+      | { sealed: string | null; expires_at: number; lease_owner: string | null; lease_until: number }
+      | undefined;
+    return row ? { sealed: row.sealed, expiresAt: row.expires_at, leaseOwner: row.lease_owner, leaseUntil: row.lease_until } : null;
+  }
+
+  async claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean> {
+    return this.#writes.run("claimAccessTokenFetch", appId, owner, now, leaseUntil, staleAt);
+  }
+
+  async saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void> {
+    await this.#writes.run("saveAccessToken", appId, owner, sealed, expiresAt);
+  }
+
+  async invalidateAccessToken(appId: string, sealed: string): Promise<boolean> {
+    return this.#writes.run("invalidateAccessToken", appId, sealed);
+  }
+
+  async claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean> {
+    return this.#writes.run("claimForceRefresh", appId, now, rule);
   }
 
   async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {

@@ -129,6 +129,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_sessions_by_identity ON login_sessions(app_id, open_id) WHERE open_id IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: "phone numbers and access tokens",
+    // A user's phone number ("+<country code><number>"), unique where set: a number is an
+    // identity, never shared by two users. One access-token row per AppID, shared by every
+    // process: the token sealed by the vault, the fetch lease (one fetcher at a time) and
+    // the force_refresh quota WeChat allows (per day, and a minimum interval).
+    sql: `
+      ALTER TABLE users ADD COLUMN phone TEXT;
+      CREATE UNIQUE INDEX users_by_phone ON users(phone) WHERE phone IS NOT NULL;
+
+      CREATE TABLE wechat_access_tokens (
+        app_id        TEXT    PRIMARY KEY,
+        sealed        TEXT,                       -- AES-256-GCM envelope from the vault
+        expires_at    INTEGER NOT NULL DEFAULT 0,
+        lease_owner   TEXT,
+        lease_until   INTEGER NOT NULL DEFAULT 0,
+        force_day     INTEGER NOT NULL DEFAULT 0,
+        force_count   INTEGER NOT NULL DEFAULT 0,
+        last_force_at INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

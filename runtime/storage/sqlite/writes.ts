@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { ElementError, LoginError } from "../../errors/index.ts";
 import type {
   BindCodeRecord,
@@ -6,6 +6,7 @@ import type {
   CodeKind,
   ConsumeResult,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
   RedeemOptions,
@@ -156,6 +157,39 @@ export class SqliteWrites {
     return this.#q.deleteSession.run(tokenHash).changes > 0;
   }
 
+  // --- phone numbers ---
+
+  /** The unique index decides; its violation is PHONE_TAKEN, whoever got there first. */
+  setUserPhone(userId: number, phone: string, _now: number): void {
+    let changes: number;
+    try {
+      changes = this.#q.setUserPhone.run(phone, userId).changes;
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code === "SQLITE_CONSTRAINT_UNIQUE") throw new LoginError("PHONE_TAKEN");
+      throw err;
+    }
+    if (changes !== 1) throw new LoginError("USER_NOT_FOUND", { userId });
+  }
+
+  // --- WeChat access tokens ---
+
+  claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): boolean {
+    return this.#q.claimTokenFetch.run(appId, owner, leaseUntil, now, staleAt).changes === 1;
+  }
+
+  saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): void {
+    if (sealed !== null) this.#q.storeAccessToken.run(appId, sealed, expiresAt);
+    this.#q.releaseTokenLease.run(appId, owner);
+  }
+
+  invalidateAccessToken(appId: string, sealed: string): boolean {
+    return this.#q.invalidateAccessToken.run(appId, sealed).changes === 1;
+  }
+
+  claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): boolean {
+    return this.#q.claimForceRefresh.run(appId, rule.day, now, now - rule.minIntervalMs, rule.maxPerDay).changes === 1;
+  }
+
   // --- WeChat session keys ---
 
   putSessionKey(appId: string, openId: string, sealed: string, now: number): void {
@@ -229,6 +263,11 @@ export class SqliteWrites {
     if (consumed.status !== "ok") return { status: consumed.status };
     const code = consumed.record;
     const user = this.#insertUser(options.name ?? null, now);
+    // The phone first: a number already on another user throws and rolls everything back.
+    if (options.phone) {
+      this.setUserPhone(user.userId, options.phone, now);
+      user.phone = options.phone;
+    }
     const binding = this.#insertBinding({ appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId }, now);
     if (options.corp) {
       this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
@@ -260,4 +299,8 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "createSession",
   "deleteSession",
   "putSessionKey",
+  "setUserPhone",
+  "claimAccessTokenFetch",
+  "invalidateAccessToken",
+  "claimForceRefresh",
 ]);
