@@ -114,7 +114,7 @@ export interface RedeemOptions {
 export interface AccessTokenRecord {
   /** Sealed token, or null before the first fetch. */
   sealed: string | null;
-  /** When WeChat says the token expires (0 once invalidated). */
+  /** Until when callers use it: WeChat's expiry minus the renewal margin (0 once invalidated). */
   expiresAt: number;
   /** Who holds the fetch lease, until when (0: free). */
   leaseOwner: string | null;

@@ -1,10 +1,10 @@
 import type { AppContext } from "#runtime/element/types.ts";
 import { currentCallContext } from "#runtime/context/callContext.ts";
-import { VaultError } from "#runtime/errors/index.ts";
+import { LoginError, VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
-import { getSharedExchange } from "./wechat/index.ts";
+import { createAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
 import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
-import { createSessionKeyVault } from "./vault/index.ts";
+import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
 /** Who a wx.login code belongs to, per mini program AppID. */
@@ -35,6 +35,16 @@ export class WeChatGateway {
         clock: this.#app.clock,
       }),
   );
+
+  /** The calls that need an access token, and the token they share with every server of the AppID. */
+  readonly server = memoizeSuccess(async (): Promise<{ api: WeChatServerApi; tokens: AccessTokens }> => {
+    const base = resolveApiBase(this.#authConfig.apiBase, this.#app.env);
+    const http = createWeChatHttp(base, this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS);
+    const api = createWeChatServerApi(http, this.appId, this.#authConfig.appSecret);
+    const seal = createAccessTokenSeal(await this.#app.getMasterKey());
+    const tokens = createAccessTokens({ appId: this.appId, api, store: await this.#app.getStore(), seal, clock: this.#app.clock });
+    return { api, tokens };
+  });
 
   constructor(app: AppContext, authConfig: WeChatMiniAuthConfig) {
     this.#app = app;
@@ -95,6 +105,24 @@ export class WeChatGateway {
     const sessionKey = binding ? await (await this.#getVault()).get(this.appId, binding.openId) : null;
     if (!sessionKey) throw new VaultError("SESSION_KEY_MISSING", { userId });
     return sessionKey;
+  }
+
+  /** The openId of a user bound in this mini program, else NOT_BOUND. */
+  async openIdOf(userId: number): Promise<string> {
+    const store = await this.#app.getStore();
+    const binding = await store.findBindingByUser(this.appId, userId);
+    if (!binding) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
+    return binding.openId;
+  }
+
+  /** Keeps a session_key WeChat handed out (resetusersessionkey), sealed. */
+  async keepSessionKey(openId: string, sessionKey: string): Promise<void> {
+    await (await this.#getVault()).save(this.appId, openId, sessionKey);
+  }
+
+  /** A ledger for codes other than wx.login's (phone codes): one use each, in this process. */
+  ledger(): ReturnType<typeof ledgerFor> {
+    return ledgerFor(this.#getExchange(), this.#app.clock);
   }
 
   #getExchange(): Exchange {

@@ -1,5 +1,6 @@
 import { rowData, type RowData } from "#runtime/datatypes/RowData.ts";
-import { isJitError, LoginError } from "#runtime/errors/index.ts";
+import { currentCallContext } from "#runtime/context/callContext.ts";
+import { ElementError, isJitError, LoginError } from "#runtime/errors/index.ts";
 import { hashToken } from "#runtime/security/tokens.ts";
 import type { CorpRecord } from "#runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
@@ -9,10 +10,13 @@ import { requirePayload, requireText, requireUserId } from "./args.ts";
 import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
 import { issueBindCode, issueLoginCode, newLoginCode, resolveUser } from "./loginFlow.ts";
 import { decryptForUser, verifyForUser } from "./userData.ts";
+import { phoneNumberFor, storedPhone, type PhoneNumberResult } from "./phone.ts";
+import { checkSessionKeyOf, resetSessionKeyOf } from "./sessionKeyCheck.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./types.ts";
 export type { GetLoginCodeResult } from "../Meta/types.ts";
+export type { PhoneNumberResult } from "./phone.ts";
 
 /** auths.loginTypes.WeChatMiniType: WeChat Mini Program login (see the seed document). */
 export default (Parent: typeof LoginType) =>
@@ -68,19 +72,85 @@ export default (Parent: typeof LoginType) =>
       requireText("register", "bindCode", bindCode);
       this.#requireActive();
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      return this.#register(bindCode, null);
+    }
+
+    /**
+     * register(), with the phone number from the phone button's code as the new user's phone,
+     * in the same transaction as the user and its binding. A number already on another user
+     * is PHONE_TAKEN (409) and nothing is created: accounts are never merged silently. The
+     * phone code is spent either way (WeChat is asked before the transaction).
+     */
+    async registerByPhone(bindCode: string, phoneCode: string): Promise<RowData<RegisteredUser & { phone: string }>> {
+      requireText("registerByPhone", "bindCode", bindCode);
+      requireText("registerByPhone", "phoneCode", phoneCode);
+      this.#requireActive();
+      if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      const phone = storedPhone(await phoneNumberFor(this.#gateway(), phoneCode));
+      // Refused before the bind code is spent; the transaction checks again under its lock.
+      if ((await (await this.app.getStore()).findUserIdByPhone(phone)) !== null) throw new LoginError("PHONE_TAKEN");
+      return this.#register(bindCode, phone) as Promise<RowData<RegisteredUser & { phone: string }>>;
+    }
+
+    async #register(bindCode: string, phone: string | null): Promise<RowData<RegisteredUser>> {
       const store = await this.app.getStore();
       const { loginCode, stored } = newLoginCode(this.app.clock, this.fullName);
       const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), {
         appId: this.appId,
         corp: this.#registerCorp(),
         loginCode: stored,
+        phone,
       });
       if (result.status === "invalid") throw new LoginError("BIND_CODE_INVALID");
       if (result.status === "expired") throw new LoginError("BIND_CODE_EXPIRED");
       const { user } = result;
       const corpList = await corpListOf(store, user.userId);
-      this.app.logger.info({ element: this.fullName, userId: user.userId }, "user registered");
-      return rowData<RegisteredUser>({ userId: user.userId, name: user.name, corpList, createdAt: user.createdAt, loginCode, expiresIn: CODE_TTL_SECONDS });
+      this.app.logger.info({ element: this.fullName, userId: user.userId, byPhone: phone !== null }, "user registered");
+      return rowData<RegisteredUser>({
+        userId: user.userId,
+        name: user.name,
+        corpList,
+        createdAt: user.createdAt,
+        loginCode,
+        expiresIn: CODE_TTL_SECONDS,
+        ...(phone !== null ? { phone } : {}),
+      });
+    }
+
+    /**
+     * The phone number behind a phone-button code, stored on the user. Over HTTP it acts on
+     * the logged-in user; trusted server code passes `userId`. PHONE_TAKEN when another user
+     * holds the number.
+     */
+    async getPhoneNumber(code: string, userId?: number): Promise<PhoneNumberResult> {
+      requireText("getPhoneNumber", "code", code);
+      const target = userId ?? currentCallContext()?.userId;
+      if (target === undefined) {
+        throw new ElementError("ARGUMENT_INVALID", { function: "getPhoneNumber", argument: "userId", reason: "is required outside a logged-in call" });
+      }
+      requireUserId("getPhoneNumber", target);
+      this.#requireActive();
+      const store = await this.app.getStore();
+      if (!(await store.getUser(target))) throw new LoginError("USER_NOT_FOUND", { userId: target });
+      const result = await phoneNumberFor(this.#gateway(), code);
+      await store.setUserPhone(target, storedPhone(result), this.app.clock.now());
+      // The number itself is personal data: the log says whose, not what.
+      this.app.logger.info({ element: this.fullName, userId: target }, "phone number stored");
+      return result;
+    }
+
+    /** Whether WeChat still holds the user's stored session_key as current (87009 → false). Server side only. */
+    async checkSessionKey(userId: number): Promise<{ valid: boolean }> {
+      requireUserId("checkSessionKey", userId);
+      return checkSessionKeyOf(this.#gateway(), userId);
+    }
+
+    /** Has WeChat issue the user a new session_key, stored sealed. Server side only. */
+    async resetSessionKey(userId: number): Promise<{ success: true }> {
+      requireUserId("resetSessionKey", userId);
+      const result = await resetSessionKeyOf(this.#gateway(), userId);
+      this.app.logger.info({ element: this.fullName, userId }, "session key reset");
+      return result;
     }
 
     /** Binds the WeChat identity behind `code` to an existing user. */
