@@ -499,6 +499,87 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("phone numbers", () => {
+      it("stores a user's number, finds the user by it, and refuses it for a second user (PHONE_TAKEN)", async () => {
+        const a = await store.createUser({ name: "a" }, T0);
+        const b = await store.createUser({ name: "b" }, T0);
+        expect((await store.getUser(a.userId))?.phone).toBeUndefined();
+        await store.setUserPhone(a.userId, "+8613800138000", T0);
+        await store.setUserPhone(a.userId, "+8613800138000", T0 + 1); // the same again is fine
+        expect((await store.getUser(a.userId))?.phone).toBe("+8613800138000");
+        expect(await store.findUserIdByPhone("+8613800138000")).toBe(a.userId);
+        await expect(store.setUserPhone(b.userId, "+8613800138000", T0)).rejects.toMatchObject({ code: "PHONE_TAKEN" });
+        expect((await store.getUser(b.userId))?.phone).toBeUndefined();
+        await expect(store.setUserPhone(987_654, "+15551234", T0)).rejects.toMatchObject({ code: "USER_NOT_FOUND" });
+        expect(await store.findUserIdByPhone("+15551234")).toBeNull();
+      });
+
+      it("redeemBindCode with a phone stores it with the user; a taken number creates nothing and keeps the code", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, { appId: APP, openId: "o-ph", unionId: null, expiresAt: T0 + 5 * MIN }, T0);
+        const holder = await store.createUser({ name: "holder" }, T0);
+        await store.setUserPhone(holder.userId, "+8613900000000", T0);
+        await expect(store.redeemBindCode(h, T0 + MIN, { appId: APP, phone: "+8613900000000" })).rejects.toMatchObject({ code: "PHONE_TAKEN" });
+        expect(await store.findBindingByOpenId(APP, "o-ph")).toBeNull();
+        const result = await store.redeemBindCode(h, T0 + MIN, { appId: APP, phone: "+8613900000001" });
+        if (result.status !== "ok") throw new Error(`expected ok, got ${result.status}`);
+        expect(result.user.phone).toBe("+8613900000001");
+        expect(await store.getUser(result.user.userId)).toEqual(result.user);
+      });
+    });
+
+    describe("WeChat access tokens", () => {
+      it("one lease at a time, only while no fresh token is stored; saving frees it", async () => {
+        expect(await store.getAccessToken(APP)).toBeNull();
+        const [first, second] = await Promise.all([
+          store.claimAccessTokenFetch(APP, "p1", T0, T0 + MIN, T0),
+          store.claimAccessTokenFetch(APP, "p2", T0, T0 + MIN, T0),
+        ]);
+        expect([first, second].filter(Boolean)).toHaveLength(1);
+        const owner = first ? "p1" : "p2";
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: null, expiresAt: 0, leaseOwner: owner, leaseUntil: T0 + MIN });
+        await store.saveAccessToken(APP, owner, "sealed-t1", T0 + 60 * MIN);
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: "sealed-t1", expiresAt: T0 + 60 * MIN, leaseOwner: null, leaseUntil: 0 });
+        // Fresh token: no lease, however free.
+        expect(await store.claimAccessTokenFetch(APP, "p3", T0 + MIN, T0 + 2 * MIN, T0 + MIN)).toBe(false);
+        // Stale: the lease is taken again.
+        expect(await store.claimAccessTokenFetch(APP, "p3", T0 + 60 * MIN, T0 + 61 * MIN, T0 + 60 * MIN)).toBe(true);
+        expect(await store.getAccessToken(OTHER_APP)).toBeNull();
+      });
+
+      it("a held lease is taken over only once it has run out; a failed fetch frees it without a token", async () => {
+        expect(await store.claimAccessTokenFetch(APP, "dead", T0, T0 + MIN, T0)).toBe(true);
+        expect(await store.claimAccessTokenFetch(APP, "p2", T0 + MIN - 1, T0 + 2 * MIN, T0 + MIN - 1)).toBe(false);
+        expect(await store.claimAccessTokenFetch(APP, "p2", T0 + MIN, T0 + 2 * MIN, T0 + MIN)).toBe(true);
+        // The dead owner's late save stores its token but frees no one else's lease.
+        await store.saveAccessToken(APP, "dead", "sealed-late", T0 + 60 * MIN);
+        expect(await store.getAccessToken(APP)).toMatchObject({ sealed: "sealed-late", leaseOwner: "p2" });
+        await store.saveAccessToken(APP, "p2", null, 0);
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: "sealed-late", expiresAt: T0 + 60 * MIN, leaseOwner: null, leaseUntil: 0 });
+      });
+
+      it("invalidates only the token that failed", async () => {
+        await store.claimAccessTokenFetch(APP, "p1", T0, T0 + MIN, T0);
+        await store.saveAccessToken(APP, "p1", "sealed-new", T0 + 60 * MIN);
+        expect(await store.invalidateAccessToken(APP, "sealed-old")).toBe(false);
+        expect((await store.getAccessToken(APP))?.expiresAt).toBe(T0 + 60 * MIN);
+        expect(await store.invalidateAccessToken(APP, "sealed-new")).toBe(true);
+        expect((await store.getAccessToken(APP))?.expiresAt).toBe(0);
+      });
+
+      it("counts force_refresh per day, at most maxPerDay, minIntervalMs apart, under concurrency", async () => {
+        const rule = { day: 1, maxPerDay: 3, minIntervalMs: 30_000 };
+        const burst = await Promise.all(Array.from({ length: 5 }, () => store.claimForceRefresh(APP, T0, rule)));
+        expect(burst.filter(Boolean)).toHaveLength(1);
+        expect(await store.claimForceRefresh(APP, T0 + 29_999, rule)).toBe(false);
+        expect(await store.claimForceRefresh(APP, T0 + 30_000, rule)).toBe(true);
+        expect(await store.claimForceRefresh(APP, T0 + 60_000, rule)).toBe(true);
+        expect(await store.claimForceRefresh(APP, T0 + 90_000, rule)).toBe(false); // 3 taken on day 1
+        expect(await store.claimForceRefresh(APP, T0 + 90_000, { ...rule, day: 2 })).toBe(true);
+        expect(await store.claimForceRefresh(OTHER_APP, T0, rule)).toBe(true);
+      });
+    });
+
     describe("purgeExpired", () => {
       it("deletes expired and used codes and expired sessions, and counts them", async () => {
         const u = await store.createUser({}, T0);
