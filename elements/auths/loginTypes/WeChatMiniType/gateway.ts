@@ -2,7 +2,8 @@ import type { AppContext } from "#runtime/element/types.ts";
 import { currentCallContext } from "#runtime/context/callContext.ts";
 import { LoginError, VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
-import { createAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
+import { createAccessTokens, sharedAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
 import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
 import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
@@ -42,7 +43,9 @@ export class WeChatGateway {
     const http = createWeChatHttp(base, this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS);
     const api = createWeChatServerApi(http, this.appId, this.#authConfig.appSecret);
     const seal = createAccessTokenSeal(await this.#app.getMasterKey());
-    const tokens = createAccessTokens({ appId: this.appId, api, store: await this.#app.getStore(), seal, clock: this.#app.clock });
+    const store = await this.#app.getStore();
+    const key = `${base}\n${this.appId}\n${hashToken(this.#authConfig.appSecret)}`;
+    const tokens = sharedAccessTokens(store, key, () => createAccessTokens({ appId: this.appId, api, store, seal, clock: this.#app.clock }));
     return { api, tokens };
   });
 

@@ -174,3 +174,15 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
     },
   };
 }
+
+// One manager per store and mini program (AppID, AppSecret, API base) in the process, so every
+// element instance of one mini program shares the in-flight fetch and the token in memory.
+const managers = new WeakMap<object, Map<string, AccessTokens>>();
+
+export function sharedAccessTokens(store: object, key: string, create: () => AccessTokens): AccessTokens {
+  let byKey = managers.get(store);
+  if (!byKey) managers.set(store, (byKey = new Map()));
+  let tokens = byKey.get(key);
+  if (!tokens) byKey.set(key, (tokens = create()));
+  return tokens;
+}
