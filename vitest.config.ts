@@ -10,6 +10,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions], externalConditions: [SOURCE] } },
   test: {
     include: ["test/**/*.test.ts"],
+    // Finds PostgreSQL once per run: the PostgreSQL suites fail under CI without it, skip elsewhere.
+    globalSetup: ["test/helpers/pgGlobalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // SQLite files and child processes: keep files isolated but avoid oversubscribing 2 cores.

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     [
       `demo: jit serve for app "demo" listening on ${serving.url}`,
       `demo: fake WeChat server on ${fake.url} (WECHAT_API_BASE)`,
-      `demo: data in ${app.dbFile}; health: curl -s ${serving.url}/healthz`,
+      `demo: data in ${app.database}; health: curl -s ${serving.url}/healthz`,
       "",
       "Walk a new user through the login flow (paste into a POSIX shell with curl):",
       "",

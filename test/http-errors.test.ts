@@ -16,6 +16,7 @@ const extraFiles = {
     functionList: [
       { name: "explode", args: [], loginRequired: 0 },
       { name: "storeDown", args: [], loginRequired: 0 },
+      { name: "storeGone", args: [], loginRequired: 0 },
     ],
   }),
   "apps/demo/elements/tests/boom/index.ts": `export default (Parent: any) => class extends Parent {
@@ -27,6 +28,10 @@ const extraFiles = {
   async storeDown() {
     const { StoreError } = await import(${JSON.stringify(pathToFileURL(path.join(REPO, "runtime/errors/index.ts")).href)});
     throw new StoreError("STORE_OPEN_FAILED", { file: "/srv/private/data/app.sqlite", reason: "SQLITE_CANTOPEN" });
+  }
+  async storeGone() {
+    const { StoreError } = await import(${JSON.stringify(pathToFileURL(path.join(REPO, "runtime/errors/index.ts")).href)});
+    throw new StoreError("STORE_UNAVAILABLE", { file: "db.internal:5432/private_db", reason: "connect ECONNREFUSED 10.1.2.3:5432" });
   }
 };\n`,
   "apps/demo/elements/auths/loginTypes/closedLogin/e.json": JSON.stringify({
@@ -208,6 +213,16 @@ describe("HTTP API errors", () => {
     expect(reply.text).not.toContain("/srv/private");
     const line = stack.logs().split("\n").find((l) => l.includes(reply.body.error.requestId) && l.includes("STORE_OPEN_FAILED"));
     expect(line).toContain("/srv/private/data/app.sqlite");
+  });
+
+  it("503 for a database that does not answer: its code, Retry-After, and a message naming no host or database", async () => {
+    const reply = await stack.call(`/api/demo/tests/boom/storeGone`, {});
+    expectError(reply, 503, "STORE_UNAVAILABLE");
+    expect(reply.body.error.message).toBe("the database does not answer; retry in a moment");
+    expect(reply.headers.get("retry-after")).toBe("5");
+    expect(reply.text).not.toMatch(/db\.internal|private_db|10\.1\.2\.3/);
+    const line = stack.logs().split("\n").find((l) => l.includes(reply.body.error.requestId) && l.includes("STORE_UNAVAILABLE"));
+    expect(line).toContain("db.internal:5432/private_db");
   });
 
   it("the repo root is untouched by the tests", () => {

@@ -6,21 +6,12 @@ import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { describeLoginContract } from "./login.contract.ts";
 import { loadApp } from "../runtime/app/loadApp.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
-import { makeLoginApp, REPO_ROOT, type LoginFixture } from "./helpers/loginFixture.ts";
+import { loginContractSubject, makeLoginApp, REPO_ROOT, type LoginFixture } from "./helpers/loginFixture.ts";
 
 // The login contract, run against WeChatMiniType with the fake WeChat server.
-describeLoginContract("WeChatMiniType", async (options) => {
-  const fx = await makeLoginApp({ allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" });
-  return {
-    login: fx.login(),
-    authSvc: fx.authSvc(),
-    clock: fx.clock,
-    codeFor: (who) => fx.mint(`openid-${who}`),
-    secrets: [fx.instances[0]!.appSecret],
-    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
-    cleanup: fx.cleanup,
-  };
-});
+describeLoginContract("WeChatMiniType", async (options) =>
+  loginContractSubject(await makeLoginApp({ allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" })),
+);
 
 function encryptOpenData(sessionKey: string, payload: unknown): { encryptedData: string; iv: string } {
   const iv = randomBytes(16);

@@ -5,13 +5,30 @@ import { afterEach, describe, expect, it } from "vitest";
 import { StoreError } from "../runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 import { resolveDbFile } from "../runtime/storage/location.ts";
-import { LATEST_VERSION, MIGRATIONS, migrate, openSqliteStore, seedUsers } from "../runtime/storage/sqlite/index.ts";
+import { LATEST_VERSION, MIGRATIONS, migrate, openSqliteStore, seedUsers, type SqliteStore } from "../runtime/storage/sqlite/index.ts";
 import { SQL, type StatementName } from "../runtime/storage/sqlite/statements.ts";
 import { runStoreContract } from "./store.contract.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
 
-runStoreContract("SqliteStore", () => tempSqliteStore());
-runStoreContract("SqliteStore, writes on a writer thread", () => tempSqliteStore("worker"));
+/** A SQLite store plus peers on the same file (connections of their own), closed before the file goes. */
+async function withPeers(writer: "inline" | "worker") {
+  const made = await tempSqliteStore(writer);
+  const peers: SqliteStore[] = [];
+  return {
+    store: made.store,
+    openPeer: async () => {
+      const peer = await openSqliteStore({ file: made.file, writer });
+      peers.push(peer);
+      return peer;
+    },
+    cleanup: async () => {
+      await Promise.all(peers.map((p) => p.close()));
+      await made.cleanup();
+    },
+  };
+}
+runStoreContract("SqliteStore", () => withPeers("inline"));
+runStoreContract("SqliteStore, writes on a writer thread", () => withPeers("worker"));
 
 const T0 = Date.UTC(2026, 0, 1);
 const cleanups: (() => Promise<void>)[] = [];

@@ -6,7 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 import type { Store } from "../runtime/storage/Store.ts";
 
-export type StoreFactory = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+export type StoreFactory = () => Promise<{
+  store: Store;
+  cleanup(): Promise<void>;
+  /**
+   * Another store on the same database with connections of its own, as a second process
+   * would open (closed by cleanup). The concurrency tests race the two.
+   */
+  openPeer?(): Promise<Store>;
+}>;
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
@@ -19,9 +27,10 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
+    let openPeer: (() => Promise<Store>) | undefined;
 
     beforeEach(async () => {
-      ({ store, cleanup } = await makeStore());
+      ({ store, cleanup, openPeer } = await makeStore());
     });
     afterEach(async () => {
       await cleanup();
@@ -577,6 +586,64 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         expect(await store.claimForceRefresh(APP, T0 + 90_000, rule)).toBe(false); // 3 taken on day 1
         expect(await store.claimForceRefresh(APP, T0 + 90_000, { ...rule, day: 2 })).toBe(true);
         expect(await store.claimForceRefresh(OTHER_APP, T0, rule)).toBe(true);
+      });
+    });
+
+    describe("concurrency", () => {
+      /** The store and, when the implementation offers one, a peer on the same database, alternating. */
+      const racers = async (): Promise<Store[]> => (openPeer ? [store, await openPeer()] : [store]);
+
+      it("one login code consumed by 20 concurrent calls: exactly one ok", async () => {
+        const stores = await racers();
+        const u = await store.createUser({}, T0);
+        const h = newHash();
+        await store.saveLoginCode(h, { appId: APP, userId: u.userId, expiresAt: T0 + MIN }, T0);
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.consumeCode("login", h, T0)));
+        expect(results.filter((r) => r.status === "ok")).toHaveLength(1);
+        expect(results.filter((r) => r.status === "invalid")).toHaveLength(19);
+      });
+
+      it("bind codes redeemed concurrently: one user and one binding per code", async () => {
+        const stores = await racers();
+        const hashes = Array.from({ length: 5 }, () => newHash());
+        for (const [i, h] of hashes.entries()) await store.saveBindCode(h, { appId: APP, openId: `o-r${i}`, unionId: null, expiresAt: T0 + MIN }, T0);
+        const calls = hashes.flatMap((h) => Array.from({ length: 4 }, (_, k) => stores[k % stores.length]!.redeemBindCode(h, T0, { appId: APP, corp: { corpId: "c-r", corpName: "R" } })));
+        const results = await Promise.all(calls);
+        const users = results.flatMap((r) => (r.status === "ok" ? [r.user.userId] : []));
+        expect(users).toHaveLength(hashes.length);
+        expect(results.filter((r) => r.status === "invalid")).toHaveLength(hashes.length * 3);
+        for (const [i] of hashes.entries()) expect(users).toContain((await store.findBindingByOpenId(APP, `o-r${i}`))?.userId);
+      });
+
+      it("one identity bound to different users at once: one wins, the rest WECHAT_ALREADY_BOUND", async () => {
+        const stores = await racers();
+        const users = await Promise.all(Array.from({ length: 8 }, () => store.createUser({}, T0)));
+        const outcomes = await Promise.allSettled(
+          users.map((u, i) => stores[i % stores.length]!.createBinding({ appId: APP, openId: "o-contested", unionId: null, userId: u.userId }, T0)),
+        );
+        const won = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+        expect(won).toHaveLength(1);
+        for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "WECHAT_ALREADY_BOUND" });
+        expect(await store.findBindingByOpenId(APP, "o-contested")).toEqual(won[0]);
+      });
+
+      it("one user bound to different identities at once: one wins, the rest ALREADY_BOUND", async () => {
+        const stores = await racers();
+        const u = await store.createUser({}, T0);
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) => stores[i % stores.length]!.createBinding({ appId: APP, openId: `o-many-${i}`, unionId: null, userId: u.userId }, T0)),
+        );
+        expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "ALREADY_BOUND" });
+      });
+
+      it("one access-token lease among 10 concurrent claims (peers included): exactly one; one force_refresh among 10", async () => {
+        const stores = await racers();
+        const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % stores.length]!.claimAccessTokenFetch(APP, `p${i}`, T0, T0 + MIN, T0)));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        const rule = { day: 1, maxPerDay: 20, minIntervalMs: 30_000 };
+        const forced = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % stores.length]!.claimForceRefresh(OTHER_APP, T0, rule)));
+        expect(forced.filter(Boolean)).toHaveLength(1);
       });
     });
 

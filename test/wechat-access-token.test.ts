@@ -11,6 +11,7 @@ import { createAccessTokenSeal } from "../elements/auths/loginTypes/WeChatMiniTy
 import { tempSqliteStore } from "./helpers/storeTemp.ts";
 import type { SqliteStore } from "../runtime/storage/sqlite/SqliteStore.ts";
 import { thrown } from "./helpers/thrown.ts";
+import { createTestDatabase, PG_ADMIN_URL, randomName } from "./helpers/pgTest.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const MASTER = randomBytes(32);
@@ -197,23 +198,40 @@ describe("WeChat access token across two processes", () => {
     return { child, ready, result: ready.then(nextLine).then((line) => JSON.parse(line) as { hashes: string[] }) };
   }
 
-  it("50 callers in two processes on one SQLite file, empty cache → one stable_token call, one token", async () => {
+  /** Two worker processes on one store, 25 callers each, released at once; how many stable_token calls it took. */
+  async function race(storeAt: string): Promise<{ calls: number; tokens: Set<string> }> {
     const appId = `wx${randomBytes(8).toString("hex")}`;
     const appSecret = `secret-${randomBytes(8).toString("hex")}`;
     fake.addApp(appId, appSecret);
+    const before = fake.stats().stable_token;
+    const args = [storeAt, fake.url, appId, appSecret, MASTER.toString("hex"), "25"];
+    const workers = [worker(args), worker(args)];
+    expect(await Promise.all(workers.map((w) => w.ready))).toEqual(["ready", "ready"]);
+    for (const w of workers) w.child.stdin.write("go\n");
+    const results = await Promise.all(workers.map((w) => w.result));
+    return { calls: fake.stats().stable_token - before, tokens: new Set(results.flatMap((r) => r.hashes)) };
+  }
+
+  it("50 callers in two processes on one SQLite file, empty cache → one stable_token call, one token", async () => {
     const { file, cleanup } = await tempSqliteStore();
     try {
-      const args = [file, fake.url, appId, appSecret, MASTER.toString("hex"), "25"];
-      const workers = [worker(args), worker(args)];
-      expect(await Promise.all(workers.map((w) => w.ready))).toEqual(["ready", "ready"]);
-      for (const w of workers) w.child.stdin.write("go\n");
-      const results = await Promise.all(workers.map((w) => w.result));
-      const hashes = new Set(results.flatMap((r) => r.hashes));
-      expect(hashes.size).toBe(1);
-      expect(fake.stats().stable_token).toBe(1);
-      expect([...hashes][0]).toHaveLength(sha("x").length);
+      const { calls, tokens } = await race(file);
+      expect(tokens.size).toBe(1);
+      expect(calls).toBe(1);
+      expect([...tokens][0]).toHaveLength(sha("x").length);
     } finally {
       await cleanup();
+    }
+  }, 30_000);
+
+  it.skipIf(!PG_ADMIN_URL)("50 callers in two processes on one PostgreSQL database, empty cache → one stable_token call, one token", async () => {
+    const db = await createTestDatabase();
+    try {
+      const { calls, tokens } = await race(db.url({ schema: randomName("s") }));
+      expect(tokens.size).toBe(1);
+      expect(calls).toBe(1);
+    } finally {
+      await db.drop();
     }
   }, 30_000);
 });

@@ -24,7 +24,7 @@ export function register(program: Command, kit: CliKit): void {
     .argument("<method>", "a function of the element's functionList")
     .argument("[args...]", "arguments in declared order (JSON when they parse, else strings); optional ones may be omitted")
     .option("--json", "print the result as one line of JSON (default: indented)")
-    .option("--db <file>", "database file (else JIT_DB, else <root>/.jit/<appId>.sqlite)")
+    .option("--db <file|url>", "SQLite file or postgres:// URL (else JIT_DB, else DATABASE_URL, else <root>/.jit/<appId>.sqlite)")
     .option("--token <token>", "session token for functions that act for the caller (AuthSvc.getCurrentUser, logout); prefer $JIT_TOKEN, which ps does not show")
     // Codes and tokens are base64url and may start with "-": such an argument is an
     // argument, not an unknown option (commander keeps the order and still parses our options).

@@ -13,7 +13,7 @@ export function register(program: Command, kit: CliKit): void {
     .description("serve the app's element functions over HTTP: POST /api/<appId>/<element path>/<function>")
     .option("--port <port>", "port to listen on (0 = any free port; default $PORT or 8080)")
     .option("--host <host>", "address to listen on", "127.0.0.1")
-    .option("--db <file>", "SQLite database file (default $JIT_DB, else <root>/.jit/<appId>.sqlite)")
+    .option("--db <file|url>", "SQLite file or postgres://user:password@host:port/database (default $JIT_DB, else $DATABASE_URL, else <root>/.jit/<appId>.sqlite)")
     .option("--purge-interval <ms>", "ms between purges of expired codes and sessions; 0 = at start-up only (default $JIT_PURGE_INTERVAL_MS, else 600000)")
     .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string }) =>
       kit.run(async () => {

@@ -5,7 +5,8 @@ import type { ElementClass } from "../element/ElementBase.ts";
 import type { AppContext, ElementDefine } from "../element/types.ts";
 import { ElementError, StoreError } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
-import { resolveDbFile } from "../storage/location.ts";
+import { resolveDatabase, resolveDbFile } from "../storage/location.ts";
+import { databaseLabel } from "../storage/openStore.ts";
 import type { SqliteWriter } from "../storage/sqlite/index.ts";
 import type { Store } from "../storage/Store.ts";
 import { defineOf, maskSecrets } from "../registry/define.ts";
@@ -139,10 +140,22 @@ export class App implements AppContext {
     return maskSecrets(def.config ?? {}, schemas) as Record<string, unknown>;
   }
 
-  /** The SQLite file this app uses (or will open), or null when a store was injected. */
+  /** The SQLite file this app uses (or will open), or null when a store was injected or the database is a server. */
   get dbFile(): string | null {
     if (this.#injectedStore) return null;
     return resolveDbFile({ dbFile: this.#dbFile, env: this.env, root: this.root, appId: this.appId });
+  }
+
+  /** The database as messages name it: the SQLite file or `host:port/database` (never a URL); null when a store was injected. */
+  get database(): string | null {
+    if (this.#injectedStore) return null;
+    return databaseLabel(this.#location());
+  }
+
+  // One rule for every command (storage/location.ts): --db, else a non-empty JIT_DB, else
+  // DATABASE_URL, else <root>/.jit/<appId>.sqlite with the appId made safe as a file name.
+  #location(): string {
+    return resolveDatabase({ dbFile: this.#dbFile, env: this.env, root: this.root, appId: this.appId });
   }
 
   /**
@@ -151,7 +164,7 @@ export class App implements AppContext {
    */
   getStore(): Promise<Store> {
     // After close(), nothing would close a store opened now.
-    if (!this.#store && this.#closed && !this.#injectedStore) return Promise.reject(new StoreError("STORE_CLOSED", { file: this.dbFile! }));
+    if (!this.#store && this.#closed && !this.#injectedStore) return Promise.reject(new StoreError("STORE_CLOSED", { file: this.database! }));
     if (!this.#store) {
       const opening = this.#openStore();
       this.#store = opening;
@@ -164,15 +177,14 @@ export class App implements AppContext {
 
   async #openStore(): Promise<Store> {
     if (this.#injectedStore) return this.#injectedStore;
-    // One rule for every command (storage/location.ts): --db, else a non-empty JIT_DB, else
-    // <root>/.jit/<appId>.sqlite with the appId made safe as a file name.
-    const file = this.dbFile!;
-    const { openSqliteStore } = await import("../storage/sqlite/index.ts");
-    return openSqliteStore({
-      file,
-      ...(this.#sqliteWriter ? { writer: this.#sqliteWriter } : {}),
-      ownFolder: path.dirname(file) === this.dataDir,
+    const { openStore } = await import("../storage/openStore.ts");
+    const location = this.#location();
+    return openStore(location, {
+      ...(this.#sqliteWriter ? { sqliteWriter: this.#sqliteWriter } : {}),
+      ownFolder: path.dirname(location) === this.dataDir,
       logger: this.logger,
+      // Read at the time: jit serve hands the app its server logger after the store is open.
+      onIdleError: (info) => this.logger.warn({ code: "STORE_UNAVAILABLE", ...info }, "a pooled database connection broke while idle; the pool replaces it"),
     });
   }
 

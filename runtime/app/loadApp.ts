@@ -27,7 +27,10 @@ export interface LoadAppOptions {
   platformRoots?: string[];
   /** Defaults to the only app under `apps/`. */
   appId?: string;
-  /** SQLite file; defaults to env JIT_DB, else `<root>/.jit/<appId>.sqlite`. */
+  /**
+   * The database: a SQLite file (path or `file:` URL) or a `postgres://` URL; defaults to env
+   * JIT_DB, else DATABASE_URL, else `<root>/.jit/<appId>.sqlite` (storage/location.ts).
+   */
   dbFile?: string;
   /** Where the SQLite store's writes run (see openSqliteStore); default "inline". */
   sqliteWriter?: SqliteWriter;

@@ -96,11 +96,15 @@ export const ERROR_CODES = {
   VAULT_SEAL_INVALID: { family: "vault", status: 500, message: "stored session key for mini program {appId} cannot be opened (tampered or sealed with another master key)" },
 
   // --- store ---
+  // {file} names the database: the SQLite file, or host:port/database for a server (never
+  // its URL, which may carry a password).
   STORE_OPEN_FAILED: { family: "store", status: 500, message: "cannot open database {file}: {reason}" },
   STORE_MIGRATION_FAILED: { family: "store", status: 500, message: "database {file}: migration {version} failed: {reason}" },
   STORE_WRITER_FAILED: { family: "store", status: 500, message: "database {file}: the writer thread stopped: {reason}" },
   STORE_CLOSED: { family: "store", status: 500, message: "database {file} is closed" },
-  STORE_UNAVAILABLE: { family: "store", status: 500, message: "database {file} does not answer: {reason}" },
+  // 503: the database went away (or is over its timeouts); the same request may succeed in a
+  // moment, and the server recovers without a restart when the database is back.
+  STORE_UNAVAILABLE: { family: "store", status: 503, message: "database {file} does not answer: {reason}" },
 
   // --- HTTP API ---
   API_PARAMS_ERROR: { family: "http", status: 400, message: "{reason}" },

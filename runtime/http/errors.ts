@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { HttpError, isJitError, quoteInput, type JitError, type ErrorCode } from "../errors/index.ts";
+import { HttpError, isJitError, quoteInput, StoreError, type JitError, type ErrorCode } from "../errors/index.ts";
 import { stripQuery } from "./logging.ts";
 
 /**
@@ -76,7 +76,11 @@ export const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = {
   WECHAT_BUSY: 5,
   WECHAT_UNAVAILABLE: 5,
   SERVER_CLOSING: 5,
+  STORE_UNAVAILABLE: 5,
 };
+
+/** What a client is told of a database that does not answer (the log gets which database, and why). */
+export const STORE_UNAVAILABLE_PUBLIC = "the database does not answer; retry in a moment";
 
 function retryAfterOf(err: JitError): number {
   if (err.code === "RATE_LIMITED") return Number(err.params.retryAfter);
@@ -100,6 +104,11 @@ export function makeErrorHandler(bodyLimit: number) {
       // their messages: the operator reads them in the log, the client gets the request id.
       request.log.error({ code: err.code, detail: err.message }, "request failed");
       err = new HttpError("INTERNAL_ERROR", { requestId: request.id });
+    } else if (err && err.family === "store") {
+      // A store error that is not a fault (STORE_UNAVAILABLE: 503) keeps its code for the
+      // client, not its message, which names the database host or file.
+      request.log.error({ code: err.code, status: err.status, detail: err.message }, "request failed");
+      err = new StoreError(err.code, {}, { message: STORE_UNAVAILABLE_PUBLIC });
     } else if (err) {
       const level = err.status >= 500 ? "error" : "info";
       request.log[level]({ code: err.code, status: err.status }, "request failed");

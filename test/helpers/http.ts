@@ -97,6 +97,8 @@ export interface StackOptions {
   sqliteWriter?: "inline" | "worker";
   /** false: the server logs nothing (createServer's `logger: false`). */
   httpLog?: false;
+  /** The database (a postgres:// URL, say) instead of a SQLite file in the temp root. */
+  db?: string;
 }
 
 const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, identityRate: null };
@@ -107,8 +109,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sink = new PassThrough();
   sink.on("data", (chunk: Buffer) => lines.push(chunk.toString("utf8")));
   const fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-  const dbFile = path.join(root, "data", "demo.sqlite");
-  const env = { ...process.env, WECHAT_API_BASE: fake.url, JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_DB: undefined };
+  const dbFile = options.db ?? path.join(root, "data", "demo.sqlite");
+  const env = { ...process.env, WECHAT_API_BASE: fake.url, JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_DB: undefined, DATABASE_URL: undefined };
   const app = await loadApp({
     root,
     appId: "demo",

@@ -11,6 +11,7 @@ import { createLogger } from "../../runtime/logging/logger.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import type { WeChatMiniLogin } from "../../elements/auths/loginTypes/WeChatMiniType/index.ts";
 import type { AuthService } from "../../elements/auths/loginTypes/services/AuthSvc/index.ts";
+import type { ContractSubject } from "../login.contract.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const AUTH_SVC = "auths.loginTypes.services.AuthSvc";
@@ -32,6 +33,8 @@ export type MiniInstance = Required<Pick<MiniInstanceSpec, "name" | "appId" | "a
 export interface LoginFixtureOptions extends Omit<MiniInstanceSpec, "name"> {
   /** Several instances (e.g. two AppIDs for unionId); default: one "testMiniLogin" built from the other options. */
   instances?: MiniInstanceSpec[];
+  /** The database (a postgres:// URL, say) instead of a SQLite file in the temp root. */
+  db?: string;
 }
 
 export interface LoginFixture {
@@ -109,7 +112,7 @@ async function writeInstance(root: string, inst: MiniInstance): Promise<void> {
  * SQLite file; a real fake WeChat server on 127.0.0.1; a manual clock; logs captured.
  */
 export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<LoginFixture> {
-  const { instances: specs, ...single } = options;
+  const { instances: specs, db, ...single } = options;
   const instances = (specs ?? [{ name: "testMiniLogin", ...single }]).map(instanceOf);
   const root = await mkdtemp(path.join(os.tmpdir(), "jit-login-"));
   const clock = new ManualClock();
@@ -130,7 +133,7 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
     );
     for (const inst of instances) await writeInstance(root, inst);
     const env = { JIT_MASTER_KEY: randomBytes(32).toString("hex"), WECHAT_API_BASE: fake.url };
-    const dbFile = path.join(root, "data", "login.sqlite");
+    const dbFile = db ?? path.join(root, "data", "login.sqlite");
     const load = () => loadApp({ root, appId: TEST_APP_ID, dbFile, clock, env, logger: createLogger({ level: "debug", destination: sink }) });
     const app = await load();
     const extraApps: App[] = [];
@@ -169,4 +172,20 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
     await rm(root, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** A login-contract subject (test/login.contract.ts) on a fixture; `cleanup` runs after the fixture's own. */
+export function loginContractSubject(fx: LoginFixture, cleanup?: () => Promise<void>): ContractSubject {
+  return {
+    login: fx.login(),
+    authSvc: fx.authSvc(),
+    clock: fx.clock,
+    codeFor: (who) => fx.mint(`openid-${who}`),
+    secrets: [fx.instances[0]!.appSecret],
+    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
+    cleanup: async () => {
+      await fx.cleanup();
+      await cleanup?.();
+    },
+  };
 }

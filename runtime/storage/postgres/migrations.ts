@@ -1,0 +1,215 @@
+import pg from "pg";
+import { StoreError } from "../../errors/index.ts";
+import { describe } from "./errors.ts";
+
+/**
+ * Versioned schema changes for PostgreSQL, applied in order at open. The applied versions
+ * are rows of `jit_schema_migrations` (version, name, applied_at). Never edit a released
+ * migration: append a new one.
+ *
+ * The same tables as the SQLite store (sqlite/migrations.ts), with PostgreSQL's types:
+ * times are epoch milliseconds in `bigint` (pg hands int8 back as a string; the store's type
+ * parser turns it into a number in one place, PostgresStore.ts), ids are identities that
+ * are never reused, codes and tokens are stored only as SHA-256 hex. Unique rules are named
+ * constraints: the store tells WECHAT_ALREADY_BOUND from ALREADY_BOUND by the name.
+ */
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: "identity",
+    sql: `
+      CREATE TABLE users (
+        user_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name       text,
+        created_at bigint NOT NULL
+      );
+
+      CREATE TABLE corps (
+        corp_id   text PRIMARY KEY,
+        corp_name text NOT NULL
+      );
+
+      CREATE TABLE corp_members (
+        corp_id   text   NOT NULL CONSTRAINT corp_members_corp_fk REFERENCES corps(corp_id) ON DELETE CASCADE,
+        user_id   bigint NOT NULL CONSTRAINT corp_members_user_fk REFERENCES users(user_id) ON DELETE CASCADE,
+        joined_at bigint NOT NULL,
+        PRIMARY KEY (corp_id, user_id)
+      );
+      CREATE INDEX corp_members_by_user ON corp_members(user_id, joined_at, corp_id);
+
+      CREATE TABLE wechat_mini_bindings (
+        binding_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- insertion order, for "oldest first" among equal times
+        app_id     text   NOT NULL,
+        open_id    text   NOT NULL,
+        union_id   text,
+        user_id    bigint NOT NULL CONSTRAINT wechat_mini_bindings_user_fk REFERENCES users(user_id) ON DELETE CASCADE,
+        created_at bigint NOT NULL,
+        CONSTRAINT wechat_mini_bindings_identity_unique UNIQUE (app_id, open_id),
+        -- one identity per user and mini program; user_id first so that this index also
+        -- serves the foreign-key checks on users
+        CONSTRAINT wechat_mini_bindings_user_unique UNIQUE (user_id, app_id)
+      );
+      CREATE INDEX wechat_mini_bindings_by_union ON wechat_mini_bindings(union_id, created_at, binding_id)
+        WHERE union_id IS NOT NULL;
+
+      CREATE TABLE wechat_mini_unbound (
+        app_id     text   NOT NULL,
+        open_id    text   NOT NULL,
+        unbound_at bigint NOT NULL,
+        PRIMARY KEY (app_id, open_id)
+      );
+
+      CREATE TABLE bind_codes (
+        code_hash  text   PRIMARY KEY,
+        app_id     text   NOT NULL,
+        open_id    text   NOT NULL,
+        union_id   text,
+        expires_at bigint NOT NULL,
+        used_at    bigint,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX bind_codes_by_expiry ON bind_codes(expires_at);
+      CREATE INDEX bind_codes_by_use ON bind_codes(used_at) WHERE used_at IS NOT NULL;
+
+      CREATE TABLE login_codes (
+        code_hash  text   PRIMARY KEY,
+        app_id     text   NOT NULL,
+        user_id    bigint NOT NULL CONSTRAINT login_codes_user_fk REFERENCES users(user_id) ON DELETE CASCADE,
+        expires_at bigint NOT NULL,
+        used_at    bigint,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX login_codes_by_expiry ON login_codes(expires_at);
+      CREATE INDEX login_codes_by_use ON login_codes(used_at) WHERE used_at IS NOT NULL;
+      CREATE INDEX login_codes_by_user ON login_codes(user_id); -- foreign-key checks stay indexed
+
+      -- corp_id is the organisation chosen at login; no foreign key so that renaming or
+      -- removing an organisation never blocks logging out.
+      CREATE TABLE login_sessions (
+        token_hash text   PRIMARY KEY,
+        user_id    bigint NOT NULL CONSTRAINT login_sessions_user_fk REFERENCES users(user_id) ON DELETE CASCADE,
+        corp_id    text,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX login_sessions_by_user ON login_sessions(user_id);
+      CREATE INDEX login_sessions_by_expiry ON login_sessions(expires_at);
+
+      CREATE TABLE session_keys (
+        app_id     text   NOT NULL,
+        open_id    text   NOT NULL,
+        sealed     text   NOT NULL, -- AES-256-GCM envelope from the vault, never the clear key
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (app_id, open_id)
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: "login origin",
+    // Which login Type and identity (appId, openId) issued a login code and opened a session,
+    // so unbinding that identity voids its unused login codes and ends its sessions. Rows from
+    // before this migration have no origin (NULL) and are left alone by unbind. A login
+    // code's app_id is its origin's too (saveLoginCode refuses an origin in another one).
+    sql: `
+      ALTER TABLE login_codes ADD COLUMN login_type text;
+      ALTER TABLE login_codes ADD COLUMN open_id text;
+      CREATE INDEX login_codes_by_identity ON login_codes(app_id, open_id) WHERE used_at IS NULL AND open_id IS NOT NULL;
+
+      ALTER TABLE login_sessions ADD COLUMN login_type text;
+      ALTER TABLE login_sessions ADD COLUMN app_id text;
+      ALTER TABLE login_sessions ADD COLUMN open_id text;
+      CREATE INDEX login_sessions_by_identity ON login_sessions(app_id, open_id) WHERE open_id IS NOT NULL;
+    `,
+  },
+  {
+    version: 3,
+    name: "phone numbers and access tokens",
+    // A user's phone number ("+<country code><number>"), unique where set (NULLs are
+    // distinct): a number is an identity, never shared by two users. One access-token row per
+    // AppID, shared by every process: the token sealed by the vault, the fetch lease (one
+    // fetcher at a time) and the force_refresh quota WeChat allows.
+    sql: `
+      ALTER TABLE users ADD COLUMN phone text;
+      ALTER TABLE users ADD CONSTRAINT users_phone_unique UNIQUE (phone);
+
+      CREATE TABLE wechat_access_tokens (
+        app_id        text    PRIMARY KEY,
+        sealed        text,                     -- AES-256-GCM envelope from the vault
+        expires_at    bigint  NOT NULL DEFAULT 0,
+        lease_owner   text,
+        lease_until   bigint  NOT NULL DEFAULT 0,
+        force_day     integer NOT NULL DEFAULT 0,
+        force_count   integer NOT NULL DEFAULT 0,
+        last_force_at bigint  NOT NULL DEFAULT 0
+      );
+    `,
+  },
+];
+
+export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+/**
+ * The advisory lock every process takes around its migrations. Advisory locks belong to one
+ * database, so apps on other databases of the same server never wait for each other.
+ */
+export const MIGRATION_LOCK_KEY = 0x6a_69_74_6d; // "jitm"
+
+/**
+ * Brings the schema to the latest version on a dedicated connection: takes the advisory
+ * lock (several processes starting at once wait here, one at a time), re-reads the applied
+ * versions, applies each missing migration in its own transaction with its row in
+ * jit_schema_migrations, and unlocks. The lock is a session lock: a process killed
+ * mid-migration releases it with its connection, and its transaction rolls back.
+ * Returns the version the database is at afterwards.
+ */
+export async function migratePostgres(
+  client: pg.Client,
+  label: string,
+  options: { schema: string | null; migrations?: readonly PgMigration[] },
+): Promise<number> {
+  const migrations = [...(options.migrations ?? PG_MIGRATIONS)].sort((a, b) => a.version - b.version);
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  // A migration may take longer than a request's statement; waiting for the lock may too.
+  await client.query("SET statement_timeout = 0");
+  await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+  try {
+    // The schema name was checked against [a-z_][a-z0-9_]* (config.ts).
+    if (options.schema !== null) await client.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS jit_schema_migrations (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM jit_schema_migrations");
+    const current = rows[0]?.version ?? 0;
+    if (current > latest) {
+      throw new StoreError("STORE_MIGRATION_FAILED", {
+        file: label,
+        version: current,
+        reason: `the database is at schema version ${current}, newer than this runtime knows (${latest}); use a newer runtime or another database`,
+      });
+    }
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      try {
+        await client.query("BEGIN");
+        await client.query(m.sql);
+        await client.query("INSERT INTO jit_schema_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+        await client.query("COMMIT");
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw new StoreError("STORE_MIGRATION_FAILED", { file: label, version: m.version, reason: `${m.name}: ${describe(err)}` });
+      }
+    }
+    return Math.max(current, latest);
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Every statement the PostgreSQL store runs. Each lookup goes through a primary key or an
+ * index (test/store-postgres.test.ts checks EXPLAIN with sequential scans disabled).
+ *
+ * Single use holds under READ COMMITTED without locks taken by hand: the guarded
+ * `UPDATE … WHERE used_at IS NULL RETURNING` makes a second, concurrent caller wait for the
+ * first, then re-check the row it changed and find it used, so exactly one gets the row.
+ * Statements that write two tables at once use data-modifying CTEs: one statement, so all
+ * of it or none of it happens, without a transaction's extra round trips.
+ */
+const BINDING_COLUMNS = "app_id, open_id, union_id, user_id, created_at";
+
+export const PG_SQL = {
+  insertUser: `INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING user_id, name, created_at`,
+  // The membership in the same statement: an unknown corp fails the foreign key and no user is left.
+  insertUserInCorp: `WITH u AS (INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING user_id, name, created_at),
+                          m AS (INSERT INTO corp_members (corp_id, user_id, joined_at) SELECT $3, user_id, $2 FROM u)
+                     SELECT user_id, name, created_at FROM u`,
+  getUser: `SELECT user_id, name, created_at, phone FROM users WHERE user_id = $1`,
+  setUserPhone: `UPDATE users SET phone = $1 WHERE user_id = $2`,
+  userIdByPhone: `SELECT user_id FROM users WHERE phone = $1`,
+
+  upsertCorp: `INSERT INTO corps (corp_id, corp_name) VALUES ($1, $2)
+               ON CONFLICT (corp_id) DO UPDATE SET corp_name = excluded.corp_name`,
+  /**
+   * Register's organisation: created when missing, renamed only when the name differs, and
+   * the membership, in one statement. Unlike upsertCorp's DO UPDATE, which locks the corp's
+   * row until COMMIT even when nothing changes, this leaves the row unlocked in the common
+   * case, so concurrent registrations into one organisation do not queue behind each other.
+   */
+  joinCorp: `WITH ins AS (INSERT INTO corps (corp_id, corp_name) VALUES ($1, $2) ON CONFLICT (corp_id) DO NOTHING),
+                  ren AS (UPDATE corps SET corp_name = $2 WHERE corp_id = $1 AND corp_name IS DISTINCT FROM $2)
+             INSERT INTO corp_members (corp_id, user_id, joined_at) VALUES ($1, $3, $4)
+             ON CONFLICT (corp_id, user_id) DO NOTHING`,
+  addMember: `INSERT INTO corp_members (corp_id, user_id, joined_at) VALUES ($1, $2, $3)
+              ON CONFLICT (corp_id, user_id) DO NOTHING`,
+  listUserCorps: `SELECT c.corp_id, c.corp_name FROM corp_members m JOIN corps c ON c.corp_id = m.corp_id
+                  WHERE m.user_id = $1 ORDER BY m.joined_at, m.corp_id`,
+
+  bindingByOpenId: `SELECT ${BINDING_COLUMNS} FROM wechat_mini_bindings WHERE app_id = $1 AND open_id = $2`,
+  bindingByUser: `SELECT ${BINDING_COLUMNS} FROM wechat_mini_bindings WHERE app_id = $1 AND user_id = $2`,
+  userIdByUnionId: `SELECT user_id FROM wechat_mini_bindings WHERE union_id = $1
+                    ORDER BY created_at, binding_id LIMIT 1`,
+  /**
+   * The binding and the removal of its unbound mark, or nothing when either unique rule is
+   * taken (no row back: the store then reads which one); an unknown user fails the foreign key.
+   */
+  insertBinding: `WITH b AS (INSERT INTO wechat_mini_bindings (${BINDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT DO NOTHING RETURNING ${BINDING_COLUMNS}),
+                       cleared AS (DELETE FROM wechat_mini_unbound x USING b WHERE x.app_id = b.app_id AND x.open_id = b.open_id)
+                  SELECT ${BINDING_COLUMNS} FROM b`,
+  /** A new user bound at once (register): the user, its binding and the cleared unbound mark in one statement. */
+  insertBoundUser: `WITH u AS (INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING user_id, name, created_at),
+                         b AS (INSERT INTO wechat_mini_bindings (${BINDING_COLUMNS}) SELECT $3, $4, $5, user_id, $2 FROM u),
+                         cleared AS (DELETE FROM wechat_mini_unbound WHERE app_id = $3 AND open_id = $4)
+                    SELECT user_id, name, created_at FROM u`,
+  /**
+   * Unbind in one statement: the binding goes, its unbound mark is set, and what the
+   * identity issued goes with it (its unused login codes are voided, its sessions ended).
+   */
+  deleteBinding: `WITH d AS (DELETE FROM wechat_mini_bindings WHERE app_id = $1 AND user_id = $2 RETURNING app_id, open_id),
+                       voided AS (UPDATE login_codes c SET used_at = $3 FROM d
+                                  WHERE c.app_id = d.app_id AND c.open_id = d.open_id AND c.used_at IS NULL),
+                       ended AS (DELETE FROM login_sessions s USING d WHERE s.app_id = d.app_id AND s.open_id = d.open_id)
+                  INSERT INTO wechat_mini_unbound (app_id, open_id, unbound_at) SELECT app_id, open_id, $3 FROM d
+                  ON CONFLICT (app_id, open_id) DO UPDATE SET unbound_at = excluded.unbound_at`,
+  wasUnbound: `SELECT 1 AS unbound FROM wechat_mini_unbound WHERE app_id = $1 AND open_id = $2`,
+
+  insertBindCode: `INSERT INTO bind_codes (code_hash, app_id, open_id, union_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+  consumeBindCode: `UPDATE bind_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
+                    RETURNING app_id, open_id, union_id, expires_at`,
+  insertLoginCode: `INSERT INTO login_codes (code_hash, app_id, user_id, expires_at, created_at, login_type, open_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+  consumeLoginCode: `UPDATE login_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
+                     RETURNING app_id, user_id, expires_at, login_type, open_id`,
+  // The same guarded update, taken only when the user is in the corp (or the code has
+  // expired: an expired code is spent whatever the corp). Under READ COMMITTED a waiting
+  // caller re-checks both conditions on the row the winner left.
+  consumeLoginCodeInCorp: `UPDATE login_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
+                             AND (expires_at <= $1 OR EXISTS (SELECT 1 FROM corp_members m WHERE m.corp_id = $3 AND m.user_id = login_codes.user_id))
+                           RETURNING app_id, user_id, expires_at, login_type, open_id`,
+  loginCodeUnused: `SELECT 1 AS unused FROM login_codes WHERE code_hash = $1 AND used_at IS NULL`,
+  firstCorpOf: `SELECT corp_id FROM corp_members WHERE user_id = $1 ORDER BY joined_at, corp_id LIMIT 1`,
+
+  insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at, login_type, app_id, open_id)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+  getSession: `SELECT user_id, corp_id, created_at, expires_at, login_type, app_id, open_id FROM login_sessions
+               WHERE token_hash = $1 AND expires_at > $2`,
+  deleteSession: `DELETE FROM login_sessions WHERE token_hash = $1`,
+
+  // An older write (smaller updated_at) never replaces a newer key.
+  putSessionKey: `INSERT INTO session_keys (app_id, open_id, sealed, updated_at) VALUES ($1, $2, $3, $4)
+                  ON CONFLICT (app_id, open_id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+                  WHERE excluded.updated_at >= session_keys.updated_at`,
+  getSessionKey: `SELECT sealed, updated_at FROM session_keys WHERE app_id = $1 AND open_id = $2`,
+
+  // One statement, three tables; each DELETE finds its rows through the expiry or use index.
+  purge: `WITH b AS (DELETE FROM bind_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
+               l AS (DELETE FROM login_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
+               s AS (DELETE FROM login_sessions WHERE expires_at <= $1 RETURNING 1)
+          SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions`,
+
+  getAccessToken: `SELECT sealed, expires_at, lease_owner, lease_until FROM wechat_access_tokens WHERE app_id = $1`,
+  // The lease, taken only while it is free and the stored token is missing or stale. Under
+  // READ COMMITTED, ON CONFLICT DO UPDATE locks the row and re-checks the WHERE on its newest
+  // version, so of concurrent callers exactly one gets a row count of 1.
+  claimTokenFetch: `INSERT INTO wechat_access_tokens AS t (app_id, lease_owner, lease_until) VALUES ($1, $2, $3)
+                    ON CONFLICT (app_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+                    WHERE t.lease_until <= $4 AND (t.sealed IS NULL OR t.expires_at <= $5)`,
+  // Stores a fetched token ($3 not null) and frees the lease if $2 still holds it.
+  saveAccessToken: `INSERT INTO wechat_access_tokens AS t (app_id, sealed, expires_at) VALUES ($1, $3::text, $4)
+                    ON CONFLICT (app_id) DO UPDATE SET
+                      sealed = COALESCE(excluded.sealed, t.sealed),
+                      expires_at = CASE WHEN excluded.sealed IS NULL THEN t.expires_at ELSE excluded.expires_at END,
+                      lease_owner = CASE WHEN t.lease_owner = $2 THEN NULL ELSE t.lease_owner END,
+                      lease_until = CASE WHEN t.lease_owner = $2 THEN 0 ELSE t.lease_until END`,
+  invalidateAccessToken: `UPDATE wechat_access_tokens SET expires_at = 0 WHERE app_id = $1 AND sealed = $2`,
+  // $1 appId, $2 day, $3 now, $4 now - minIntervalMs, $5 maxPerDay.
+  claimForceRefresh: `INSERT INTO wechat_access_tokens AS t (app_id, force_day, force_count, last_force_at) VALUES ($1, $2, 1, $3)
+                      ON CONFLICT (app_id) DO UPDATE SET
+                        force_count = CASE WHEN t.force_day = excluded.force_day THEN t.force_count + 1 ELSE 1 END,
+                        force_day = excluded.force_day, last_force_at = excluded.last_force_at
+                      WHERE t.last_force_at <= $4 AND (t.force_day <> excluded.force_day OR t.force_count < $5)`,
+
+  ping: `SELECT 1 AS ok FROM users WHERE user_id = 0`,
+} as const;
+
+export type PgStatementName = keyof typeof PG_SQL;
