@@ -19,3 +19,11 @@ cpSync(path.join(root, "elements"), path.join(dist, "elements"), {
   recursive: true,
   filter: (src) => src.endsWith(".json") || statSync(src).isDirectory(),
 });
+// What runs outside Node, bundled by esbuild (scripts/consoleBuild.ts): the console's browser
+// assets and the mini-program client as one CommonJS file (package.json `miniprogram`). Built
+// beside their sources (where the repository's source mode reads them), then copied to where
+// the compiled modules look for them.
+execFileSync(process.execPath, [path.join(root, "cli", "run-ts.js"), path.join(root, "scripts", "build-console.ts")], { stdio: "inherit", cwd: root });
+for (const dir of ["runtime/http/console/ui/dist", "runtime/miniprogram/dist"]) {
+  cpSync(path.join(root, dir), path.join(dist, dir), { recursive: true });
+}

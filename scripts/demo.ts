@@ -9,6 +9,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isJitError, loadApp, serveApp } from "jit-runtime";
+import { resolveAdminToken } from "../runtime/http/console/adminToken.ts";
+import { consoleLine } from "../cli/commands/serve.ts";
 import { sqliteWriterFromEnv } from "../runtime/storage/sqlite/index.ts";
 import { parsePort } from "../cli/kit.ts";
 import { elementPath } from "../runtime/http/routes.ts";
@@ -78,7 +80,9 @@ async function main(): Promise<void> {
 
   // serveApp opens the database and loads the master key first: a bad one stops the demo
   // here, not at the first login.
-  const serving = await serveApp({ app, port, host, env, after: () => fake.close() }).catch(async (err) => {
+  // The console (with its simulated mini program) is the demo's front door.
+  const adminToken = resolveAdminToken(env);
+  const serving = await serveApp({ app, port, host, env, docs: true, console: { adminToken }, after: () => fake.close() }).catch(async (err) => {
     await app.close();
     await fake.close();
     throw err;
@@ -87,10 +91,15 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `demo: jit serve for app "demo" listening on ${serving.url}`,
+      "",
+      "Open the console: log a simulated mini program in, watch each step, see the user appear:",
+      `  ${consoleLine(serving.url, adminToken.takeGenerated()).replace(/^jit serve: console at /, "")}`,
+      "",
       `demo: fake WeChat server on ${fake.url} (WECHAT_API_BASE)`,
       `demo: data in ${app.database}; health: curl -s ${serving.url}/healthz`,
+      `demo: API page ${serving.url}/docs (OpenAPI: ${serving.url}/openapi.json)`,
       "",
-      "Walk a new user through the login flow (paste into a POSIX shell with curl):",
+      "Or walk a new user through the login flow with curl (paste into a POSIX shell):",
       "",
       walkthrough(serving.url, fake.url, appId.appId),
       "",

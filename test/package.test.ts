@@ -279,4 +279,30 @@ describe("the packed package in an app developer's own folder", () => {
     expect((await server.exited).code).toBe(0);
     expect(server.stderr() + server.stdout()).not.toContain(SECRET);
   });
+
+  it("ships the console, the API page and the mini-program client, and serves them from the installed package", async () => {
+    expect(files).toContain("dist/runtime/http/console/ui/dist/app.js");
+    expect(files).toContain("dist/runtime/http/console/ui/dist/index.html");
+    expect(files).toContain("dist/runtime/miniprogram/dist/index.js");
+    expect(files).toContain("dist/runtime/miniprogram/index.d.ts");
+    const pkg = JSON.parse(await readFile(path.join(project, "node_modules", "jit-runtime", "package.json"), "utf8")) as { miniprogram: string };
+    expect(files).toContain(`${pkg.miniprogram}/index.js`);
+
+    const client = await run(process.execPath, ["--input-type=module", "-e", `import { createClient, JitApiError } from "jit-runtime/miniprogram"; console.log(typeof createClient, typeof JitApiError);`], { cwd: project, timeout: 30_000 });
+    expect(client.stdout.trim()).toBe("function function");
+
+    const env = { JIT_LOG_LEVEL: "warn", WECHAT_APP_SECRET: SECRET, JIT_MASTER_KEY: MASTER_KEY, JIT_ADMIN_TOKEN: "package-test-admin-token-0123" };
+    const server = startChild([jitBin, "--app", "shop", "serve", "--port", "0", "--console", "--docs"], env, project);
+    children.push(server);
+    const [, base] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+    for (const url of ["/console/", "/console/assets/app.js", "/docs/static/index.html", "/openapi.json"]) {
+      const res = await fetch(`${base}${url}`);
+      await res.arrayBuffer();
+      expect(res.status, url).toBe(200);
+    }
+    const overview = await fetch(`${base}/console/api/overview`, { headers: { authorization: `Bearer ${env.JIT_ADMIN_TOKEN}` } });
+    expect(((await overview.json()) as { appId: string }).appId).toBe("shop");
+    server.kill("SIGTERM");
+    expect((await server.exited).code).toBe(0);
+  });
 });

@@ -8,6 +8,7 @@ import { openStore } from "../runtime/storage/openStore.ts";
 import { openPostgresStore, parsePostgresUrl, PG_LATEST_VERSION, PG_MIGRATIONS, type PostgresStore } from "../runtime/storage/postgres/index.ts";
 import { parseInt8 } from "../runtime/storage/postgres/rows.ts";
 import { PG_SQL, type PgStatementName } from "../runtime/storage/postgres/sql.ts";
+import { ADMIN_PG } from "../runtime/storage/postgres/adminReads.ts";
 import { runStoreContract } from "./store.contract.ts";
 import { createTestDatabase, describePg, PG_ADMIN_URL, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 import { startTcpProxy } from "./helpers/tcpProxy.ts";
@@ -170,6 +171,33 @@ describePg("PostgreSQL store", () => {
       for (const [name, plan] of Object.entries(plans)) {
         expect(plan, `${name}:\n${plan}`).not.toMatch(/Seq Scan|ERROR/);
       }
+    });
+
+    it("the console's search and session statements go through indexes too (the page and the count of all users may scan)", async () => {
+      const schema = randomName("s");
+      await storeIn(schema);
+      const args: Partial<Record<keyof typeof ADMIN_PG, unknown[]>> = {
+        searchIds: [1, "o"],
+        users: ["{1,2}"],
+        bindings: ["{1,2}"],
+        corps: ["{1,2}"],
+        liveCounts: ["{1,2}", T0],
+        sessions: [1, T0],
+        deleteUserSession: [1, "0123456789abcdef"],
+      };
+      const literal = (a: unknown) => (typeof a === "string" ? `'${a}'` : String(a));
+      const plans = await db.session(schema, async (c) => {
+        await c.query("SET enable_seqscan = off");
+        const out: Record<string, string> = {};
+        for (const [name, list] of Object.entries(args)) {
+          await c.query(`PREPARE p AS ${ADMIN_PG[name as keyof typeof ADMIN_PG]}`);
+          const { rows } = await c.query<{ "QUERY PLAN": string }>(`EXPLAIN EXECUTE p(${list!.map(literal).join(", ")})`);
+          await c.query("DEALLOCATE p");
+          out[name] = rows.map((r) => r["QUERY PLAN"]).join("\n");
+        }
+        return out;
+      });
+      for (const [name, plan] of Object.entries(plans)) expect(plan, `${name}:\n${plan}`).not.toMatch(/Seq Scan|ERROR/);
     });
   });
 

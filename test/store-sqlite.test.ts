@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { StoreError } from "../runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
 import { resolveDbFile } from "../runtime/storage/location.ts";
+import { ADMIN_SQL } from "../runtime/storage/sqlite/adminReads.ts";
 import { LATEST_VERSION, MIGRATIONS, migrate, openSqliteStore, seedUsers, type SqliteStore } from "../runtime/storage/sqlite/index.ts";
 import { SQL, type StatementName } from "../runtime/storage/sqlite/statements.ts";
 import { runStoreContract } from "./store.contract.ts";
@@ -175,6 +176,19 @@ describe("SqliteStore: lookups stay flat", () => {
     for (const name of ["getUser", "wasUnbound", "clearUnbound", "bindingByOpenId", "bindingByUser", "userIdByUnionId", "listUserCorps", "consumeBindCode", "consumeLoginCode", "consumeLoginCodeInCorp", "loginCodeUnused", "firstCorpOf", "voidLoginCodesOf", "endSessionsOf", "getSession", "getSessionKey"] as const) {
       expect(plans[name]!.join(" | "), name).toMatch(/SEARCH .* USING (INDEX|COVERING INDEX|INTEGER PRIMARY KEY|PRIMARY KEY)/);
     }
+  });
+});
+
+describe("SqliteStore: the console's search stays flat", () => {
+  it("finds users by userId, openId or unionId through indexes, not by scanning", async () => {
+    const { store, file, cleanup } = await tempSqliteStore();
+    cleanups.push(cleanup);
+    await seedUsers(store, { appId: "wx1", count: 50, openIdPrefix: "o", unionIdPrefix: "u" });
+    const raw = new Database(file);
+    const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${ADMIN_SQL.searchIds}`).all(1, "o1", "u1") as { detail: string }[]).map((r) => r.detail);
+    raw.close();
+    expect(plan.filter((d) => /^SCAN (users|wechat_mini_bindings)\b/.test(d)), plan.join(" | ")).toEqual([]);
+    expect(plan.join(" | ")).toMatch(/wechat_mini_bindings USING (COVERING )?INDEX wechat_mini_bindings_by_open_id/);
   });
 });
 

@@ -329,6 +329,61 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("admin reads (console)", () => {
+      it("pages users newest first with their bindings, organisations and live-session count", async () => {
+        const a = await bound("adm-a", "union-a");
+        const b = await bound("adm-b", null, OTHER_APP, T0 + 1);
+        await store.upsertCorp({ corpId: "c1", corpName: "One" });
+        await store.addCorpMember("c1", a.user.userId, T0);
+        const c = await store.createUser({ name: "no-binding" }, T0 + 2);
+        await store.createSession(newHash(), { userId: a.user.userId, corpId: "c1", expiresAt: T0 + 60 * MIN }, T0);
+        await store.createSession(newHash(), { userId: a.user.userId, corpId: null, expiresAt: T0 + MIN }, T0);
+
+        const first = await store.listUsers({ limit: 2 }, T0 + 2 * MIN);
+        expect(first.total).toBe(3);
+        expect(first.users.map((u) => u.user.userId)).toEqual([c.userId, b.user.userId]);
+        expect(first.users[0]).toEqual({ user: c, bindings: [], corps: [], liveSessions: 0 });
+        expect(first.users[1]!.bindings).toEqual([b.binding]);
+        const second = await store.listUsers({ limit: 2, offset: 2 }, T0 + 2 * MIN);
+        expect(second.users).toEqual([{ user: a.user, bindings: [a.binding], corps: [{ corpId: "c1", corpName: "One" }], liveSessions: 1 }]);
+        expect(second.total).toBe(3);
+      });
+
+      it("searches by userId, openId or unionId, exactly", async () => {
+        const a = await bound("adm-s-a", "union-s");
+        const b = await bound("adm-s-b");
+        const ids = async (search: string) => (await store.listUsers({ search, limit: 10 }, T0)).users.map((u) => u.user.userId);
+        expect(await ids(String(b.user.userId))).toEqual([b.user.userId]);
+        expect(await ids("adm-s-a")).toEqual([a.user.userId]);
+        expect(await ids("union-s")).toEqual([a.user.userId]);
+        expect(await ids("adm-s")).toEqual([]);
+        expect(await ids("no-such")).toEqual([]);
+        expect((await store.listUsers({ search: "nobody", limit: 10 }, T0)).total).toBe(0);
+      });
+
+      it("lists a user's live sessions by an id that is not the token, and ends one", async () => {
+        const u = await store.createUser({}, T0);
+        const other = await store.createUser({}, T0);
+        const h1 = newHash();
+        const h2 = newHash();
+        await store.createSession(h1, { userId: u.userId, corpId: null, expiresAt: T0 + 60 * MIN }, T0);
+        await store.createSession(h2, { userId: u.userId, corpId: "c9", expiresAt: T0 + 60 * MIN }, T0 + 1);
+        await store.createSession(newHash(), { userId: u.userId, corpId: null, expiresAt: T0 + MIN }, T0);
+        const sessions = await store.listUserSessions(u.userId, T0 + 2 * MIN);
+        expect(sessions).toEqual([
+          { sessionId: h2.slice(0, 16), userId: u.userId, corpId: "c9", createdAt: T0 + 1, expiresAt: T0 + 60 * MIN },
+          { sessionId: h1.slice(0, 16), userId: u.userId, corpId: null, createdAt: T0, expiresAt: T0 + 60 * MIN },
+        ]);
+        // Another user's id cannot end it; a malformed id ends nothing.
+        expect(await store.deleteUserSession(other.userId, h1.slice(0, 16))).toBe(false);
+        expect(await store.deleteUserSession(u.userId, "%")).toBe(false);
+        expect(await store.deleteUserSession(u.userId, h1.slice(0, 16))).toBe(true);
+        expect(await store.deleteUserSession(u.userId, h1.slice(0, 16))).toBe(false);
+        expect(await store.getSession(h1, T0)).toBeNull();
+        expect(await store.getSession(h2, T0)).not.toBeNull();
+      });
+    });
+
     describe("login origin (which login Type and identity issued a code or opened a session)", () => {
       const origin = (openId: string, appId = APP) => ({ loginType: "auths.loginTypes.mini", appId, openId });
 

@@ -15,7 +15,10 @@ export function register(program: Command, kit: CliKit): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--db <file|url>", "SQLite file or postgres://user:password@host:port/database (default $JIT_DB, else $DATABASE_URL, else <root>/.jit/<appId>.sqlite)")
     .option("--purge-interval <ms>", "ms between purges of expired codes and sessions; 0 = at start-up only (default $JIT_PURGE_INTERVAL_MS, else 600000)")
-    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string }) =>
+    .option("--docs", "serve the interactive API page at /docs (GET /openapi.json is always served)")
+    .option("--console", "serve the admin console at /console (admin token: $JIT_ADMIN_TOKEN, else generated and printed once)")
+    .option("--console-remote", "let the console answer non-loopback clients too (the admin token still applies)")
+    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string; docs?: boolean; console?: boolean; consoleRemote?: boolean }) =>
       kit.run(async () => {
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { serveApp } = await import("../../runtime/http/listen.ts");
@@ -26,12 +29,33 @@ export function register(program: Command, kit: CliKit): void {
         const sqliteWriter = sqliteWriterFromEnv(process.env, "worker");
         const app = await kit.loadApp({ ...(opts.db ? { dbFile: opts.db } : {}), sqliteWriter });
         // serveApp opens the database and loads the master key before it listens.
-        const serving = await serveApp({ app, port, host: opts.host, ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}) });
+        const adminToken = opts.console ? (await import("../../runtime/http/console/adminToken.ts")).resolveAdminToken(process.env) : null;
+        const serving = await serveApp({
+          app,
+          port,
+          host: opts.host,
+          docs: opts.docs === true,
+          ...(adminToken ? { console: { adminToken, allowRemote: opts.consoleRemote === true } } : {}),
+          ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}),
+        });
         process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
+        if (opts.docs) process.stdout.write(`jit serve: API page at ${serving.url}/docs (OpenAPI document: ${serving.url}/openapi.json)\n`);
+        if (adminToken) process.stdout.write(`${consoleLine(serving.url, adminToken.takeGenerated())}\n`);
         // kit.run exits when the action settles: that is after a graceful stop.
         return serving.stopped;
       }),
     );
+}
+
+/**
+ * Where the console is. A generated admin token is printed here once, on stdout only (it is
+ * the operator's own credential, never logged), in the URL's fragment: the browser does not
+ * send a fragment to the server, and the console moves it into its session storage.
+ */
+export function consoleLine(url: string, generated: string | null): string {
+  return generated
+    ? `jit serve: console at ${url}/console/#token=${generated} (admin token generated for this run; set JIT_ADMIN_TOKEN to choose one)`
+    : `jit serve: console at ${url}/console/ (admin token: JIT_ADMIN_TOKEN)`;
 }
 
 function parsePurgeInterval(text: string): number {

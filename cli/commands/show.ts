@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliKit } from "../kit.ts";
+import { elementView } from "../../runtime/app/elementView.ts";
 
 /**
  * `jit show <fullName> [--json]`: the resolved chain in order (like a Python MRO) with the
@@ -16,19 +17,7 @@ export function register(program: Command, kit: CliKit): void {
       kit.run(async () => {
         const app = await kit.loadApp();
         const d = app.getElementDefine(fullName);
-        const view = {
-          fullName: d.fullName,
-          kind: d.kind,
-          type: d.type,
-          title: d.title,
-          accessModifier: d.accessModifier,
-          layer: d.layer,
-          file: d.file,
-          chain: d.chain.map((c) => ({ fullName: c.fullName, layer: c.layer, file: c.file })),
-          shadows: d.shadows.map((c) => ({ fullName: c.fullName, layer: c.layer, file: c.file })),
-          functionList: d.functionList,
-          config: app.getMaskedConfig(fullName),
-        };
+        const view = elementView(d, app.getMaskedConfig(fullName));
         if (opts.json) return kit.printJson(view);
         const out: string[] = [
           `${d.fullName} (${d.kind}${d.type ? ` of ${d.type}` : ""}) from layer ${d.layer}`,

@@ -114,6 +114,8 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: { family: "http", status: 404, message: "no route {method} {url}", input: ["method", "url"] },
   INTERNAL_ERROR: { family: "http", status: 500, message: "internal error (request {requestId})" },
   SERVER_CLOSING: { family: "http", status: 503, message: "the server is shutting down; retry in a moment" },
+  ADMIN_TOKEN_INVALID: { family: "http", status: 401, message: "the console needs the admin token: send Authorization: Bearer <admin token> (JIT_ADMIN_TOKEN, or the one printed at start-up)" },
+  CONSOLE_FORBIDDEN: { family: "http", status: 403, message: "the console answers only on loopback; start with --console-remote to serve it to {ip}" },
 
   // --- CLI and configuration ---
   USAGE_ERROR: { family: "cli", status: 400, message: "{reason}" },

@@ -7,3 +7,6 @@ export { MemoryRateStore, type RateStore, type WindowCount } from "./rateStore.t
 export type { LimitName } from "./rateLimit.ts";
 export type { ServedApp, Caller } from "./types.ts";
 export { startPurging, resolvePurgeInterval, DEFAULT_PURGE_INTERVAL_MS, type Purger, type PurgeCounts } from "./purge.ts";
+export { resolveAdminToken, type AdminToken } from "./console/adminToken.ts";
+export type { ConsoleOptions } from "./console/index.ts";
+export { buildOpenApi } from "./openapi.ts";

@@ -1,6 +1,8 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { makeSessionResolver } from "./auth.ts";
 import { clientErrorHandler, makeErrorHandler, makeNotFoundHandler, sendClosing } from "./errors.ts";
+import { registerConsole, type ConsoleOptions } from "./console/index.ts";
+import { registerApiDocs } from "./docs.ts";
 import { healthHandler } from "./health.ts";
 import { accessLine, fastifyLoggerOptions, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
@@ -26,6 +28,10 @@ export interface CreateServerOptions {
    */
   rateStore?: (limit: LimitName) => RateStore;
   env?: Readonly<Record<string, string | undefined>>;
+  /** Serve the interactive API page at /docs (GET /openapi.json is always served). */
+  docs?: boolean;
+  /** Serve the browser console at /console (off by default; see console/index.ts). */
+  console?: ConsoleOptions;
 }
 
 /**
@@ -103,6 +109,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const limiters = await createLimiters(server, limits, options);
 
   server.get("/healthz", healthHandler(app));
+  await registerApiDocs(server, app, { docs: options.docs === true });
+  if (options.console) await registerConsole(server, app, { env: options.env ?? process.env, ...options.console });
 
   const defines = servedElements(app);
   registerFunctionRoutes(server, {

@@ -70,6 +70,35 @@ export interface SessionRecord {
 
 export type CodeKind = "bind" | "login";
 
+/** A user as the admin console lists it: the record, its bindings, organisations and live sessions. */
+export interface AdminUserView {
+  user: UserRecord;
+  bindings: BindingRecord[];
+  corps: CorpRecord[];
+  /** Sessions not yet expired. */
+  liveSessions: number;
+}
+
+/**
+ * A live session as the admin console shows it. `sessionId` is the first 16 hex characters
+ * of the token's hash: enough to name it among one user's sessions, useless as a token.
+ */
+export interface AdminSessionView {
+  sessionId: string;
+  userId: number;
+  corpId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface AdminUserQuery {
+  /** A userId (digits) or an openId/unionId, matched exactly; empty or absent = every user. */
+  search?: string;
+  /** 1..100. */
+  limit: number;
+  offset?: number;
+}
+
 /**
  * Outcome of consuming a single-use code. `expired` codes are consumed as well (an expired
  * code presented once is spent), so a later attempt sees `invalid`.
@@ -239,6 +268,17 @@ export interface Store {
    * fewer than maxPerDay were taken on `rule.day` and the last was minIntervalMs ago or more.
    */
   claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean>;
+
+  // --- admin reads and actions (the console; not on any login path) ---
+  /**
+   * One page of users, newest first, with the number matching. Pages are bounded by
+   * `limit`; they may scan (the console is a human paging, not a login path).
+   */
+  listUsers(query: AdminUserQuery, now: number): Promise<{ users: AdminUserView[]; total: number }>;
+  /** The user's live sessions, newest first. */
+  listUserSessions(userId: number, now: number): Promise<AdminSessionView[]>;
+  /** Ends one session of a user by its sessionId; false when there is none. */
+  deleteUserSession(userId: number, sessionId: string): Promise<boolean>;
 
   /** Deletes expired or used codes and expired sessions; returns how many rows went. */
   purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }>;

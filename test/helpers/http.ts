@@ -5,7 +5,7 @@ import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { loadApp, createLogger, type App, type Clock } from "../../runtime/index.ts";
-import { createServer } from "../../runtime/http/index.ts";
+import { createServer, type CreateServerOptions } from "../../runtime/http/index.ts";
 import { hashToken, newSecretToken } from "../../runtime/security/tokens.ts";
 import type { HttpLimits } from "../../runtime/http/options.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
@@ -53,7 +53,11 @@ export async function post(base: string, urlPath: string, body?: unknown, init: 
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (body !== undefined || init.raw !== undefined) headers["content-type"] ??= "application/json";
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(base + urlPath, { method: "POST", headers, body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  return readReply(await fetch(base + urlPath, { method: "POST", headers, body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)) }));
+}
+
+/** Status, headers, text and (when it parses) JSON body of a fetch response, read to the end. */
+export async function readReply(res: Response): Promise<Reply> {
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -97,6 +101,8 @@ export interface StackOptions {
   sqliteWriter?: "inline" | "worker";
   /** false: the server logs nothing (createServer's `logger: false`). */
   httpLog?: false;
+  /** More server options (the API page, the console). */
+  server?: Pick<CreateServerOptions, "docs" | "console">;
   /** The database (a postgres:// URL, say) instead of a SQLite file in the temp root. */
   db?: string;
 }
@@ -125,6 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger: options.httpLog === false ? false : { level: "debug", stream: sink },
     limits: { ...NO_LIMITS, ...options.limits },
     env: {},
+    ...options.server,
     ...(options.now ? { now: options.now } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   });

@@ -1,6 +1,9 @@
 import type pg from "pg";
 import { ElementError, LoginError, StoreError } from "../../errors/index.ts";
 import type {
+  AdminSessionView,
+  AdminUserQuery,
+  AdminUserView,
   BindCodeRecord,
   BindingRecord,
   CodeKind,
@@ -16,6 +19,8 @@ import type {
   Store,
   UserRecord,
 } from "../Store.ts";
+import { SESSION_ID } from "../sqlite/adminReads.ts";
+import { ADMIN_PG, listUserSessions, listUsers } from "./adminReads.ts";
 import { sqlState, toStoreError } from "./errors.ts";
 import { toBindCode, toBinding, toLoginCode, toSession, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type SessionRow, type UserRow } from "./rows.ts";
 import { PG_SQL } from "./sql.ts";
@@ -245,6 +250,22 @@ export class PostgresStore implements Store {
   async deleteSession(tokenHash: string): Promise<boolean> {
     return this.#run(async (db) => ((await db.query(PG_SQL.deleteSession, [tokenHash])).rowCount ?? 0) > 0);
   }
+
+  // --- admin reads and actions (the console) ---
+
+  async listUsers(query: AdminUserQuery, now: number): Promise<{ users: AdminUserView[]; total: number }> {
+    return this.#run((db) => listUsers(db, query, now));
+  }
+
+  async listUserSessions(userId: number, now: number): Promise<AdminSessionView[]> {
+    return this.#run((db) => listUserSessions(db, userId, now));
+  }
+
+  async deleteUserSession(userId: number, sessionId: string): Promise<boolean> {
+    if (!SESSION_ID.test(sessionId)) return false;
+    return this.#run(async (db) => ((await db.query(ADMIN_PG.deleteUserSession, [userId, sessionId])).rowCount ?? 0) > 0);
+  }
+
 
   // --- WeChat session keys ---
 

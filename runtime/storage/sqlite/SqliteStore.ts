@@ -1,5 +1,8 @@
 import type Database from "better-sqlite3";
 import type {
+  AdminSessionView,
+  AdminUserQuery,
+  AdminUserView,
   BindCodeRecord,
   BindingRecord,
   CodeKind,
@@ -16,6 +19,7 @@ import type {
   UserRecord,
 } from "../Store.ts";
 import { isJitError, StoreError } from "../../errors/index.ts";
+import { listUserSessions, listUsers, prepareAdmin, SESSION_ID, type AdminStatements } from "./adminReads.ts";
 import { toBinding, toSession, toUser, type BindingRow, type SessionRow, type UserRow } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
 import { prepareAll, type Statements } from "./statements.ts";
@@ -44,6 +48,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #q: Statements;
   readonly #writes: WriteChannel;
+  #admin: AdminStatements | null = null;
 
   /** `writes`: where write units run; default on this connection. */
   constructor(db: Database.Database, file: string, writes?: WriteChannel) {
@@ -143,6 +148,21 @@ export class SqliteStore implements Store {
 
   async deleteSession(tokenHash: string): Promise<boolean> {
     return this.#writes.run("deleteSession", tokenHash);
+  }
+
+  // --- admin reads and actions (prepared on first use: a login server may never need them) ---
+
+  async listUsers(query: AdminUserQuery, now: number): Promise<{ users: AdminUserView[]; total: number }> {
+    return listUsers(this.#db, (this.#admin ??= prepareAdmin(this.#db)), query, now);
+  }
+
+  async listUserSessions(userId: number, now: number): Promise<AdminSessionView[]> {
+    return listUserSessions((this.#admin ??= prepareAdmin(this.#db)), userId, now);
+  }
+
+  async deleteUserSession(userId: number, sessionId: string): Promise<boolean> {
+    if (!SESSION_ID.test(sessionId)) return false;
+    return this.#writes.run("deleteUserSession", userId, sessionId);
   }
 
   // --- WeChat session keys ---

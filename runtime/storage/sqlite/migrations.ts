@@ -131,6 +131,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: "bindings by openId",
+    // The console finds a user by openId across mini programs; the (app_id, open_id) key
+    // cannot serve a lookup without the app_id.
+    sql: `CREATE INDEX wechat_mini_bindings_by_open_id ON wechat_mini_bindings(open_id);`,
+  },
+  {
+    version: 5,
     name: "phone numbers and access tokens",
     // A user's phone number ("+<country code><number>"), unique where set: a number is an
     // identity, never shared by two users. One access-token row per AppID, shared by every

@@ -58,6 +58,8 @@ export const SQL = {
   getSession: `SELECT user_id, corp_id, created_at, expires_at, login_type, app_id, open_id FROM login_sessions
                WHERE token_hash = ? AND expires_at > ?`,
   deleteSession: `DELETE FROM login_sessions WHERE token_hash = ?`,
+  // The console names a session by its hash prefix, always within one user's sessions.
+  deleteUserSession: `DELETE FROM login_sessions WHERE user_id = ? AND substr(token_hash, 1, 16) = ?`,
 
   // An older write (smaller updated_at) never replaces a newer key.
   putSessionKey: `INSERT INTO session_keys (app_id, open_id, sealed, updated_at) VALUES (?, ?, ?, ?)

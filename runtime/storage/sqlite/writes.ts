@@ -157,6 +157,10 @@ export class SqliteWrites {
     return this.#q.deleteSession.run(tokenHash).changes > 0;
   }
 
+  deleteUserSession(userId: number, sessionId: string): boolean {
+    return this.#q.deleteUserSession.run(userId, sessionId).changes > 0;
+  }
+
   // --- phone numbers ---
 
   /** The unique index decides; its violation is PHONE_TAKEN, whoever got there first. */
@@ -298,6 +302,7 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "consumeCode",
   "createSession",
   "deleteSession",
+  "deleteUserSession",
   "putSessionKey",
   "setUserPhone",
   "claimAccessTokenFetch",
