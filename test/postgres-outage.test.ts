@@ -92,6 +92,10 @@ describePg("a server on PostgreSQL", () => {
 
     // Under load: requests in flight while the connections are cut.
     let stop = false;
+    let answeredOk!: () => void;
+    // The cut waits for the load's first answers, not for a fixed time: on a busy machine the
+    // first batch can take longer than any fixed delay, and then nothing was in flight before.
+    const loadRunning = new Promise<void>((resolve) => (answeredOk = resolve));
     const load = (async () => {
       const statuses: number[] = [];
       while (!stop) {
@@ -100,10 +104,11 @@ describePg("a server on PostgreSQL", () => {
           statuses.push(r.status);
           if (r.status !== 200) expectUnavailable(r);
         }
+        if (statuses.includes(200)) answeredOk();
       }
       return statuses;
     })();
-    await new Promise((r) => setTimeout(r, 150));
+    await Promise.race([loadRunning, load]); // a load that fails ends the wait with its error
     await proxy.cut();
     await new Promise((r) => setTimeout(r, 300));
 
