@@ -50,6 +50,12 @@ describe("OpenAPI document and /docs", () => {
     expect(me.responses["401"].description).toContain("TOKEN_INVALID");
     expect(me.responses["401"].description).toContain("LOGIN_REQUIRED");
     expect(document.paths[`${LOGIN}/bind`].post.responses["429"].description).toContain("RATE_LIMITED");
+    // Each login Type lists its own codes: the password Type's are not WeChat's, nor back.
+    const password = document.paths["/api/demo/auths/loginTypes/myPasswordLogin/getLoginCode"].post;
+    expect(password.responses["401"].description).toContain("CREDENTIALS_INVALID");
+    expect(password.responses["429"].description).toContain("LOGIN_LOCKED");
+    expect(JSON.stringify(password.responses)).not.toMatch(/WECHAT_|BIND_CODE_|SESSION_KEY_/);
+    expect(JSON.stringify(document.paths[`${LOGIN}/getLoginCode`].post.responses)).not.toMatch(/CREDENTIALS_INVALID|USERNAME_TAKEN/);
   });
 
   it("matches what the routes enforce: a body the document refuses is refused", async () => {

@@ -154,6 +154,12 @@ describePg("PostgreSQL store", () => {
         invalidateAccessToken: ["a", "s"],
         claimForceRefresh: ["a", 1, T0, T0, 20],
         ping: [],
+        passwordByUsername: ["r", "u"],
+        passwordByUser: [1, "r"],
+        insertPasswordUser: ["n", T0, "r", "u", "h"],
+        insertPassword: ["r", "u", 1, "h", T0],
+        updatePassword: ["h", T0, 1, "r", true, "t"],
+        deletePassword: [1, "r", T0],
       };
       const literal = (a: unknown) => (typeof a === "string" ? `'${a}'` : String(a));
       const plans = await db.session(schema, async (c) => {

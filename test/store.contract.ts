@@ -644,6 +644,78 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("password credentials", () => {
+      const REALM = "password:demo";
+      const code = (loginType = "auths.loginTypes.pw") => ({ hash: newHash(), expiresAt: T0 + 5 * MIN, loginType });
+
+      it("registers user, credential, membership and first login code in one go; a taken username writes nothing", async () => {
+        const user = await store.registerPasswordUser({ realm: REALM, username: "ann", passwordHash: "$h1", name: "Ann", corp: { corpId: "c1", corpName: "One" }, loginCode: code() }, T0);
+        expect(user).toEqual({ userId: expect.any(Number), name: "Ann", createdAt: T0 });
+        expect(await store.findPasswordCredential(REALM, "ann")).toEqual({ realm: REALM, username: "ann", userId: user.userId, passwordHash: "$h1", createdAt: T0, updatedAt: T0 });
+        expect(await store.findPasswordCredentialByUser(REALM, user.userId)).toMatchObject({ username: "ann" });
+        expect(await store.findPasswordCredential("password:other", "ann")).toBeNull();
+        expect(await store.listUserCorps(user.userId)).toEqual([{ corpId: "c1", corpName: "One" }]);
+        const again = code();
+        await expect(store.registerPasswordUser({ realm: REALM, username: "ann", passwordHash: "$h2", loginCode: again }, T0)).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+        expect((await store.consumeCode("login", again.hash, T0)).status).toBe("invalid");
+        // The same name in another realm (another app) is free.
+        await store.registerPasswordUser({ realm: "password:other", username: "ann", passwordHash: "$h3", loginCode: code() }, T0);
+      });
+
+      it("concurrent registrations of one username (through a peer connection too, where there is one) create exactly one user", async () => {
+        const stores = openPeer ? [store, await openPeer()] : [store];
+        const outcomes = await Promise.allSettled(
+          [0, 1, 2, 3].map((i) => stores[i % stores.length]!.registerPasswordUser({ realm: REALM, username: "race", passwordHash: "$h", loginCode: code() }, T0)),
+        );
+        expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "USERNAME_TAKEN" });
+      });
+
+      it("gives an existing user a credential, with the documented conflicts", async () => {
+        const a = await store.createUser({}, T0);
+        const b = await store.createUser({}, T0);
+        await store.createPasswordCredential({ realm: REALM, username: "bea", userId: a.userId, passwordHash: "$h" }, T0);
+        await expect(store.createPasswordCredential({ realm: REALM, username: "bea", userId: b.userId, passwordHash: "$h" }, T0)).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+        await expect(store.createPasswordCredential({ realm: REALM, username: "bea2", userId: a.userId, passwordHash: "$h" }, T0)).rejects.toMatchObject({ code: "PASSWORD_ALREADY_SET" });
+        await expect(store.createPasswordCredential({ realm: REALM, username: "bea3", userId: b.userId + 1000, passwordHash: "$h" }, T0)).rejects.toMatchObject({ code: "USER_NOT_FOUND" });
+      });
+
+      it("a new hash can end every other session of the user and void the credential's unused login codes", async () => {
+        const user = await store.registerPasswordUser({ realm: REALM, username: "cal", passwordHash: "$old", loginCode: code() }, T0);
+        const origin = { loginType: "auths.loginTypes.pw", appId: REALM, openId: "cal" };
+        const [mine, theirs, wechat] = [newHash(), newHash(), newHash()];
+        for (const s of [mine, theirs]) await store.createSession(s, { userId: user.userId, corpId: null, expiresAt: T0 + MIN, origin }, T0);
+        await store.createSession(wechat, { userId: user.userId, corpId: null, expiresAt: T0 + MIN, origin: { loginType: "wx", appId: APP, openId: "o" } }, T0);
+        const pending = newHash();
+        await store.saveLoginCode(pending, { appId: REALM, userId: user.userId, expiresAt: T0 + MIN, origin }, T0);
+
+        expect(await store.updatePasswordHash(REALM, user.userId, "$rehashed", T0 + 1)).toBe(true); // a rehash ends nothing
+        expect(await store.getSession(theirs, T0)).not.toBeNull();
+        expect(await store.updatePasswordHash(REALM, user.userId, "$new", T0 + 2, { endSessions: true, keepTokenHash: mine })).toBe(true);
+        expect(await store.findPasswordCredential(REALM, "cal")).toMatchObject({ passwordHash: "$new", updatedAt: T0 + 2, createdAt: T0 });
+        expect(await store.getSession(mine, T0)).not.toBeNull();
+        expect(await store.getSession(theirs, T0)).toBeNull();
+        expect(await store.getSession(wechat, T0)).toBeNull();
+        expect((await store.consumeCode("login", pending, T0)).status).toBe("invalid");
+        expect(await store.updatePasswordHash(REALM, user.userId + 1000, "$x", T0)).toBe(false);
+      });
+
+      it("removing a credential voids what it issued, and nothing else", async () => {
+        const user = await store.registerPasswordUser({ realm: REALM, username: "dan", passwordHash: "$h", loginCode: code() }, T0);
+        const origin = { loginType: "auths.loginTypes.pw", appId: REALM, openId: "dan" };
+        const [pwSession, otherSession, pwCode] = [newHash(), newHash(), newHash()];
+        await store.createSession(pwSession, { userId: user.userId, corpId: null, expiresAt: T0 + MIN, origin }, T0);
+        await store.createSession(otherSession, { userId: user.userId, corpId: null, expiresAt: T0 + MIN }, T0);
+        await store.saveLoginCode(pwCode, { appId: REALM, userId: user.userId, expiresAt: T0 + MIN, origin }, T0);
+        expect(await store.deletePasswordCredential(REALM, user.userId, T0)).toBe(true);
+        expect(await store.deletePasswordCredential(REALM, user.userId, T0)).toBe(false);
+        expect(await store.findPasswordCredential(REALM, "dan")).toBeNull();
+        expect(await store.getSession(pwSession, T0)).toBeNull();
+        expect(await store.getSession(otherSession, T0)).not.toBeNull();
+        expect((await store.consumeCode("login", pwCode, T0)).status).toBe("invalid");
+      });
+    });
+
     describe("concurrency", () => {
       /** The store and, when the implementation offers one, a peer on the same database, alternating. */
       const racers = async (): Promise<Store[]> => (openPeer ? [store, await openPeer()] : [store]);

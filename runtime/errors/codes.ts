@@ -70,6 +70,13 @@ export const ERROR_CODES = {
   LOGIN_REQUIRED: { family: "login", status: 401, message: "this function needs a logged-in user: send Authorization: Bearer <token>" },
   TOKEN_INVALID: { family: "login", status: 401, message: "the session token is unknown, expired or logged out" },
   FORBIDDEN: { family: "login", status: 403, message: "{reason}" },
+  REGISTRATION_CLOSED: { family: "login", status: 403, message: "{fullName} does not allow registration" },
+  USERNAME_TAKEN: { family: "login", status: 409, message: "this username is already taken in app {appId}" },
+  PASSWORD_TOO_WEAK: { family: "login", status: 400, message: "the password is not accepted: {reason}" },
+  CREDENTIALS_INVALID: { family: "login", status: 401, message: "username or password is wrong" },
+  LOGIN_LOCKED: { family: "login", status: 429, message: "too many failed logins; retry after {retryAfter} s" },
+  PASSWORD_ALREADY_SET: { family: "login", status: 409, message: "user {userId} already has a password login in {fullName}" },
+  PASSWORD_NOT_SET: { family: "login", status: 409, message: "user {userId} has no password login in {fullName}" },
   PHONE_TAKEN: { family: "login", status: 409, message: "this phone number is already on another user; log in as that user (accounts are never merged silently)" },
 
   // --- WeChat server API ---

@@ -47,8 +47,34 @@ export interface BindCodeRecord {
  */
 export interface LoginOrigin {
   loginType: string;
+  /** The identity's realm: a mini program's AppID, or a password realm (`password:<appId>`). */
   appId: string;
+  /** The identity's subject in that realm: a WeChat openId, or a normalised username. */
   openId: string;
+}
+
+/**
+ * A username and password login of a user, unique per (realm, username) and per
+ * (realm, user). `realm` is `password:<appId>`: usernames are unique per app. The hash is a
+ * PHC string that carries its own parameters; it never leaves the server.
+ */
+export interface PasswordCredentialRecord {
+  realm: string;
+  username: string;
+  userId: number;
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PasswordRegistration {
+  realm: string;
+  username: string;
+  passwordHash: string;
+  name?: string | null;
+  corp?: CorpRecord | null;
+  /** The new user's first login code (origin: loginType, realm, username), saved in the same transaction. */
+  loginCode: { hash: string; expiresAt: number; loginType: string };
 }
 
 export interface LoginCodeRecord {
@@ -224,6 +250,35 @@ export interface Store {
    * expired code is spent (`expired`), whatever the corp.
    */
   redeemLoginCode(hash: string, now: number, session: { tokenHash: string; expiresAt: number; corpId?: string | null }): Promise<LoginRedeemResult>;
+
+  // --- password credentials ---
+  findPasswordCredential(realm: string, username: string): Promise<PasswordCredentialRecord | null>;
+  findPasswordCredentialByUser(realm: string, userId: number): Promise<PasswordCredentialRecord | null>;
+  /**
+   * Registration by password in ONE transaction: the user, the credential, the membership
+   * of `corp` (upserted) and the first login code. A taken username throws LoginError
+   * USERNAME_TAKEN and writes nothing (also under concurrency: the unique rule decides).
+   */
+  registerPasswordUser(input: PasswordRegistration, now: number): Promise<UserRecord>;
+  /**
+   * Gives an existing user a password login. Throws USERNAME_TAKEN (the username is another
+   * user's), PASSWORD_ALREADY_SET (the user has one in this realm, `fullName` not filled:
+   * the caller names it) or USER_NOT_FOUND.
+   */
+  createPasswordCredential(credential: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): Promise<PasswordCredentialRecord>;
+  /**
+   * Replaces the user's password hash. With `endSessions`, in the same transaction: every
+   * session of the user except the one whose token hash is `keepTokenHash` ends, and the
+   * unused login codes this credential issued are voided. False when the user has no
+   * credential in the realm.
+   */
+  updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options?: { endSessions?: boolean; keepTokenHash?: string | null }): Promise<boolean>;
+  /**
+   * Removes the user's password login and, in the same transaction, voids the unused login
+   * codes and ends the sessions it issued (origin realm + username), as deleteBinding does.
+   * False when there was none.
+   */
+  deletePasswordCredential(realm: string, userId: number, now: number): Promise<boolean>;
 
   // --- login sessions (token stored as SHA-256 hash) ---
   createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void>;

@@ -13,6 +13,8 @@ import type {
   ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
+  PasswordCredentialRecord,
+  PasswordRegistration,
   RedeemOptions,
   RedeemResult,
   SessionRecord,
@@ -22,7 +24,21 @@ import type {
 import { SESSION_ID } from "../sqlite/adminReads.ts";
 import { ADMIN_PG, listUserSessions, listUsers } from "./adminReads.ts";
 import { sqlState, toStoreError } from "./errors.ts";
-import { toBindCode, toBinding, toLoginCode, toSession, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type SessionRow, type UserRow } from "./rows.ts";
+import {
+  toBindCode,
+  toBinding,
+  toLoginCode,
+  toPassword,
+  toSession,
+  toUser,
+  usernameTaken,
+  type BindCodeRow,
+  type BindingRow,
+  type LoginCodeRow,
+  type PasswordRow,
+  type SessionRow,
+  type UserRow,
+} from "./rows.ts";
 import { PG_SQL } from "./sql.ts";
 
 type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
@@ -232,6 +248,73 @@ export class PostgresStore implements Store {
         return { status: "ok", session: record };
       }),
     );
+  }
+
+  // --- password credentials ---
+
+  async findPasswordCredential(realm: string, username: string): Promise<PasswordCredentialRecord | null> {
+    return this.#run(async (db) => {
+      const row = (await db.query<PasswordRow>(PG_SQL.passwordByUsername, [realm, username])).rows[0];
+      return row ? toPassword(row) : null;
+    });
+  }
+
+  async findPasswordCredentialByUser(realm: string, userId: number): Promise<PasswordCredentialRecord | null> {
+    return this.#run(async (db) => {
+      const row = (await db.query<PasswordRow>(PG_SQL.passwordByUser, [userId, realm])).rows[0];
+      return row ? toPassword(row) : null;
+    });
+  }
+
+  async registerPasswordUser(input: PasswordRegistration, now: number): Promise<UserRecord> {
+    return this.#run(() =>
+      this.#transaction<UserRecord>(async (client) => {
+        let user: UserRecord;
+        try {
+          user = toUser((await client.query<UserRow>(PG_SQL.insertPasswordUser, [input.name ?? null, now, input.realm, input.username, input.passwordHash])).rows[0]!);
+        } catch (err) {
+          // The user is new, so only the username can be taken; the transaction rolls back.
+          if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "password_credentials_username") throw usernameTaken(input.realm);
+          throw err;
+        }
+        if (input.corp) await client.query(PG_SQL.joinCorp, [input.corp.corpId, input.corp.corpName, user.userId, now]);
+        const { hash, expiresAt, loginType } = input.loginCode;
+        const origin = { loginType, appId: input.realm, openId: input.username };
+        await this.#insertLoginCode(client, hash, { appId: input.realm, userId: user.userId, expiresAt, origin }, now);
+        return user;
+      }),
+    );
+  }
+
+  async createPasswordCredential(c: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): Promise<PasswordCredentialRecord> {
+    return this.#run(async (db) => {
+      try {
+        await db.query(PG_SQL.insertPassword, [c.realm, c.username, c.userId, c.passwordHash, now]);
+      } catch (err) {
+        if (sqlState(err) === FOREIGN_KEY_VIOLATION) throw new LoginError("USER_NOT_FOUND", { userId: c.userId });
+        if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "password_credentials_user") {
+          throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
+        }
+        if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "password_credentials_username") {
+          const holder = (await db.query<{ user_id: number }>(PG_SQL.passwordByUsername, [c.realm, c.username])).rows[0];
+          if (holder?.user_id === c.userId) throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
+          throw usernameTaken(c.realm);
+        }
+        throw err;
+      }
+      return { ...c, createdAt: now, updatedAt: now };
+    });
+  }
+
+  async updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options: { endSessions?: boolean; keepTokenHash?: string | null } = {}): Promise<boolean> {
+    return this.#run(async (db) => {
+      const params = [passwordHash, now, userId, realm, options.endSessions === true, options.keepTokenHash ?? null];
+      return (await db.query(PG_SQL.updatePassword, params)).rowCount === 1;
+    });
+  }
+
+  async deletePasswordCredential(realm: string, userId: number, now: number): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.deletePassword, [userId, realm, now])).rowCount === 1);
   }
 
   // --- login sessions ---

@@ -137,6 +137,26 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 4,
+    name: "password credentials",
+    // Username and password logins (the SQLite store's migration 5). realm is
+    // "password:<appId>"; username is normalised (NFKC, case-folded); password_hash is a PHC
+    // string that carries its parameters. Both unique rules are named, so a conflict is
+    // told apart by constraint name.
+    sql: `
+      CREATE TABLE password_credentials (
+        realm         text   NOT NULL,
+        username      text   NOT NULL,
+        user_id       bigint NOT NULL CONSTRAINT password_credentials_user_fk REFERENCES users(user_id) ON DELETE CASCADE,
+        password_hash text   NOT NULL,
+        created_at    bigint NOT NULL,
+        updated_at    bigint NOT NULL,
+        CONSTRAINT password_credentials_username UNIQUE (realm, username),
+        CONSTRAINT password_credentials_user UNIQUE (user_id, realm)
+      );
+    `,
+  },
+  {
+    version: 5,
     name: "phone numbers and access tokens",
     // A user's phone number ("+<country code><number>"), unique where set (NULLs are
     // distinct): a number is an identity, never shared by two users. One access-token row per

@@ -123,6 +123,33 @@ export const PG_SQL = {
                       WHERE t.last_force_at <= $4 AND (t.force_day <> excluded.force_day OR t.force_count < $5)`,
 
   ping: `SELECT 1 AS ok FROM users WHERE user_id = 0`,
+
+  passwordByUsername: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                       WHERE realm = $1 AND username = $2`,
+  passwordByUser: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                   WHERE user_id = $1 AND realm = $2`,
+  // The user and its credential in one statement; a taken username fails it whole
+  // (password_credentials_username), inside registerPasswordUser's transaction.
+  insertPasswordUser: `WITH u AS (INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING user_id, name, created_at),
+                            p AS (INSERT INTO password_credentials (realm, username, user_id, password_hash, created_at, updated_at)
+                                  SELECT $3, $4, user_id, $5, $2, $2 FROM u)
+                       SELECT user_id, name, created_at FROM u`,
+  insertPassword: `INSERT INTO password_credentials (realm, username, user_id, password_hash, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $5)`,
+  // A new hash; with $5 true, also void the credential's unused login codes and end every
+  // other session of the user ($6: the caller's token hash, kept; NULL keeps none).
+  updatePassword: `WITH u AS (UPDATE password_credentials SET password_hash = $1, updated_at = $2
+                              WHERE user_id = $3 AND realm = $4 RETURNING realm, username, user_id),
+                        voided AS (UPDATE login_codes c SET used_at = $2 FROM u
+                                   WHERE $5 AND c.app_id = u.realm AND c.open_id = u.username AND c.used_at IS NULL),
+                        ended AS (DELETE FROM login_sessions s USING u WHERE $5 AND s.user_id = u.user_id AND s.token_hash IS DISTINCT FROM $6)
+                   SELECT username FROM u`,
+  // Removal: what the credential issued goes with it (as deleteBinding).
+  deletePassword: `WITH d AS (DELETE FROM password_credentials WHERE user_id = $1 AND realm = $2 RETURNING realm, username),
+                        voided AS (UPDATE login_codes c SET used_at = $3 FROM d
+                                   WHERE c.app_id = d.realm AND c.open_id = d.username AND c.used_at IS NULL),
+                        ended AS (DELETE FROM login_sessions s USING d WHERE s.app_id = d.realm AND s.open_id = d.username)
+                   SELECT username FROM d`,
 } as const;
 
 export type PgStatementName = keyof typeof PG_SQL;

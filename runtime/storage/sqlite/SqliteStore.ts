@@ -12,6 +12,8 @@ import type {
   ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
+  PasswordCredentialRecord,
+  PasswordRegistration,
   RedeemOptions,
   RedeemResult,
   SessionRecord,
@@ -20,7 +22,7 @@ import type {
 } from "../Store.ts";
 import { isJitError, StoreError } from "../../errors/index.ts";
 import { listUserSessions, listUsers, prepareAdmin, SESSION_ID, type AdminStatements } from "./adminReads.ts";
-import { toBinding, toSession, toUser, type BindingRow, type SessionRow, type UserRow } from "./rows.ts";
+import { toBinding, toPassword, toSession, toUser, type BindingRow, type PasswordRow, type SessionRow, type UserRow } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
 import { prepareAll, type Statements } from "./statements.ts";
 import { InlineWrites, type WriteChannel } from "./writeChannel.ts";
@@ -133,6 +135,34 @@ export class SqliteStore implements Store {
 
   async redeemLoginCode(hash: string, now: number, session: { tokenHash: string; expiresAt: number; corpId?: string | null }): Promise<LoginRedeemResult> {
     return this.#writes.run("redeemLoginCode", hash, now, session);
+  }
+
+  // --- password credentials ---
+
+  async findPasswordCredential(realm: string, username: string): Promise<PasswordCredentialRecord | null> {
+    const row = this.#q.passwordByUsername.get(realm, username) as PasswordRow | undefined;
+    return row ? toPassword(row) : null;
+  }
+
+  async findPasswordCredentialByUser(realm: string, userId: number): Promise<PasswordCredentialRecord | null> {
+    const row = this.#q.passwordByUser.get(userId, realm) as PasswordRow | undefined;
+    return row ? toPassword(row) : null;
+  }
+
+  async registerPasswordUser(input: PasswordRegistration, now: number): Promise<UserRecord> {
+    return this.#writes.run("registerPasswordUser", input, now);
+  }
+
+  async createPasswordCredential(credential: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): Promise<PasswordCredentialRecord> {
+    return this.#writes.run("createPasswordCredential", credential, now);
+  }
+
+  async updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options?: { endSessions?: boolean; keepTokenHash?: string | null }): Promise<boolean> {
+    return this.#writes.run("updatePasswordHash", realm, userId, passwordHash, now, options ?? {});
+  }
+
+  async deletePasswordCredential(realm: string, userId: number, now: number): Promise<boolean> {
+    return this.#writes.run("deletePasswordCredential", realm, userId, now);
   }
 
   // --- login sessions ---

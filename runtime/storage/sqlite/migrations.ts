@@ -138,6 +138,26 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: "password credentials",
+    // Username and password logins. realm is "password:<appId>" (usernames are unique per
+    // app); username is normalised (NFKC, case-folded); password_hash is a PHC string
+    // ($scrypt$ln=..,r=..,p=..$salt$hash) that carries its parameters, so they can be raised
+    // later. The constraints are named so a conflict is reported by name.
+    sql: `
+      CREATE TABLE password_credentials (
+        realm         TEXT    NOT NULL,
+        username      TEXT    NOT NULL,
+        user_id       INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        password_hash TEXT    NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        CONSTRAINT password_credentials_username UNIQUE (realm, username),
+        CONSTRAINT password_credentials_user UNIQUE (user_id, realm)
+      );
+    `,
+  },
+  {
+    version: 6,
     name: "phone numbers and access tokens",
     // A user's phone number ("+<country code><number>"), unique where set: a number is an
     // identity, never shared by two users. One access-token row per AppID, shared by every

@@ -53,6 +53,16 @@ export const SQL = {
   voidLoginCodesOf: `UPDATE login_codes SET used_at = ? WHERE app_id = ? AND open_id = ? AND used_at IS NULL`,
   endSessionsOf: `DELETE FROM login_sessions WHERE app_id = ? AND open_id = ?`,
 
+  passwordByUsername: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                       WHERE realm = ? AND username = ?`,
+  passwordByUser: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                   WHERE user_id = ? AND realm = ?`,
+  insertPassword: `INSERT INTO password_credentials (realm, username, user_id, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  updatePassword: `UPDATE password_credentials SET password_hash = ?, updated_at = ? WHERE user_id = ? AND realm = ? RETURNING username`,
+  deletePassword: `DELETE FROM password_credentials WHERE user_id = ? AND realm = ? RETURNING username`,
+  // A password change: every other session of the user ends (token_hash IS NOT ? keeps the caller's, or none for NULL).
+  endOtherSessionsOf: `DELETE FROM login_sessions WHERE user_id = ? AND token_hash IS NOT ?`,
+
   insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at, login_type, app_id, open_id)
                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   getSession: `SELECT user_id, corp_id, created_at, expires_at, login_type, app_id, open_id FROM login_sessions

@@ -9,12 +9,26 @@ import type {
   ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
+  PasswordCredentialRecord,
+  PasswordRegistration,
   RedeemOptions,
   RedeemResult,
   SessionRecord,
   UserRecord,
 } from "../Store.ts";
-import { bindingConflict, missingUser, toBindCode, toLoginCode, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type UserRow } from "./rows.ts";
+import {
+  bindingConflict,
+  missingUser,
+  passwordConflict,
+  toBindCode,
+  toLoginCode,
+  toUser,
+  usernameTaken,
+  type BindCodeRow,
+  type BindingRow,
+  type LoginCodeRow,
+  type UserRow,
+} from "./rows.ts";
 import type { Statements } from "./statements.ts";
 
 /** Thrown inside a transaction to roll it back when a bind code belongs to another mini program. */
@@ -142,6 +156,51 @@ export class SqliteWrites {
     return { status: "ok", session: record };
   }
 
+  // --- password credentials ---
+
+  /** One unit: a taken username throws before anything is written, so the savepoint rolls back nothing. */
+  registerPasswordUser(input: PasswordRegistration, now: number): UserRecord {
+    if (this.#q.passwordByUsername.get(input.realm, input.username) !== undefined) throw usernameTaken(input.realm);
+    const user = this.#insertUser(input.name ?? null, now);
+    this.#insertPassword({ realm: input.realm, username: input.username, userId: user.userId, passwordHash: input.passwordHash }, now);
+    if (input.corp) {
+      this.#q.upsertCorp.run(input.corp.corpId, input.corp.corpName);
+      this.#q.addMember.run(input.corp.corpId, user.userId, now);
+    }
+    const { hash, expiresAt, loginType } = input.loginCode;
+    this.saveLoginCode(hash, { appId: input.realm, userId: user.userId, expiresAt, origin: { loginType, appId: input.realm, openId: input.username } }, now);
+    return user;
+  }
+
+  createPasswordCredential(c: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): PasswordCredentialRecord {
+    this.#requireUser(c.userId);
+    const byName = this.#q.passwordByUsername.get(c.realm, c.username) as { user_id: number } | undefined;
+    if (byName && byName.user_id !== c.userId) throw usernameTaken(c.realm);
+    if (byName || this.#q.passwordByUser.get(c.userId, c.realm) !== undefined) {
+      throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
+    }
+    return this.#insertPassword(c, now);
+  }
+
+  updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options: { endSessions?: boolean; keepTokenHash?: string | null } = {}): boolean {
+    const row = this.#q.updatePassword.get(passwordHash, now, userId, realm) as { username: string } | undefined;
+    if (row === undefined) return false;
+    if (options.endSessions) {
+      this.#q.voidLoginCodesOf.run(now, realm, row.username);
+      this.#q.endOtherSessionsOf.run(userId, options.keepTokenHash ?? null);
+    }
+    return true;
+  }
+
+  /** One unit, like deleteBinding: what the credential issued goes with it. */
+  deletePasswordCredential(realm: string, userId: number, now: number): boolean {
+    const row = this.#q.deletePassword.get(userId, realm) as { username: string } | undefined;
+    if (row === undefined) return false;
+    this.#q.voidLoginCodesOf.run(now, realm, row.username);
+    this.#q.endSessionsOf.run(realm, row.username);
+    return true;
+  }
+
   // --- login sessions ---
 
   createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): void {
@@ -249,6 +308,15 @@ export class SqliteWrites {
     // Bound again on purpose (bind or register): the unionId auto-link may use it again.
     this.#q.clearUnbound.run(b.appId, b.openId);
     return { appId: b.appId, openId: b.openId, unionId: b.unionId ?? null, userId: b.userId, createdAt: now };
+  }
+
+  #insertPassword(c: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): PasswordCredentialRecord {
+    try {
+      this.#q.insertPassword.run(c.realm, c.username, c.userId, c.passwordHash, now, now);
+    } catch (err) {
+      throw passwordConflict(err, c);
+    }
+    return { ...c, createdAt: now, updatedAt: now };
   }
 
   #consume<T>(statement: Database.Statement, hash: string, now: number, map: (row: never) => T & { expiresAt: number }, corpId?: string): ConsumeResult<T> {

@@ -1,9 +1,9 @@
 import type { AppContext } from "#runtime/element/types.ts";
-import { currentCallContext } from "#runtime/context/callContext.ts";
 import { LoginError, VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
 import { hashToken } from "#runtime/security/tokens.ts";
 import { createAccessTokens, sharedAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
+import { limitIdentity } from "../Meta/guards.ts";
 import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
 import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
@@ -83,8 +83,7 @@ export class WeChatGateway {
     try {
       // The per-identity limit protects our server (codes, sessions, commits), not WeChat's
       // quota: the exchange above has already happened.
-      const limited = currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
-      if (limited) await limited; // a shared limit store answers asynchronously
+      await limitIdentity(this.appId, openId);
     } catch (err) {
       // Refused: answer only once the new key is stored; the refusal is the error reported.
       await keySaved.catch(() => {});

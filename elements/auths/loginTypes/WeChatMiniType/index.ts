@@ -2,13 +2,14 @@ import { rowData, type RowData } from "#runtime/datatypes/RowData.ts";
 import { currentCallContext } from "#runtime/context/callContext.ts";
 import { ElementError, isJitError, LoginError } from "#runtime/errors/index.ts";
 import { hashToken } from "#runtime/security/tokens.ts";
-import type { CorpRecord } from "#runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
 import { CODE_TTL_SECONDS, type BindResult, type GetLoginCodeResult, type RegisteredUser, type UnbindResult } from "../Meta/types.ts";
-import { requirePayload, requireText, requireUserId } from "./args.ts";
+import { requirePayload, requireText, requireUserId } from "../Meta/args.ts";
+import { registerCorpOf, requireActive } from "../Meta/guards.ts";
+import { newLoginCode } from "../Meta/loginCodes.ts";
 import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
-import { issueBindCode, issueLoginCode, newLoginCode, resolveUser } from "./loginFlow.ts";
+import { issueBindCode, issueLoginCodeFor, resolveUser } from "./loginFlow.ts";
 import { decryptForUser, verifyForUser } from "./userData.ts";
 import { phoneNumberFor, storedPhone, type PhoneNumberResult } from "./phone.ts";
 import { checkSessionKeyOf, resetSessionKeyOf } from "./sessionKeyCheck.ts";
@@ -31,7 +32,7 @@ export default (Parent: typeof LoginType) =>
     /** wx.login code → `{ loginCode, corpList, userId }` (registered) or `{ bindCode }` (allowRegister 1). */
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       requireText("getLoginCode", "code", code);
-      this.#requireActive();
+      requireActive(this);
       // One code, one set of credentials, for one caller (codeLedger.ts): a repeat, concurrent
       // or later, is WECHAT_CODE_USED, so a replayed code earns its replayer nothing. Only a
       // WeChat failure (no identity yet) leaves the code open for a retry: after WeChat named
@@ -56,7 +57,7 @@ export default (Parent: typeof LoginType) =>
       if (userId !== null) {
         // debug: the HTTP layer already logs one info line per request; this is the hot path.
         this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
-        return issueLoginCode(store, this.app.clock, this.fullName, identity, userId);
+        return issueLoginCodeFor(store, this.app.clock, this.fullName, identity, userId);
       }
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       this.app.logger.info({ element: this.fullName }, "bind code issued to an unregistered WeChat user");
@@ -70,7 +71,7 @@ export default (Parent: typeof LoginType) =>
      */
     override async register(bindCode: string): Promise<RowData<RegisteredUser>> {
       requireText("register", "bindCode", bindCode);
-      this.#requireActive();
+      requireActive(this);
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       return this.#register(bindCode, null);
     }
@@ -84,7 +85,7 @@ export default (Parent: typeof LoginType) =>
     async registerByPhone(bindCode: string, phoneCode: string): Promise<RowData<RegisteredUser & { phone: string }>> {
       requireText("registerByPhone", "bindCode", bindCode);
       requireText("registerByPhone", "phoneCode", phoneCode);
-      this.#requireActive();
+      requireActive(this);
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       const phone = storedPhone(await phoneNumberFor(this.#gateway(), phoneCode));
       // Refused before the bind code is spent; the transaction checks again under its lock.
@@ -97,7 +98,7 @@ export default (Parent: typeof LoginType) =>
       const { loginCode, stored } = newLoginCode(this.app.clock, this.fullName);
       const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), {
         appId: this.appId,
-        corp: this.#registerCorp(),
+        corp: registerCorpOf(this.authConfig),
         loginCode: stored,
         phone,
       });
@@ -129,7 +130,7 @@ export default (Parent: typeof LoginType) =>
         throw new ElementError("ARGUMENT_INVALID", { function: "getPhoneNumber", argument: "userId", reason: "is required outside a logged-in call" });
       }
       requireUserId("getPhoneNumber", target);
-      this.#requireActive();
+      requireActive(this);
       const store = await this.app.getStore();
       if (!(await store.getUser(target))) throw new LoginError("USER_NOT_FOUND", { userId: target });
       const result = await phoneNumberFor(this.#gateway(), code);
@@ -157,7 +158,7 @@ export default (Parent: typeof LoginType) =>
     override async bind(userId: number, code: string): Promise<BindResult> {
       requireUserId("bind", userId);
       requireText("bind", "code", code);
-      this.#requireActive();
+      requireActive(this);
       const store = await this.app.getStore();
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
@@ -205,17 +206,8 @@ export default (Parent: typeof LoginType) =>
       return verifyForUser(this.#gateway(), userId, rawData, signature);
     }
 
-    #requireActive(): void {
-      if (!this.isActive) throw new LoginError("LOGIN_TYPE_INACTIVE", { fullName: this.fullName });
-    }
-
     #authConfig(): WeChatMiniAuthConfig {
       return this.authConfig as unknown as WeChatMiniAuthConfig;
-    }
-
-    #registerCorp(): CorpRecord | null {
-      const { registerCorpId, registerCorpName } = this.#authConfig();
-      return registerCorpId ? { corpId: registerCorpId, corpName: registerCorpName ?? registerCorpId } : null;
     }
 
     #gateway(): WeChatGateway {
