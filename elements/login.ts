@@ -5,10 +5,13 @@
  */
 import type { LoginType } from "./auths/loginTypes/Meta/index.ts";
 import type { WeChatMiniLogin } from "./auths/loginTypes/WeChatMiniType/types.ts";
+import type { PasswordLogin } from "./auths/loginTypes/PasswordType/types.ts";
 
 export { LoginType } from "./auths/loginTypes/Meta/index.ts";
 export type * from "./auths/loginTypes/Meta/types.ts";
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./auths/loginTypes/WeChatMiniType/types.ts";
+export type { PasswordLogin, PasswordAuthConfig, PasswordBindResult } from "./auths/loginTypes/PasswordType/types.ts";
+export type { PhoneNumberResult } from "./auths/loginTypes/WeChatMiniType/phone.ts";
 export type { AuthService, CurrentUser, LoginSession } from "./auths/loginTypes/services/AuthSvc/index.ts";
 
 /**
@@ -17,3 +20,6 @@ export type { AuthService, CurrentUser, LoginSession } from "./auths/loginTypes/
  * ElementBase) with the WeChat methods.
  */
 export type WeChatMiniClass = new (...args: any[]) => LoginType & WeChatMiniLogin;
+
+/** `Parent` of a PasswordType override: `export default (Parent: PasswordClass) => class extends Parent { ... }`. */
+export type PasswordClass = new (...args: any[]) => LoginType & PasswordLogin;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build` (also on `prepare`): the package's dist/ from scratch. tsc compiles
 // runtime/, elements/, cli/ and testing/ to JavaScript with .d.ts (tsconfig.build.json), then
-// the platform elements' declarations and schemas (every .json under elements/) are copied
+// the platform elements' declarations, schemas and data (every .json and .txt under elements/) are copied
 // beside their compiled code, where the runtime finds its platform layer. dist/ is removed
 // first so a deleted source leaves no module behind in the tarball.
 import { execFileSync } from "node:child_process";
@@ -17,7 +17,8 @@ const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 execFileSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], { stdio: "inherit", cwd: root });
 cpSync(path.join(root, "elements"), path.join(dist, "elements"), {
   recursive: true,
-  filter: (src) => src.endsWith(".json") || statSync(src).isDirectory(),
+  // .txt: data files an element reads at run time (PasswordType's common-password list)
+  filter: (src) => src.endsWith(".json") || src.endsWith(".txt") || statSync(src).isDirectory(),
 });
 // What runs outside Node, bundled by esbuild (scripts/consoleBuild.ts): the console's browser
 // assets and the mini-program client as one CommonJS file (package.json `miniprogram`). Built

@@ -18,6 +18,7 @@ import { miniProgramsOf, startFakeWeChatServer } from "jit-runtime/testing";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const LOGIN = "auths.loginTypes.myWeChatMiniLogin";
+const PASSWORD = "auths.loginTypes.myPasswordLogin";
 const AUTH_SVC = "auths.loginTypes.services.AuthSvc";
 
 function flag(name: string): string | undefined {
@@ -31,6 +32,8 @@ function walkthrough(api: string, fakeUrl: string, appId: string): string {
   const json = `-H 'content-type: application/json'`;
   const login = `${api}${elementPath("demo", LOGIN)}`;
   const auth = `${api}${elementPath("demo", AUTH_SVC)}`;
+  const password = `${api}${elementPath("demo", PASSWORD)}`;
+  const credentials = `{\\"username\\":\\"$PW_USER\\",\\"password\\":\\"correct horse battery staple\\"}`;
   const mint = `curl -s -X POST ${fakeUrl}/__fake/codes ${json} -d "{\\"appId\\":\\"${appId}\\",\\"openId\\":\\"$OPENID\\"}" | ${pick("code")}`;
   return [
     `# 0. a WeChat user new to this app (a fresh openId each time you paste this)`,
@@ -47,6 +50,9 @@ function walkthrough(api: string, fakeUrl: string, appId: string): string {
     `R=$(curl -s -X POST ${auth}/loginByCode ${json} -d "{\\"loginCode\\":\\"$LOGIN_CODE\\"}"); echo "$R"; TOKEN=$(echo "$R" | ${pick("token")}); USER_ID=$(echo "$R" | ${pick("userId")})`,
     `# 6. with the token: who am I`,
     `curl -s -X POST ${auth}/getCurrentUser -H "authorization: Bearer $TOKEN"; echo`,
+    `# 6b. the phone button gives a phone code (here the fake mints one); getPhoneNumber stores the number on the logged-in user`,
+    `PHONE_CODE=$(curl -s -X POST ${fakeUrl}/__fake/phone-codes ${json} -d "{\\"appId\\":\\"${appId}\\",\\"purePhoneNumber\\":\\"1380013$(date +%S)$(date +%S)\\"}" | ${pick("code")})`,
+    `curl -s -X POST ${login}/getPhoneNumber ${json} -H "authorization: Bearer $TOKEN" -d "{\\"code\\":\\"$PHONE_CODE\\"}"; echo`,
     `# 7. next login: a fresh code gives a loginCode and the user's organisations`,
     `CODE=$(${mint})`,
     `curl -s -X POST ${login}/getLoginCode ${json} -d "{\\"code\\":\\"$CODE\\"}"; echo`,
@@ -54,6 +60,17 @@ function walkthrough(api: string, fakeUrl: string, appId: string): string {
     `curl -s -X POST ${login}/unbind ${json} -H "authorization: Bearer $TOKEN" -d "{\\"userId\\":$USER_ID}"; echo`,
     `curl -s -X POST ${auth}/getCurrentUser -H "authorization: Bearer $TOKEN"; echo`,
     `# 9. the WeChat user is new again: a fresh code gives a bindCode (bind needs a session opened another way)`,
+    `CODE=$(${mint})`,
+    `curl -s -X POST ${login}/getLoginCode ${json} -d "{\\"code\\":\\"$CODE\\"}"; echo`,
+    `# 10. the password login Type: register a username and password (its answer carries a loginCode)`,
+    `PW_USER=demo-$(date +%s)`,
+    `curl -s -X POST ${password}/register ${json} -d "${credentials}"; echo`,
+    `# 11. later logins by password: the same answer as WeChat's getLoginCode, redeemed by loginByCode`,
+    `R=$(curl -s -X POST ${password}/getLoginCode ${json} -d "${credentials}"); echo "$R"; LOGIN_CODE=$(echo "$R" | ${pick("loginCode")})`,
+    `R=$(curl -s -X POST ${auth}/loginByCode ${json} -d "{\\"loginCode\\":\\"$LOGIN_CODE\\"}"); echo "$R"; TOKEN=$(echo "$R" | ${pick("token")}); USER_ID=$(echo "$R" | ${pick("userId")})`,
+    `# 12. with the password session, bind the WeChat identity (a fresh code): WeChat now logs in this same user`,
+    `CODE=$(${mint})`,
+    `curl -s -X POST ${login}/bind ${json} -H "authorization: Bearer $TOKEN" -d "{\\"userId\\":$USER_ID,\\"code\\":\\"$CODE\\"}"; echo`,
     `CODE=$(${mint})`,
     `curl -s -X POST ${login}/getLoginCode ${json} -d "{\\"code\\":\\"$CODE\\"}"; echo`,
   ].join("\n");

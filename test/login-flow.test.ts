@@ -3,15 +3,16 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runWithCallContext } from "../runtime/context/callContext.ts";
-import { describeLoginContract } from "./login.contract.ts";
+import { describeClientCodeContract, describeLoginContract, type ContractOptions } from "./login.contract.ts";
 import { loadApp } from "../runtime/app/loadApp.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
 import { loginContractSubject, makeLoginApp, REPO_ROOT, type LoginFixture } from "./helpers/loginFixture.ts";
 
 // The login contract, run against WeChatMiniType with the fake WeChat server.
-describeLoginContract("WeChatMiniType", async (options) =>
-  loginContractSubject(await makeLoginApp({ allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" })),
-);
+const weChatSubject = async (options: ContractOptions) =>
+  loginContractSubject(await makeLoginApp({ allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" }));
+describeLoginContract("WeChatMiniType", weChatSubject);
+describeClientCodeContract("WeChatMiniType", weChatSubject);
 
 function encryptOpenData(sessionKey: string, payload: unknown): { encryptedData: string; iv: string } {
   const iv = randomBytes(16);
@@ -46,7 +47,13 @@ describe("the demo app", () => {
         ["register", 0],
         ["bind", 1],
         ["unbind", 1],
+        ["getPhoneNumber", 1],
+        ["registerByPhone", 0],
+        ["checkSessionKey", 1],
+        ["resetSessionKey", 1],
       ]);
+      // Server side only: declared, but not served over HTTP.
+      expect(define.functionList.filter((f) => f.http === false).map((f) => f.name)).toEqual(["checkSessionKey", "resetSessionKey"]);
     } finally {
       await app.close();
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { describeLoginContract } from "./login.contract.ts";
-import { loginContractSubject, makeLoginApp } from "./helpers/loginFixture.ts";
+import { loginContractSubject, makeLoginApp, passwordContractSubject } from "./helpers/loginFixture.ts";
 import { createTestDatabase, describePg, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 
 // The login contract again, with the app's store on PostgreSQL (a schema per subject).
@@ -17,5 +17,14 @@ describePg("login on PostgreSQL", () => {
     const schema = randomName("s");
     const fx = await makeLoginApp({ allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp", db: db.url({ schema }) });
     return loginContractSubject(fx, async () => void (await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)));
+  });
+
+  describeLoginContract("PasswordType on PostgreSQL", async (options) => {
+    const schema = randomName("s");
+    const fx = await makeLoginApp({
+      passwords: [{ name: "testPasswordLogin", allowRegister: options.allowRegister, isActive: options.isActive, registerCorpId: "contract-corp" }],
+      db: db.url({ schema }),
+    });
+    return passwordContractSubject(fx, async () => void (await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)));
   });
 });

@@ -149,6 +149,9 @@ describe("the packed package in an app developer's own folder", () => {
     expect(files).toContain("dist/elements/auths/loginTypes/WeChatMiniType/e.json");
     expect(files).toContain("dist/elements/auths/loginTypes/WeChatMiniType/config.schema.json");
     expect(files).toContain("dist/elements/auths/loginTypes/WeChatMiniType/index.js");
+    // The password Type reads its common-password list at run time: the build must ship it.
+    expect(files).toContain("dist/elements/auths/loginTypes/PasswordType/commonPasswords.txt");
+    expect(files).toContain("dist/elements/auths/loginTypes/PasswordType/index.js");
     const devOnly = files.filter((f) => /^(test|bench|apps|scripts|runtime|elements|cli|testing)\//.test(f) || (/\.ts$/.test(f) && !f.endsWith(".d.ts")));
     expect(devOnly).toEqual([]);
     // Nothing in the installed package points back into this repository.

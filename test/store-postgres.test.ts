@@ -122,6 +122,8 @@ describePg("PostgreSQL store", () => {
         insertUser: ["n", T0],
         insertUserInCorp: ["n", T0, "c"],
         getUser: [1],
+        setUserPhone: ["+8613800138000", 1],
+        userIdByPhone: ["+8613800138000"],
         upsertCorp: ["c", "C"],
         addMember: ["c", 1, T0],
         joinCorp: ["c", "C", 1, T0],
@@ -150,7 +152,18 @@ describePg("PostgreSQL store", () => {
         settleWxCode: ["spent", "s", T0, "h", "x"],
         hitRateWindow: ["k", T0, 1000],
         purge: [T0],
+        getAccessToken: ["a"],
+        claimTokenFetch: ["a", "o", T0, T0, T0],
+        saveAccessToken: ["a", "o", "s", T0],
+        invalidateAccessToken: ["a", "s"],
+        claimForceRefresh: ["a", 1, T0, T0, 20],
         ping: [],
+        passwordByUsername: ["r", "u"],
+        passwordByUser: [1, "r"],
+        insertPasswordUser: ["n", T0, "r", "u", "h"],
+        insertPassword: ["r", "u", 1, "h", T0],
+        updatePassword: ["h", T0, 1, "r", true, "t"],
+        deletePassword: [1, "r", T0],
       };
       const literal = (a: unknown) => (typeof a === "string" ? `'${a}'` : String(a));
       const plans = await db.session(schema, async (c) => {

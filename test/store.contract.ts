@@ -635,6 +635,159 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("phone numbers", () => {
+      it("stores a user's number, finds the user by it, and refuses it for a second user (PHONE_TAKEN)", async () => {
+        const a = await store.createUser({ name: "a" }, T0);
+        const b = await store.createUser({ name: "b" }, T0);
+        expect((await store.getUser(a.userId))?.phone).toBeUndefined();
+        await store.setUserPhone(a.userId, "+8613800138000", T0);
+        await store.setUserPhone(a.userId, "+8613800138000", T0 + 1); // the same again is fine
+        expect((await store.getUser(a.userId))?.phone).toBe("+8613800138000");
+        expect(await store.findUserIdByPhone("+8613800138000")).toBe(a.userId);
+        await expect(store.setUserPhone(b.userId, "+8613800138000", T0)).rejects.toMatchObject({ code: "PHONE_TAKEN" });
+        expect((await store.getUser(b.userId))?.phone).toBeUndefined();
+        await expect(store.setUserPhone(987_654, "+15551234", T0)).rejects.toMatchObject({ code: "USER_NOT_FOUND" });
+        expect(await store.findUserIdByPhone("+15551234")).toBeNull();
+      });
+
+      it("redeemBindCode with a phone stores it with the user; a taken number creates nothing and keeps the code", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, { appId: APP, openId: "o-ph", unionId: null, expiresAt: T0 + 5 * MIN }, T0);
+        const holder = await store.createUser({ name: "holder" }, T0);
+        await store.setUserPhone(holder.userId, "+8613900000000", T0);
+        await expect(store.redeemBindCode(h, T0 + MIN, { appId: APP, phone: "+8613900000000" })).rejects.toMatchObject({ code: "PHONE_TAKEN" });
+        expect(await store.findBindingByOpenId(APP, "o-ph")).toBeNull();
+        const result = await store.redeemBindCode(h, T0 + MIN, { appId: APP, phone: "+8613900000001" });
+        if (result.status !== "ok") throw new Error(`expected ok, got ${result.status}`);
+        expect(result.user.phone).toBe("+8613900000001");
+        expect(await store.getUser(result.user.userId)).toEqual(result.user);
+      });
+    });
+
+    describe("WeChat access tokens", () => {
+      it("one lease at a time, only while no fresh token is stored; saving frees it", async () => {
+        expect(await store.getAccessToken(APP)).toBeNull();
+        const [first, second] = await Promise.all([
+          store.claimAccessTokenFetch(APP, "p1", T0, T0 + MIN, T0),
+          store.claimAccessTokenFetch(APP, "p2", T0, T0 + MIN, T0),
+        ]);
+        expect([first, second].filter(Boolean)).toHaveLength(1);
+        const owner = first ? "p1" : "p2";
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: null, expiresAt: 0, leaseOwner: owner, leaseUntil: T0 + MIN });
+        await store.saveAccessToken(APP, owner, "sealed-t1", T0 + 60 * MIN);
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: "sealed-t1", expiresAt: T0 + 60 * MIN, leaseOwner: null, leaseUntil: 0 });
+        // Fresh token: no lease, however free.
+        expect(await store.claimAccessTokenFetch(APP, "p3", T0 + MIN, T0 + 2 * MIN, T0 + MIN)).toBe(false);
+        // Stale: the lease is taken again.
+        expect(await store.claimAccessTokenFetch(APP, "p3", T0 + 60 * MIN, T0 + 61 * MIN, T0 + 60 * MIN)).toBe(true);
+        expect(await store.getAccessToken(OTHER_APP)).toBeNull();
+      });
+
+      it("a held lease is taken over only once it has run out; a failed fetch frees it without a token", async () => {
+        expect(await store.claimAccessTokenFetch(APP, "dead", T0, T0 + MIN, T0)).toBe(true);
+        expect(await store.claimAccessTokenFetch(APP, "p2", T0 + MIN - 1, T0 + 2 * MIN, T0 + MIN - 1)).toBe(false);
+        expect(await store.claimAccessTokenFetch(APP, "p2", T0 + MIN, T0 + 2 * MIN, T0 + MIN)).toBe(true);
+        // The dead owner's late save stores its token but frees no one else's lease.
+        await store.saveAccessToken(APP, "dead", "sealed-late", T0 + 60 * MIN);
+        expect(await store.getAccessToken(APP)).toMatchObject({ sealed: "sealed-late", leaseOwner: "p2" });
+        await store.saveAccessToken(APP, "p2", null, 0);
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: "sealed-late", expiresAt: T0 + 60 * MIN, leaseOwner: null, leaseUntil: 0 });
+      });
+
+      it("invalidates only the token that failed", async () => {
+        await store.claimAccessTokenFetch(APP, "p1", T0, T0 + MIN, T0);
+        await store.saveAccessToken(APP, "p1", "sealed-new", T0 + 60 * MIN);
+        expect(await store.invalidateAccessToken(APP, "sealed-old")).toBe(false);
+        expect((await store.getAccessToken(APP))?.expiresAt).toBe(T0 + 60 * MIN);
+        expect(await store.invalidateAccessToken(APP, "sealed-new")).toBe(true);
+        expect((await store.getAccessToken(APP))?.expiresAt).toBe(0);
+      });
+
+      it("counts force_refresh per day, at most maxPerDay, minIntervalMs apart, under concurrency", async () => {
+        const rule = { day: 1, maxPerDay: 3, minIntervalMs: 30_000 };
+        const burst = await Promise.all(Array.from({ length: 5 }, () => store.claimForceRefresh(APP, T0, rule)));
+        expect(burst.filter(Boolean)).toHaveLength(1);
+        expect(await store.claimForceRefresh(APP, T0 + 29_999, rule)).toBe(false);
+        expect(await store.claimForceRefresh(APP, T0 + 30_000, rule)).toBe(true);
+        expect(await store.claimForceRefresh(APP, T0 + 60_000, rule)).toBe(true);
+        expect(await store.claimForceRefresh(APP, T0 + 90_000, rule)).toBe(false); // 3 taken on day 1
+        expect(await store.claimForceRefresh(APP, T0 + 90_000, { ...rule, day: 2 })).toBe(true);
+        expect(await store.claimForceRefresh(OTHER_APP, T0, rule)).toBe(true);
+      });
+    });
+
+    describe("password credentials", () => {
+      const REALM = "password:demo";
+      const code = (loginType = "auths.loginTypes.pw") => ({ hash: newHash(), expiresAt: T0 + 5 * MIN, loginType });
+
+      it("registers user, credential, membership and first login code in one go; a taken username writes nothing", async () => {
+        const user = await store.registerPasswordUser({ realm: REALM, username: "ann", passwordHash: "$h1", name: "Ann", corp: { corpId: "c1", corpName: "One" }, loginCode: code() }, T0);
+        expect(user).toEqual({ userId: expect.any(Number), name: "Ann", createdAt: T0 });
+        expect(await store.findPasswordCredential(REALM, "ann")).toEqual({ realm: REALM, username: "ann", userId: user.userId, passwordHash: "$h1", createdAt: T0, updatedAt: T0 });
+        expect(await store.findPasswordCredentialByUser(REALM, user.userId)).toMatchObject({ username: "ann" });
+        expect(await store.findPasswordCredential("password:other", "ann")).toBeNull();
+        expect(await store.listUserCorps(user.userId)).toEqual([{ corpId: "c1", corpName: "One" }]);
+        const again = code();
+        await expect(store.registerPasswordUser({ realm: REALM, username: "ann", passwordHash: "$h2", loginCode: again }, T0)).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+        expect((await store.consumeCode("login", again.hash, T0)).status).toBe("invalid");
+        // The same name in another realm (another app) is free.
+        await store.registerPasswordUser({ realm: "password:other", username: "ann", passwordHash: "$h3", loginCode: code() }, T0);
+      });
+
+      it("concurrent registrations of one username (through a peer connection too, where there is one) create exactly one user", async () => {
+        const stores = openPeer ? [store, await openPeer()] : [store];
+        const outcomes = await Promise.allSettled(
+          [0, 1, 2, 3].map((i) => stores[i % stores.length]!.registerPasswordUser({ realm: REALM, username: "race", passwordHash: "$h", loginCode: code() }, T0)),
+        );
+        expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "USERNAME_TAKEN" });
+      });
+
+      it("gives an existing user a credential, with the documented conflicts", async () => {
+        const a = await store.createUser({}, T0);
+        const b = await store.createUser({}, T0);
+        await store.createPasswordCredential({ realm: REALM, username: "bea", userId: a.userId, passwordHash: "$h" }, T0);
+        await expect(store.createPasswordCredential({ realm: REALM, username: "bea", userId: b.userId, passwordHash: "$h" }, T0)).rejects.toMatchObject({ code: "USERNAME_TAKEN" });
+        await expect(store.createPasswordCredential({ realm: REALM, username: "bea2", userId: a.userId, passwordHash: "$h" }, T0)).rejects.toMatchObject({ code: "PASSWORD_ALREADY_SET" });
+        await expect(store.createPasswordCredential({ realm: REALM, username: "bea3", userId: b.userId + 1000, passwordHash: "$h" }, T0)).rejects.toMatchObject({ code: "USER_NOT_FOUND" });
+      });
+
+      it("a new hash can end every other session of the user and void the credential's unused login codes", async () => {
+        const user = await store.registerPasswordUser({ realm: REALM, username: "cal", passwordHash: "$old", loginCode: code() }, T0);
+        const origin = { loginType: "auths.loginTypes.pw", appId: REALM, openId: "cal" };
+        const [mine, theirs, wechat] = [newHash(), newHash(), newHash()];
+        for (const s of [mine, theirs]) await store.createSession(s, { userId: user.userId, corpId: null, expiresAt: T0 + MIN, origin }, T0);
+        await store.createSession(wechat, { userId: user.userId, corpId: null, expiresAt: T0 + MIN, origin: { loginType: "wx", appId: APP, openId: "o" } }, T0);
+        const pending = newHash();
+        await store.saveLoginCode(pending, { appId: REALM, userId: user.userId, expiresAt: T0 + MIN, origin }, T0);
+
+        expect(await store.updatePasswordHash(REALM, user.userId, "$rehashed", T0 + 1)).toBe(true); // a rehash ends nothing
+        expect(await store.getSession(theirs, T0)).not.toBeNull();
+        expect(await store.updatePasswordHash(REALM, user.userId, "$new", T0 + 2, { endSessions: true, keepTokenHash: mine })).toBe(true);
+        expect(await store.findPasswordCredential(REALM, "cal")).toMatchObject({ passwordHash: "$new", updatedAt: T0 + 2, createdAt: T0 });
+        expect(await store.getSession(mine, T0)).not.toBeNull();
+        expect(await store.getSession(theirs, T0)).toBeNull();
+        expect(await store.getSession(wechat, T0)).toBeNull();
+        expect((await store.consumeCode("login", pending, T0)).status).toBe("invalid");
+        expect(await store.updatePasswordHash(REALM, user.userId + 1000, "$x", T0)).toBe(false);
+      });
+
+      it("removing a credential voids what it issued, and nothing else", async () => {
+        const user = await store.registerPasswordUser({ realm: REALM, username: "dan", passwordHash: "$h", loginCode: code() }, T0);
+        const origin = { loginType: "auths.loginTypes.pw", appId: REALM, openId: "dan" };
+        const [pwSession, otherSession, pwCode] = [newHash(), newHash(), newHash()];
+        await store.createSession(pwSession, { userId: user.userId, corpId: null, expiresAt: T0 + MIN, origin }, T0);
+        await store.createSession(otherSession, { userId: user.userId, corpId: null, expiresAt: T0 + MIN }, T0);
+        await store.saveLoginCode(pwCode, { appId: REALM, userId: user.userId, expiresAt: T0 + MIN, origin }, T0);
+        expect(await store.deletePasswordCredential(REALM, user.userId, T0)).toBe(true);
+        expect(await store.deletePasswordCredential(REALM, user.userId, T0)).toBe(false);
+        expect(await store.findPasswordCredential(REALM, "dan")).toBeNull();
+        expect(await store.getSession(pwSession, T0)).toBeNull();
+        expect(await store.getSession(otherSession, T0)).not.toBeNull();
+        expect((await store.consumeCode("login", pwCode, T0)).status).toBe("invalid");
+      });
+    });
+
     describe("concurrency", () => {
       /** The store and, when the implementation offers one, a peer on the same database, alternating. */
       const racers = async (): Promise<Store[]> => (openPeer ? [store, await openPeer()] : [store]);
@@ -681,6 +834,15 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         );
         expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
         for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "ALREADY_BOUND" });
+      });
+
+      it("one access-token lease among 10 concurrent claims (peers included): exactly one; one force_refresh among 10", async () => {
+        const stores = await racers();
+        const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % stores.length]!.claimAccessTokenFetch(APP, `p${i}`, T0, T0 + MIN, T0)));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        const rule = { day: 1, maxPerDay: 20, minIntervalMs: 30_000 };
+        const forced = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % stores.length]!.claimForceRefresh(OTHER_APP, T0, rule)));
+        expect(forced.filter(Boolean)).toHaveLength(1);
       });
     });
 

@@ -83,7 +83,7 @@ export const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = {
 export const STORE_UNAVAILABLE_PUBLIC = "the database does not answer; retry in a moment";
 
 function retryAfterOf(err: JitError): number {
-  if (err.code === "RATE_LIMITED") return Number(err.params.retryAfter);
+  if (err.code === "RATE_LIMITED" || err.code === "LOGIN_LOCKED") return Number(err.params.retryAfter);
   return RETRY_AFTER_S[err.code] ?? NaN;
 }
 

@@ -24,6 +24,9 @@ const HTTP_REDACT = [
   "*.body.bindCode",
   "*.body.loginCode",
   "*.body.token",
+  "*.body.password",
+  "*.body.oldPassword",
+  "*.body.newPassword",
 ];
 
 export function stripQuery(url: string | undefined): string {

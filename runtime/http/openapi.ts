@@ -1,6 +1,6 @@
 import type { ElementDefine, FunctionDecl } from "../element/types.ts";
 import { ERROR_CODES, type ErrorCode, type ErrorFamily } from "../errors/codes.ts";
-import { elementPath, rateLimitsOf, servedElements } from "./routes.ts";
+import { elementPath, rateLimitsOf, servedElements, servedFunctions } from "./routes.ts";
 import { bodySchema } from "./schema.ts";
 import type { ServedApp } from "./types.ts";
 
@@ -21,6 +21,30 @@ const WITH_LIMIT: ErrorCode[] = ["RATE_LIMITED"];
 /** Elements of the login family answer the login, WeChat and vault codes. */
 const LOGIN_FAMILIES: ErrorFamily[] = ["login", "wechat", "vault"];
 const LOGIN_ROOT = "auths.loginTypes.";
+const WECHAT_TYPE = "auths.loginTypes.WeChatMiniType";
+const PASSWORD_TYPE = "auths.loginTypes.PasswordType";
+/** Login codes only one login Type answers; the wechat and vault families are WeChatMiniType's too. */
+const TYPE_ONLY: Partial<Record<ErrorCode, string>> = {
+  USER_AUTH_MISS: WECHAT_TYPE,
+  BIND_CODE_INVALID: WECHAT_TYPE,
+  BIND_CODE_EXPIRED: WECHAT_TYPE,
+  ALREADY_BOUND: WECHAT_TYPE,
+  WECHAT_ALREADY_BOUND: WECHAT_TYPE,
+  NOT_BOUND: WECHAT_TYPE,
+  REGISTRATION_CLOSED: PASSWORD_TYPE,
+  USERNAME_TAKEN: PASSWORD_TYPE,
+  PASSWORD_TOO_WEAK: PASSWORD_TYPE,
+  CREDENTIALS_INVALID: PASSWORD_TYPE,
+  LOGIN_LOCKED: PASSWORD_TYPE,
+  PASSWORD_ALREADY_SET: PASSWORD_TYPE,
+  PASSWORD_NOT_SET: PASSWORD_TYPE,
+};
+
+/** The login Type whose codes `code` belongs to, or undefined for codes every login element may answer. */
+function ownerType(code: ErrorCode): string | undefined {
+  const family = ERROR_CODES[code].family;
+  return family === "wechat" || family === "vault" ? WECHAT_TYPE : TYPE_ONLY[code];
+}
 
 /** The error codes a function may answer over HTTP. */
 export function errorCodesOf(define: ElementDefine, decl: FunctionDecl): ErrorCode[] {
@@ -29,8 +53,11 @@ export function errorCodesOf(define: ElementDefine, decl: FunctionDecl): ErrorCo
   if (decl.args?.some((a) => a.name === "userId")) WITH_USER_ID.forEach((c) => codes.add(c));
   if (rateLimitsOf(decl).size > 0) WITH_LIMIT.forEach((c) => codes.add(c));
   if (define.chain.some((link) => link.fullName.startsWith(LOGIN_ROOT))) {
+    const inChain = new Set(define.chain.map((link) => link.fullName));
     for (const [code, spec] of Object.entries(ERROR_CODES)) {
       if (!(LOGIN_FAMILIES as string[]).includes(spec.family)) continue;
+      const owner = ownerType(code as ErrorCode);
+      if (owner !== undefined && !inChain.has(owner)) continue;
       // A start-up code, and the session codes (added above only where a token is needed).
       if (code === "MASTER_KEY_INVALID" || code === "LOGIN_REQUIRED" || code === "TOKEN_INVALID") continue;
       codes.add(code as ErrorCode);
@@ -94,7 +121,8 @@ export function buildOpenApi(app: ServedApp, info: { version?: string; serverUrl
   const tags: Json[] = [];
   for (const define of servedElements(app)) {
     tags.push({ name: define.fullName, description: define.title });
-    for (const decl of define.functionList) {
+    // Functions declared "http": false have no route, so no path either.
+    for (const decl of servedFunctions(define)) {
       paths[`${elementPath(app.appId, define.fullName)}/${decl.name}`] = { post: operation(app.appId, define, decl) };
     }
   }

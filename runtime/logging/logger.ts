@@ -21,6 +21,8 @@ export const REDACT_PATHS = [
   "bindCode", "*.bindCode", "loginCode", "*.loginCode", "token", "*.token",
   "req.headers.authorization", "headers.authorization", "*.headers.authorization",
   "body.code", "body.bindCode", "body.loginCode", "body.token",
+  "password", "*.password", "oldPassword", "*.oldPassword", "newPassword", "*.newPassword", "passwordHash", "*.passwordHash",
+  "body.password", "body.oldPassword", "body.newPassword",
 ];
 
 /** pino's own levels; we define no custom ones. */

@@ -12,6 +12,11 @@ export interface UserRecord {
   userId: number;
   name: string | null;
   createdAt: number;
+  /**
+   * The user's phone number ("+<country code><number>", from WeChat's phone button), when
+   * one is stored. Unique: two users never hold one number. Absent when none is stored.
+   */
+  phone?: string;
 }
 
 export interface CorpRecord {
@@ -42,8 +47,34 @@ export interface BindCodeRecord {
  */
 export interface LoginOrigin {
   loginType: string;
+  /** The identity's realm: a mini program's AppID, or a password realm (`password:<appId>`). */
   appId: string;
+  /** The identity's subject in that realm: a WeChat openId, or a normalised username. */
   openId: string;
+}
+
+/**
+ * A username and password login of a user, unique per (realm, username) and per
+ * (realm, user). `realm` is `password:<appId>`: usernames are unique per app. The hash is a
+ * PHC string that carries its own parameters; it never leaves the server.
+ */
+export interface PasswordCredentialRecord {
+  realm: string;
+  username: string;
+  userId: number;
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PasswordRegistration {
+  realm: string;
+  username: string;
+  passwordHash: string;
+  name?: string | null;
+  corp?: CorpRecord | null;
+  /** The new user's first login code (origin: loginType, realm, username), saved in the same transaction. */
+  loginCode: { hash: string; expiresAt: number; loginType: string };
 }
 
 export interface LoginCodeRecord {
@@ -124,6 +155,33 @@ export interface RedeemOptions {
    * the identity just bound), so the registering client logs in without a second wx.login.
    */
   loginCode?: { hash: string; expiresAt: number; loginType: string } | null;
+  /**
+   * The new user's phone number, stored in the same transaction. A number already on another
+   * user throws LoginError PHONE_TAKEN and nothing is written (the bind code stays unused).
+   */
+  phone?: string | null;
+}
+
+/**
+ * The shared WeChat access token of one AppID, sealed by the vault, with the lease that lets
+ * one caller in any process fetch it while the others wait (see claimAccessTokenFetch).
+ */
+export interface AccessTokenRecord {
+  /** Sealed token, or null before the first fetch. */
+  sealed: string | null;
+  /** Until when callers use it: WeChat's expiry minus the renewal margin (0 once invalidated). */
+  expiresAt: number;
+  /** Who holds the fetch lease, until when (0: free). */
+  leaseOwner: string | null;
+  leaseUntil: number;
+}
+
+/** WeChat's limits on stable_token's force_refresh (checked by claimForceRefresh). */
+export interface ForceRefreshRule {
+  /** The quota day of `now` (WeChat counts per day). */
+  day: number;
+  maxPerDay: number;
+  minIntervalMs: number;
 }
 
 /**
@@ -232,6 +290,35 @@ export interface Store {
    */
   redeemLoginCode(hash: string, now: number, session: { tokenHash: string; expiresAt: number; corpId?: string | null }): Promise<LoginRedeemResult>;
 
+  // --- password credentials ---
+  findPasswordCredential(realm: string, username: string): Promise<PasswordCredentialRecord | null>;
+  findPasswordCredentialByUser(realm: string, userId: number): Promise<PasswordCredentialRecord | null>;
+  /**
+   * Registration by password in ONE transaction: the user, the credential, the membership
+   * of `corp` (upserted) and the first login code. A taken username throws LoginError
+   * USERNAME_TAKEN and writes nothing (also under concurrency: the unique rule decides).
+   */
+  registerPasswordUser(input: PasswordRegistration, now: number): Promise<UserRecord>;
+  /**
+   * Gives an existing user a password login. Throws USERNAME_TAKEN (the username is another
+   * user's), PASSWORD_ALREADY_SET (the user has one in this realm, `fullName` not filled:
+   * the caller names it) or USER_NOT_FOUND.
+   */
+  createPasswordCredential(credential: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): Promise<PasswordCredentialRecord>;
+  /**
+   * Replaces the user's password hash. With `endSessions`, in the same transaction: every
+   * session of the user except the one whose token hash is `keepTokenHash` ends, and the
+   * unused login codes this credential issued are voided. False when the user has no
+   * credential in the realm.
+   */
+  updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options?: { endSessions?: boolean; keepTokenHash?: string | null }): Promise<boolean>;
+  /**
+   * Removes the user's password login and, in the same transaction, voids the unused login
+   * codes and ends the sessions it issued (origin realm + username), as deleteBinding does.
+   * False when there was none.
+   */
+  deletePasswordCredential(realm: string, userId: number, now: number): Promise<boolean>;
+
   // --- login sessions (token stored as SHA-256 hash) ---
   createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void>;
   /** The live session, or null when unknown or expired. */
@@ -242,6 +329,39 @@ export interface Store {
   // --- WeChat session keys (sealed by the vault; opaque to the store) ---
   putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void>;
   getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null>;
+
+  // --- phone numbers ---
+  /**
+   * Stores the user's phone number (replacing any it had). LoginError PHONE_TAKEN (409)
+   * when another user holds that number, USER_NOT_FOUND when the user does not exist.
+   */
+  setUserPhone(userId: number, phone: string, now: number): Promise<void>;
+  /** The user holding this phone number, or null. */
+  findUserIdByPhone(phone: string): Promise<number | null>;
+
+  // --- WeChat access tokens (sealed by the vault; one row per AppID) ---
+  getAccessToken(appId: string): Promise<AccessTokenRecord | null>;
+  /**
+   * The fetch lease, in one guarded statement: true for exactly one caller (in any process)
+   * while the lease is free (or past leaseUntil) AND the stored token is missing or expires
+   * at or before `staleAt`; false otherwise (someone fetches, or a fresh token is there).
+   */
+  claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean>;
+  /**
+   * Stores a fetched token and frees the lease if `owner` still holds it. With `sealed`
+   * null, only frees the lease (the fetch failed), so waiters need not wait for its expiry.
+   */
+  saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void>;
+  /**
+   * Marks the token expired only if the stored one is still `sealed` (the one WeChat
+   * rejected): a token another server stored meanwhile is kept. True when it was marked.
+   */
+  invalidateAccessToken(appId: string, sealed: string): Promise<boolean>;
+  /**
+   * One force_refresh from WeChat's quota, in one guarded statement: true (and counted) when
+   * fewer than maxPerDay were taken on `rule.day` and the last was minIntervalMs ago or more.
+   */
+  claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean>;
 
   // --- admin reads and actions (the console; not on any login path) ---
   /**

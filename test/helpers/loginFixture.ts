@@ -10,6 +10,7 @@ import { ManualClock } from "../../runtime/clock.ts";
 import { createLogger } from "../../runtime/logging/logger.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
 import type { WeChatMiniLogin } from "../../elements/auths/loginTypes/WeChatMiniType/index.ts";
+import type { PasswordLogin } from "../../elements/auths/loginTypes/PasswordType/index.ts";
 import type { AuthService } from "../../elements/auths/loginTypes/services/AuthSvc/index.ts";
 import type { ContractSubject } from "../login.contract.ts";
 
@@ -30,9 +31,23 @@ export interface MiniInstanceSpec {
 
 export type MiniInstance = Required<Pick<MiniInstanceSpec, "name" | "appId" | "appSecret" | "allowRegister">> & MiniInstanceSpec & { fullName: string };
 
+/** One PasswordType instance of the test app (auths.loginTypes.<name>). */
+export interface PasswordInstanceSpec {
+  name: string;
+  allowRegister?: 0 | 1;
+  isActive?: boolean;
+  registerCorpId?: string;
+  /** Cheap by default (N = 2^10): tests hash hundreds of passwords. */
+  scrypt?: { ln: number; r: number; p: number };
+}
+
+export const TEST_SCRYPT = { ln: 10, r: 8, p: 1 };
+
 export interface LoginFixtureOptions extends Omit<MiniInstanceSpec, "name"> {
   /** Several instances (e.g. two AppIDs for unionId); default: one "testMiniLogin" built from the other options. */
   instances?: MiniInstanceSpec[];
+  /** PasswordType instances beside them. */
+  passwords?: PasswordInstanceSpec[];
   /** The database (a postgres:// URL, say) instead of a SQLite file in the temp root. */
   db?: string;
 }
@@ -50,6 +65,8 @@ export interface LoginFixture {
   logs(): string;
   /** The login element of an instance (default: the first). */
   login(name?: string): WeChatMiniLogin;
+  /** A PasswordType instance (default: the first of `passwords`). */
+  password(name?: string): PasswordLogin;
   authSvc(): AuthService;
   /** Another App on the same root and database file (a second connection, like a CLI beside a server). */
   openSecondApp(): Promise<App>;
@@ -106,13 +123,25 @@ async function writeInstance(root: string, inst: MiniInstance): Promise<void> {
   await writeFile(path.join(dir, `${inst.name}.json`), JSON.stringify(business, null, 2));
 }
 
+async function writePasswordInstance(root: string, spec: PasswordInstanceSpec): Promise<void> {
+  const dir = path.join(root, "apps", TEST_APP_ID, "elements", "auths", "loginTypes", spec.name);
+  await mkdir(dir, { recursive: true });
+  const eJson = { type: "auths.loginTypes.PasswordType", title: `test ${spec.name}`, allowRegister: spec.allowRegister ?? 1, backendBundleEntry: ".", frontBundleEntry: `./${spec.name}.json` };
+  const authConfig: Record<string, unknown> = { scrypt: spec.scrypt ?? TEST_SCRYPT };
+  if (spec.registerCorpId !== undefined) authConfig.registerCorpId = spec.registerCorpId;
+  const business: Record<string, unknown> = { authConfig };
+  if (spec.isActive !== undefined) business.isActive = spec.isActive;
+  await writeFile(path.join(dir, "e.json"), JSON.stringify(eJson, null, 2));
+  await writeFile(path.join(dir, `${spec.name}.json`), JSON.stringify(business, null, 2));
+}
+
 /**
  * A temp root whose platform layer is the repo's real `elements/` (symlinked, so element
  * code resolves to the repo's modules) plus a test app with WeChatMiniType instances; a real
  * SQLite file; a real fake WeChat server on 127.0.0.1; a manual clock; logs captured.
  */
 export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<LoginFixture> {
-  const { instances: specs, db, ...single } = options;
+  const { instances: specs, passwords = [], db, ...single } = options;
   const instances = (specs ?? [{ name: "testMiniLogin", ...single }]).map(instanceOf);
   const root = await mkdtemp(path.join(os.tmpdir(), "jit-login-"));
   const clock = new ManualClock();
@@ -132,6 +161,7 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
       JSON.stringify({ appId: TEST_APP_ID, title: "login test", version: "0.0.0", extends: [] }),
     );
     for (const inst of instances) await writeInstance(root, inst);
+    for (const spec of passwords) await writePasswordInstance(root, spec);
     const env = { JIT_MASTER_KEY: randomBytes(32).toString("hex"), WECHAT_API_BASE: fake.url };
     const dbFile = db ?? path.join(root, "data", "login.sqlite");
     const load = () => loadApp({ root, appId: TEST_APP_ID, dbFile, clock, env, logger: createLogger({ level: "debug", destination: sink }) });
@@ -152,6 +182,11 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
       instances,
       logs: () => logText,
       login: (name) => app.getElement<WeChatMiniLogin>(byName(name).fullName),
+      password: (name) => {
+        const spec = name ? passwords.find((p) => p.name === name) : passwords[0];
+        if (!spec) throw new Error(`no password instance ${name}`);
+        return app.getElement<PasswordLogin>(`auths.loginTypes.${spec.name}`);
+      },
       authSvc: () => app.getElement<AuthService>(AUTH_SVC),
       openSecondApp: async () => {
         const second = await load();
@@ -175,14 +210,62 @@ export async function makeLoginApp(options: LoginFixtureOptions = {}): Promise<L
 }
 
 /** A login-contract subject (test/login.contract.ts) on a fixture; `cleanup` runs after the fixture's own. */
-export function loginContractSubject(fx: LoginFixture, cleanup?: () => Promise<void>): ContractSubject {
+export function loginContractSubject(fx: LoginFixture, cleanup?: () => Promise<void>): ContractSubject & { login: WeChatMiniLogin; codeFor(who: string): string } {
+  const login = fx.login();
+  const codeFor = (who: string) => fx.mint(`openid-${who}`);
   return {
-    login: fx.login(),
+    login,
     authSvc: fx.authSvc(),
     clock: fx.clock,
-    codeFor: (who) => fx.mint(`openid-${who}`),
+    codeFor,
     secrets: [fx.instances[0]!.appSecret],
     createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
+    register: async (who) => {
+      const first = await login.getLoginCode(codeFor(who));
+      if (!("bindCode" in first)) throw new Error(`${who} is registered already`);
+      return (await login.register(first.bindCode)).toJSON();
+    },
+    logIn: (who) => login.getLoginCode(codeFor(who)),
+    bind: (userId, who) => login.bind(userId, codeFor(who)),
+    badCalls: () => ({
+      calls: [login.getLoginCode(""), login.getLoginCode("x".repeat(257)), login.register(42 as unknown as string), login.bind(0, "code"), login.unbind(1.5)],
+      named: [login.bind(-1, "c"), /argument userId of bind/],
+    }),
+    errors: { unregistered: "USER_AUTH_MISS", registrationClosed: "USER_AUTH_MISS", userBound: "ALREADY_BOUND", identityTaken: "WECHAT_ALREADY_BOUND", notBound: "NOT_BOUND" },
+    cleanup: async () => {
+      await fx.cleanup();
+      await cleanup?.();
+    },
+  };
+}
+
+/** The password each contract identity `who` uses. */
+export const contractPasswordOf = (who: string) => `pw of ${who}, not common`;
+
+/** The login contract's subject for the fixture's first PasswordType instance: a username and password per identity. */
+export function passwordContractSubject(fx: LoginFixture, cleanup?: () => Promise<void>): ContractSubject {
+  const login = fx.password();
+  return {
+    login,
+    authSvc: fx.authSvc(),
+    clock: fx.clock,
+    secrets: [contractPasswordOf("alice")],
+    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
+    register: async (who) => (await login.register(who, contractPasswordOf(who))).toJSON(),
+    logIn: (who) => login.getLoginCode(who, contractPasswordOf(who)),
+    bind: (userId, who) => login.bind(userId, who, contractPasswordOf(who)),
+    badCalls: () => ({
+      calls: [
+        login.getLoginCode("", "x"),
+        login.getLoginCode("ab", "some password"),
+        login.getLoginCode("with blank", "some password"),
+        login.getLoginCode("alice", ""),
+        login.register(42 as unknown as string, "some password"),
+        login.bind(0, "alice", "some password"),
+      ],
+      named: [login.getLoginCode("", "x"), /argument username of getLoginCode/],
+    }),
+    errors: { unregistered: "CREDENTIALS_INVALID", registrationClosed: "REGISTRATION_CLOSED", userBound: "PASSWORD_ALREADY_SET", identityTaken: "USERNAME_TAKEN", notBound: "PASSWORD_NOT_SET" },
     cleanup: async () => {
       await fx.cleanup();
       await cleanup?.();

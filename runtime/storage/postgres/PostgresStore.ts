@@ -8,9 +8,13 @@ import type {
   BindingRecord,
   CodeKind,
   ConsumeResult,
+  AccessTokenRecord,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
+  PasswordCredentialRecord,
+  PasswordRegistration,
   RedeemOptions,
   RedeemResult,
   PurgeCounts,
@@ -25,7 +29,21 @@ import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import { SESSION_ID } from "../sqlite/adminReads.ts";
 import { ADMIN_PG, listUserSessions, listUsers } from "./adminReads.ts";
 import { sqlState, toStoreError } from "./errors.ts";
-import { toBindCode, toBinding, toLoginCode, toSession, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type SessionRow, type UserRow } from "./rows.ts";
+import {
+  toBindCode,
+  toBinding,
+  toLoginCode,
+  toPassword,
+  toSession,
+  toUser,
+  usernameTaken,
+  type BindCodeRow,
+  type BindingRow,
+  type LoginCodeRow,
+  type PasswordRow,
+  type SessionRow,
+  type UserRow,
+} from "./rows.ts";
 import { PG_SQL } from "./sql.ts";
 
 type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
@@ -192,6 +210,11 @@ export class PostgresStore implements Store {
           }
           throw err;
         }
+        if (options.phone) {
+          // A number on another user rolls the whole registration back (the code stays unused).
+          await this.#setPhone(client, user.userId, options.phone);
+          user.phone = options.phone;
+        }
         if (options.corp) {
           await client.query(PG_SQL.joinCorp, [options.corp.corpId, options.corp.corpName, user.userId, now]);
         }
@@ -230,6 +253,73 @@ export class PostgresStore implements Store {
         return { status: "ok", session: record };
       }),
     );
+  }
+
+  // --- password credentials ---
+
+  async findPasswordCredential(realm: string, username: string): Promise<PasswordCredentialRecord | null> {
+    return this.#run(async (db) => {
+      const row = (await db.query<PasswordRow>(PG_SQL.passwordByUsername, [realm, username])).rows[0];
+      return row ? toPassword(row) : null;
+    });
+  }
+
+  async findPasswordCredentialByUser(realm: string, userId: number): Promise<PasswordCredentialRecord | null> {
+    return this.#run(async (db) => {
+      const row = (await db.query<PasswordRow>(PG_SQL.passwordByUser, [userId, realm])).rows[0];
+      return row ? toPassword(row) : null;
+    });
+  }
+
+  async registerPasswordUser(input: PasswordRegistration, now: number): Promise<UserRecord> {
+    return this.#run(() =>
+      this.#transaction<UserRecord>(async (client) => {
+        let user: UserRecord;
+        try {
+          user = toUser((await client.query<UserRow>(PG_SQL.insertPasswordUser, [input.name ?? null, now, input.realm, input.username, input.passwordHash])).rows[0]!);
+        } catch (err) {
+          // The user is new, so only the username can be taken; the transaction rolls back.
+          if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "password_credentials_username") throw usernameTaken(input.realm);
+          throw err;
+        }
+        if (input.corp) await client.query(PG_SQL.joinCorp, [input.corp.corpId, input.corp.corpName, user.userId, now]);
+        const { hash, expiresAt, loginType } = input.loginCode;
+        const origin = { loginType, appId: input.realm, openId: input.username };
+        await this.#insertLoginCode(client, hash, { appId: input.realm, userId: user.userId, expiresAt, origin }, now);
+        return user;
+      }),
+    );
+  }
+
+  async createPasswordCredential(c: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): Promise<PasswordCredentialRecord> {
+    return this.#run(async (db) => {
+      try {
+        await db.query(PG_SQL.insertPassword, [c.realm, c.username, c.userId, c.passwordHash, now]);
+      } catch (err) {
+        if (sqlState(err) === FOREIGN_KEY_VIOLATION) throw new LoginError("USER_NOT_FOUND", { userId: c.userId });
+        if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "password_credentials_user") {
+          throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
+        }
+        if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "password_credentials_username") {
+          const holder = (await db.query<{ user_id: number }>(PG_SQL.passwordByUsername, [c.realm, c.username])).rows[0];
+          if (holder?.user_id === c.userId) throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
+          throw usernameTaken(c.realm);
+        }
+        throw err;
+      }
+      return { ...c, createdAt: now, updatedAt: now };
+    });
+  }
+
+  async updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options: { endSessions?: boolean; keepTokenHash?: string | null } = {}): Promise<boolean> {
+    return this.#run(async (db) => {
+      const params = [passwordHash, now, userId, realm, options.endSessions === true, options.keepTokenHash ?? null];
+      return (await db.query(PG_SQL.updatePassword, params)).rowCount === 1;
+    });
+  }
+
+  async deletePasswordCredential(realm: string, userId: number, now: number): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.deletePassword, [userId, realm, now])).rowCount === 1);
   }
 
   // --- login sessions ---
@@ -277,6 +367,42 @@ export class PostgresStore implements Store {
       return row ? { sealed: row.sealed, updatedAt: row.updated_at } : null;
     });
   }
+
+  // --- phone numbers ---
+
+  async setUserPhone(userId: number, phone: string, _now: number): Promise<void> {
+    await this.#run((db) => this.#setPhone(db, userId, phone));
+  }
+
+  async findUserIdByPhone(phone: string): Promise<number | null> {
+    return this.#run(async (db) => (await db.query<{ user_id: number }>(PG_SQL.userIdByPhone, [phone])).rows[0]?.user_id ?? null);
+  }
+
+  // --- WeChat access tokens ---
+
+  async getAccessToken(appId: string): Promise<AccessTokenRecord | null> {
+    return this.#run(async (db) => {
+      const row = (await db.query<{ sealed: string | null; expires_at: number; lease_owner: string | null; lease_until: number }>(PG_SQL.getAccessToken, [appId])).rows[0];
+      return row ? { sealed: row.sealed, expiresAt: row.expires_at, leaseOwner: row.lease_owner, leaseUntil: row.lease_until } : null;
+    });
+  }
+
+  async claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.claimTokenFetch, [appId, owner, leaseUntil, now, staleAt])).rowCount === 1);
+  }
+
+  async saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void> {
+    await this.#run((db) => db.query(PG_SQL.saveAccessToken, [appId, owner, sealed, expiresAt]));
+  }
+
+  async invalidateAccessToken(appId: string, sealed: string): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.invalidateAccessToken, [appId, sealed])).rowCount === 1);
+  }
+
+  async claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.claimForceRefresh, [appId, rule.day, now, now - rule.minIntervalMs, rule.maxPerDay])).rowCount === 1);
+  }
+
 
   // --- the wx.login code ledger ---
 
@@ -362,6 +488,18 @@ export class PostgresStore implements Store {
       client.off("error", onError);
       client.release(broken);
     }
+  }
+
+  /** The named unique constraint decides: its violation is PHONE_TAKEN, whoever got there first. */
+  async #setPhone(db: Queryable, userId: number, phone: string): Promise<void> {
+    let changed: number;
+    try {
+      changed = (await db.query(PG_SQL.setUserPhone, [phone, userId])).rowCount ?? 0;
+    } catch (err) {
+      if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "users_phone_unique") throw new LoginError("PHONE_TAKEN");
+      throw err;
+    }
+    if (changed !== 1) throw new LoginError("USER_NOT_FOUND", { userId });
   }
 
   async #bindingByOpenId(db: Queryable, appId: string, openId: string): Promise<BindingRecord | null> {

@@ -137,9 +137,52 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 4,
+    name: "password credentials",
+    // Username and password logins (the SQLite store's migration 5). realm is
+    // "password:<appId>"; username is normalised (NFKC, case-folded); password_hash is a PHC
+    // string that carries its parameters. Both unique rules are named, so a conflict is
+    // told apart by constraint name.
+    sql: `
+      CREATE TABLE password_credentials (
+        realm         text   NOT NULL,
+        username      text   NOT NULL,
+        user_id       bigint NOT NULL CONSTRAINT password_credentials_user_fk REFERENCES users(user_id) ON DELETE CASCADE,
+        password_hash text   NOT NULL,
+        created_at    bigint NOT NULL,
+        updated_at    bigint NOT NULL,
+        CONSTRAINT password_credentials_username UNIQUE (realm, username),
+        CONSTRAINT password_credentials_user UNIQUE (user_id, realm)
+      );
+    `,
+  },
+  {
+    version: 5,
+    name: "phone numbers and access tokens",
+    // A user's phone number ("+<country code><number>"), unique where set (NULLs are
+    // distinct): a number is an identity, never shared by two users. One access-token row per
+    // AppID, shared by every process: the token sealed by the vault, the fetch lease (one
+    // fetcher at a time) and the force_refresh quota WeChat allows.
+    sql: `
+      ALTER TABLE users ADD COLUMN phone text;
+      ALTER TABLE users ADD CONSTRAINT users_phone_unique UNIQUE (phone);
+
+      CREATE TABLE wechat_access_tokens (
+        app_id        text    PRIMARY KEY,
+        sealed        text,                     -- AES-256-GCM envelope from the vault
+        expires_at    bigint  NOT NULL DEFAULT 0,
+        lease_owner   text,
+        lease_until   bigint  NOT NULL DEFAULT 0,
+        force_day     integer NOT NULL DEFAULT 0,
+        force_count   integer NOT NULL DEFAULT 0,
+        last_force_at bigint  NOT NULL DEFAULT 0
+      );
+    `,
+  },
+  {
+    version: 6,
     name: "wx code ledger",
     // The wx.login code ledger, shared by every process on the database (see the SQLite
-    // store's migration 5): per code (SHA-256), its use, where its one WeChat exchange stands,
+    // store's migration 7): per code (SHA-256), its use, where its one WeChat exchange stands,
     // and for a login the answer sealed by the vault.
     sql: `
       CREATE TABLE wx_codes (
@@ -156,7 +199,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
-    version: 5,
+    version: 7,
     name: "rate windows",
     // Fixed-window rate-limit counts shared by the processes serving one database. UNLOGGED:
     // counts need no durability (a crash empties the table, which forgives a minute's hits),

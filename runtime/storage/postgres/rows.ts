@@ -21,4 +21,18 @@ export const PG_TYPES = {
 };
 
 // The rows have the SQLite store's column names, so its mappers serve both stores.
-export { toBindCode, toBinding, toLoginCode, toSession, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type SessionRow, type UserRow } from "../sqlite/rows.ts";
+export {
+  toBindCode,
+  toBinding,
+  toLoginCode,
+  toPassword,
+  toSession,
+  toUser,
+  usernameTaken,
+  type BindCodeRow,
+  type BindingRow,
+  type LoginCodeRow,
+  type PasswordRow,
+  type SessionRow,
+  type UserRow,
+} from "../sqlite/rows.ts";

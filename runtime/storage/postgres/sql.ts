@@ -16,7 +16,9 @@ export const PG_SQL = {
   insertUserInCorp: `WITH u AS (INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING user_id, name, created_at),
                           m AS (INSERT INTO corp_members (corp_id, user_id, joined_at) SELECT $3, user_id, $2 FROM u)
                      SELECT user_id, name, created_at FROM u`,
-  getUser: `SELECT user_id, name, created_at FROM users WHERE user_id = $1`,
+  getUser: `SELECT user_id, name, created_at, phone FROM users WHERE user_id = $1`,
+  setUserPhone: `UPDATE users SET phone = $1 WHERE user_id = $2`,
+  userIdByPhone: `SELECT user_id FROM users WHERE phone = $1`,
 
   upsertCorp: `INSERT INTO corps (corp_id, corp_name) VALUES ($1, $2)
                ON CONFLICT (corp_id) DO UPDATE SET corp_name = excluded.corp_name`,
@@ -125,7 +127,56 @@ export const PG_SQL = {
           SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions,
                  (SELECT count(*) FROM w) AS wx_codes, (SELECT count(*) FROM r) AS rate_windows`,
 
+  getAccessToken: `SELECT sealed, expires_at, lease_owner, lease_until FROM wechat_access_tokens WHERE app_id = $1`,
+  // The lease, taken only while it is free and the stored token is missing or stale. Under
+  // READ COMMITTED, ON CONFLICT DO UPDATE locks the row and re-checks the WHERE on its newest
+  // version, so of concurrent callers exactly one gets a row count of 1.
+  claimTokenFetch: `INSERT INTO wechat_access_tokens AS t (app_id, lease_owner, lease_until) VALUES ($1, $2, $3)
+                    ON CONFLICT (app_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+                    WHERE t.lease_until <= $4 AND (t.sealed IS NULL OR t.expires_at <= $5)`,
+  // Stores a fetched token ($3 not null) and frees the lease if $2 still holds it.
+  saveAccessToken: `INSERT INTO wechat_access_tokens AS t (app_id, sealed, expires_at) VALUES ($1, $3::text, $4)
+                    ON CONFLICT (app_id) DO UPDATE SET
+                      sealed = COALESCE(excluded.sealed, t.sealed),
+                      expires_at = CASE WHEN excluded.sealed IS NULL THEN t.expires_at ELSE excluded.expires_at END,
+                      lease_owner = CASE WHEN t.lease_owner = $2 THEN NULL ELSE t.lease_owner END,
+                      lease_until = CASE WHEN t.lease_owner = $2 THEN 0 ELSE t.lease_until END`,
+  invalidateAccessToken: `UPDATE wechat_access_tokens SET expires_at = 0 WHERE app_id = $1 AND sealed = $2`,
+  // $1 appId, $2 day, $3 now, $4 now - minIntervalMs, $5 maxPerDay.
+  claimForceRefresh: `INSERT INTO wechat_access_tokens AS t (app_id, force_day, force_count, last_force_at) VALUES ($1, $2, 1, $3)
+                      ON CONFLICT (app_id) DO UPDATE SET
+                        force_count = CASE WHEN t.force_day = excluded.force_day THEN t.force_count + 1 ELSE 1 END,
+                        force_day = excluded.force_day, last_force_at = excluded.last_force_at
+                      WHERE t.last_force_at <= $4 AND (t.force_day <> excluded.force_day OR t.force_count < $5)`,
+
   ping: `SELECT 1 AS ok FROM users WHERE user_id = 0`,
+
+  passwordByUsername: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                       WHERE realm = $1 AND username = $2`,
+  passwordByUser: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                   WHERE user_id = $1 AND realm = $2`,
+  // The user and its credential in one statement; a taken username fails it whole
+  // (password_credentials_username), inside registerPasswordUser's transaction.
+  insertPasswordUser: `WITH u AS (INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING user_id, name, created_at),
+                            p AS (INSERT INTO password_credentials (realm, username, user_id, password_hash, created_at, updated_at)
+                                  SELECT $3, $4, user_id, $5, $2, $2 FROM u)
+                       SELECT user_id, name, created_at FROM u`,
+  insertPassword: `INSERT INTO password_credentials (realm, username, user_id, password_hash, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $5)`,
+  // A new hash; with $5 true, also void the credential's unused login codes and end every
+  // other session of the user ($6: the caller's token hash, kept; NULL keeps none).
+  updatePassword: `WITH u AS (UPDATE password_credentials SET password_hash = $1, updated_at = $2
+                              WHERE user_id = $3 AND realm = $4 RETURNING realm, username, user_id),
+                        voided AS (UPDATE login_codes c SET used_at = $2 FROM u
+                                   WHERE $5 AND c.app_id = u.realm AND c.open_id = u.username AND c.used_at IS NULL),
+                        ended AS (DELETE FROM login_sessions s USING u WHERE $5 AND s.user_id = u.user_id AND s.token_hash IS DISTINCT FROM $6)
+                   SELECT username FROM u`,
+  // Removal: what the credential issued goes with it (as deleteBinding).
+  deletePassword: `WITH d AS (DELETE FROM password_credentials WHERE user_id = $1 AND realm = $2 RETURNING realm, username),
+                        voided AS (UPDATE login_codes c SET used_at = $3 FROM d
+                                   WHERE c.app_id = d.realm AND c.open_id = d.username AND c.used_at IS NULL),
+                        ended AS (DELETE FROM login_sessions s USING d WHERE s.app_id = d.realm AND s.open_id = d.username)
+                   SELECT username FROM d`,
 } as const;
 
 export type PgStatementName = keyof typeof PG_SQL;

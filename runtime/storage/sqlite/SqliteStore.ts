@@ -7,9 +7,13 @@ import type {
   BindingRecord,
   CodeKind,
   ConsumeResult,
+  AccessTokenRecord,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
+  PasswordCredentialRecord,
+  PasswordRegistration,
   RedeemOptions,
   RedeemResult,
   PurgeCounts,
@@ -22,7 +26,7 @@ import type {
 } from "../Store.ts";
 import { isJitError, StoreError } from "../../errors/index.ts";
 import { listUserSessions, listUsers, prepareAdmin, SESSION_ID, type AdminStatements } from "./adminReads.ts";
-import { toBinding, toSession, toUser, type BindingRow, type SessionRow, type UserRow } from "./rows.ts";
+import { toBinding, toPassword, toSession, toUser, type BindingRow, type PasswordRow, type SessionRow, type UserRow } from "./rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
 import { prepareAll, type Statements } from "./statements.ts";
 import { InlineWrites, type WriteChannel } from "./writeChannel.ts";
@@ -137,6 +141,34 @@ export class SqliteStore implements Store {
     return this.#writes.run("redeemLoginCode", hash, now, session);
   }
 
+  // --- password credentials ---
+
+  async findPasswordCredential(realm: string, username: string): Promise<PasswordCredentialRecord | null> {
+    const row = this.#q.passwordByUsername.get(realm, username) as PasswordRow | undefined;
+    return row ? toPassword(row) : null;
+  }
+
+  async findPasswordCredentialByUser(realm: string, userId: number): Promise<PasswordCredentialRecord | null> {
+    const row = this.#q.passwordByUser.get(userId, realm) as PasswordRow | undefined;
+    return row ? toPassword(row) : null;
+  }
+
+  async registerPasswordUser(input: PasswordRegistration, now: number): Promise<UserRecord> {
+    return this.#writes.run("registerPasswordUser", input, now);
+  }
+
+  async createPasswordCredential(credential: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): Promise<PasswordCredentialRecord> {
+    return this.#writes.run("createPasswordCredential", credential, now);
+  }
+
+  async updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options?: { endSessions?: boolean; keepTokenHash?: string | null }): Promise<boolean> {
+    return this.#writes.run("updatePasswordHash", realm, userId, passwordHash, now, options ?? {});
+  }
+
+  async deletePasswordCredential(realm: string, userId: number, now: number): Promise<boolean> {
+    return this.#writes.run("deletePasswordCredential", realm, userId, now);
+  }
+
   // --- login sessions ---
 
   async createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void> {
@@ -177,6 +209,43 @@ export class SqliteStore implements Store {
     const row = this.#q.getSessionKey.get(appId, openId) as { sealed: string; updated_at: number } | undefined;
     return row ? { sealed: row.sealed, updatedAt: row.updated_at } : null;
   }
+
+  // --- phone numbers ---
+
+  async setUserPhone(userId: number, phone: string, now: number): Promise<void> {
+    await this.#writes.run("setUserPhone", userId, phone, now);
+  }
+
+  async findUserIdByPhone(phone: string): Promise<number | null> {
+    const row = this.#q.userIdByPhone.get(phone) as { user_id: number } | undefined;
+    return row ? row.user_id : null;
+  }
+
+  // --- WeChat access tokens ---
+
+  async getAccessToken(appId: string): Promise<AccessTokenRecord | null> {
+    const row = this.#q.getAccessToken.get(appId) as
+      | { sealed: string | null; expires_at: number; lease_owner: string | null; lease_until: number }
+      | undefined;
+    return row ? { sealed: row.sealed, expiresAt: row.expires_at, leaseOwner: row.lease_owner, leaseUntil: row.lease_until } : null;
+  }
+
+  async claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean> {
+    return this.#writes.run("claimAccessTokenFetch", appId, owner, now, leaseUntil, staleAt);
+  }
+
+  async saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void> {
+    await this.#writes.run("saveAccessToken", appId, owner, sealed, expiresAt);
+  }
+
+  async invalidateAccessToken(appId: string, sealed: string): Promise<boolean> {
+    return this.#writes.run("invalidateAccessToken", appId, sealed);
+  }
+
+  async claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean> {
+    return this.#writes.run("claimForceRefresh", appId, now, rule);
+  }
+
 
   // --- the wx.login code ledger ---
 

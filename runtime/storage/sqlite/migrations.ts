@@ -138,6 +138,49 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: "password credentials",
+    // Username and password logins. realm is "password:<appId>" (usernames are unique per
+    // app); username is normalised (NFKC, case-folded); password_hash is a PHC string
+    // ($scrypt$ln=..,r=..,p=..$salt$hash) that carries its parameters, so they can be raised
+    // later. The constraints are named so a conflict is reported by name.
+    sql: `
+      CREATE TABLE password_credentials (
+        realm         TEXT    NOT NULL,
+        username      TEXT    NOT NULL,
+        user_id       INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        password_hash TEXT    NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        CONSTRAINT password_credentials_username UNIQUE (realm, username),
+        CONSTRAINT password_credentials_user UNIQUE (user_id, realm)
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: "phone numbers and access tokens",
+    // A user's phone number ("+<country code><number>"), unique where set: a number is an
+    // identity, never shared by two users. One access-token row per AppID, shared by every
+    // process: the token sealed by the vault, the fetch lease (one fetcher at a time) and
+    // the force_refresh quota WeChat allows (per day, and a minimum interval).
+    sql: `
+      ALTER TABLE users ADD COLUMN phone TEXT;
+      CREATE UNIQUE INDEX users_by_phone ON users(phone) WHERE phone IS NOT NULL;
+
+      CREATE TABLE wechat_access_tokens (
+        app_id        TEXT    PRIMARY KEY,
+        sealed        TEXT,                       -- AES-256-GCM envelope from the vault
+        expires_at    INTEGER NOT NULL DEFAULT 0,
+        lease_owner   TEXT,
+        lease_until   INTEGER NOT NULL DEFAULT 0,
+        force_day     INTEGER NOT NULL DEFAULT 0,
+        force_count   INTEGER NOT NULL DEFAULT 0,
+        last_force_at INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 7,
     name: "wx code ledger",
     // The wx.login code ledger, shared by every process on the database: per code (SHA-256),
     // the use that owns it, where its one WeChat exchange stands (running under a lease,
@@ -158,7 +201,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 6,
+    version: 8,
     name: "rate windows",
     // Fixed-window rate-limit counts shared by the processes serving one database.
     sql: `

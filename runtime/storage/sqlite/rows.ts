@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
 import { LoginError } from "../../errors/index.ts";
-import type { BindCodeRecord, BindingRecord, LoginCodeRecord, LoginOrigin, SessionRecord, UserRecord } from "../Store.ts";
+import type { BindCodeRecord, BindingRecord, LoginCodeRecord, LoginOrigin, PasswordCredentialRecord, SessionRecord, UserRecord } from "../Store.ts";
 
 /** Raw rows as SQLite returns them (snake_case columns). */
-export interface UserRow { user_id: number; name: string | null; created_at: number }
+export interface UserRow { user_id: number; name: string | null; created_at: number; phone?: string | null }
 export interface BindingRow { app_id: string; open_id: string; union_id: string | null; user_id: number; created_at: number }
 export interface BindCodeRow { app_id: string; open_id: string; union_id: string | null; expires_at: number }
 export interface LoginCodeRow { app_id: string; user_id: number; expires_at: number; login_type: string | null; open_id: string | null }
@@ -17,7 +17,23 @@ export interface SessionRow {
   open_id: string | null;
 }
 
-export const toUser = (r: UserRow): UserRecord => ({ userId: r.user_id, name: r.name, createdAt: r.created_at });
+export interface PasswordRow { realm: string; username: string; user_id: number; password_hash: string; created_at: number; updated_at: number }
+
+export const toPassword = (r: PasswordRow): PasswordCredentialRecord => ({
+  realm: r.realm,
+  username: r.username,
+  userId: r.user_id,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toUser = (r: UserRow): UserRecord => ({
+  userId: r.user_id,
+  name: r.name,
+  createdAt: r.created_at,
+  ...(typeof r.phone === "string" ? { phone: r.phone } : {}),
+});
 
 export const toBinding = (r: BindingRow): BindingRecord => ({
   appId: r.app_id,
@@ -73,4 +89,23 @@ export function missingUser(err: unknown, userId: number): unknown {
   return err instanceof Database.SqliteError && err.code === "SQLITE_CONSTRAINT_FOREIGNKEY"
     ? new LoginError("USER_NOT_FOUND", { userId })
     : err;
+}
+
+/**
+ * Password credential inserts: SQLite names the columns of the violated UNIQUE constraint
+ * in its message (it keeps no constraint names), so the username rule is told apart by its
+ * column. The store checks both rules first inside the same transaction; this is the last
+ * line of defence.
+ */
+export function passwordConflict(err: unknown, credential: { realm: string; userId: number }): unknown {
+  if (!(err instanceof Database.SqliteError)) return err;
+  if (err.code === "SQLITE_CONSTRAINT_FOREIGNKEY") return new LoginError("USER_NOT_FOUND", { userId: credential.userId });
+  if (err.code === "SQLITE_CONSTRAINT_UNIQUE" && err.message.includes(".username")) return usernameTaken(credential.realm);
+  if (err.code === "SQLITE_CONSTRAINT_UNIQUE" && err.message.includes(".user_id")) return new LoginError("PASSWORD_ALREADY_SET", { userId: credential.userId, fullName: credential.realm });
+  return err;
+}
+
+/** USERNAME_TAKEN names the app (the realm without its "password:" prefix), never the username. */
+export function usernameTaken(realm: string): InstanceType<typeof LoginError> {
+  return new LoginError("USERNAME_TAKEN", { appId: realm.replace(/^password:/, "") });
 }

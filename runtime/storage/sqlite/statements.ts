@@ -11,7 +11,9 @@ import type Database from "better-sqlite3";
  */
 export const SQL = {
   insertUser: `INSERT INTO users (name, created_at) VALUES (?, ?) RETURNING user_id, name, created_at`,
-  getUser: `SELECT user_id, name, created_at FROM users WHERE user_id = ?`,
+  getUser: `SELECT user_id, name, created_at, phone FROM users WHERE user_id = ?`,
+  setUserPhone: `UPDATE users SET phone = ? WHERE user_id = ?`,
+  userIdByPhone: `SELECT user_id FROM users WHERE phone = ?`,
 
   upsertCorp: `INSERT INTO corps (corp_id, corp_name) VALUES (?, ?)
                ON CONFLICT (corp_id) DO UPDATE SET corp_name = excluded.corp_name`,
@@ -51,6 +53,16 @@ export const SQL = {
   voidLoginCodesOf: `UPDATE login_codes SET used_at = ? WHERE app_id = ? AND open_id = ? AND used_at IS NULL`,
   endSessionsOf: `DELETE FROM login_sessions WHERE app_id = ? AND open_id = ?`,
 
+  passwordByUsername: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                       WHERE realm = ? AND username = ?`,
+  passwordByUser: `SELECT realm, username, user_id, password_hash, created_at, updated_at FROM password_credentials
+                   WHERE user_id = ? AND realm = ?`,
+  insertPassword: `INSERT INTO password_credentials (realm, username, user_id, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  updatePassword: `UPDATE password_credentials SET password_hash = ?, updated_at = ? WHERE user_id = ? AND realm = ? RETURNING username`,
+  deletePassword: `DELETE FROM password_credentials WHERE user_id = ? AND realm = ? RETURNING username`,
+  // A password change: every other session of the user ends (token_hash IS NOT ? keeps the caller's, or none for NULL).
+  endOtherSessionsOf: `DELETE FROM login_sessions WHERE user_id = ? AND token_hash IS NOT ?`,
+
   insertSession: `INSERT INTO login_sessions (token_hash, user_id, corp_id, created_at, expires_at, login_type, app_id, open_id)
                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   getSession: `SELECT user_id, corp_id, created_at, expires_at, login_type, app_id, open_id FROM login_sessions
@@ -64,6 +76,23 @@ export const SQL = {
                   ON CONFLICT (app_id, open_id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
                   WHERE excluded.updated_at >= session_keys.updated_at`,
   getSessionKey: `SELECT sealed, updated_at FROM session_keys WHERE app_id = ? AND open_id = ?`,
+
+  getAccessToken: `SELECT sealed, expires_at, lease_owner, lease_until FROM wechat_access_tokens WHERE app_id = ?`,
+  // The lease, taken only while it is free and the stored token is missing or stale.
+  // Params: appId, owner, leaseUntil, now, staleAt.
+  claimTokenFetch: `INSERT INTO wechat_access_tokens (app_id, lease_owner, lease_until) VALUES (?, ?, ?)
+                    ON CONFLICT (app_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+                    WHERE wechat_access_tokens.lease_until <= ? AND (wechat_access_tokens.sealed IS NULL OR wechat_access_tokens.expires_at <= ?)`,
+  storeAccessToken: `INSERT INTO wechat_access_tokens (app_id, sealed, expires_at) VALUES (?, ?, ?)
+                     ON CONFLICT (app_id) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at`,
+  releaseTokenLease: `UPDATE wechat_access_tokens SET lease_owner = NULL, lease_until = 0 WHERE app_id = ? AND lease_owner = ?`,
+  invalidateAccessToken: `UPDATE wechat_access_tokens SET expires_at = 0 WHERE app_id = ? AND sealed = ?`,
+  // Params: appId, day, now, now - minIntervalMs, maxPerDay.
+  claimForceRefresh: `INSERT INTO wechat_access_tokens (app_id, force_day, force_count, last_force_at) VALUES (?, ?, 1, ?)
+                      ON CONFLICT (app_id) DO UPDATE SET
+                        force_count = CASE WHEN force_day = excluded.force_day THEN force_count + 1 ELSE 1 END,
+                        force_day = excluded.force_day, last_force_at = excluded.last_force_at
+                      WHERE last_force_at <= ? AND (force_day <> excluded.force_day OR force_count < ?)`,
 
   // Params: hash, appId, use, holder, leaseUntil, expiresAt, now, now.
   claimWxCode: `INSERT INTO wx_codes (code_hash, app_id, use_name, state, holder, sealed_answer, lease_until, expires_at)

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { ElementError, LoginError } from "../../errors/index.ts";
 import type {
   BindCodeRecord,
@@ -6,8 +6,11 @@ import type {
   CodeKind,
   ConsumeResult,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
+  PasswordCredentialRecord,
+  PasswordRegistration,
   RedeemOptions,
   RedeemResult,
   PurgeCounts,
@@ -18,7 +21,19 @@ import type {
   WxCodeState,
 } from "../Store.ts";
 import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
-import { bindingConflict, missingUser, toBindCode, toLoginCode, toUser, type BindCodeRow, type BindingRow, type LoginCodeRow, type UserRow } from "./rows.ts";
+import {
+  bindingConflict,
+  missingUser,
+  passwordConflict,
+  toBindCode,
+  toLoginCode,
+  toUser,
+  usernameTaken,
+  type BindCodeRow,
+  type BindingRow,
+  type LoginCodeRow,
+  type UserRow,
+} from "./rows.ts";
 import type { Statements } from "./statements.ts";
 
 /** Thrown inside a transaction to roll it back when a bind code belongs to another mini program. */
@@ -146,6 +161,51 @@ export class SqliteWrites {
     return { status: "ok", session: record };
   }
 
+  // --- password credentials ---
+
+  /** One unit: a taken username throws before anything is written, so the savepoint rolls back nothing. */
+  registerPasswordUser(input: PasswordRegistration, now: number): UserRecord {
+    if (this.#q.passwordByUsername.get(input.realm, input.username) !== undefined) throw usernameTaken(input.realm);
+    const user = this.#insertUser(input.name ?? null, now);
+    this.#insertPassword({ realm: input.realm, username: input.username, userId: user.userId, passwordHash: input.passwordHash }, now);
+    if (input.corp) {
+      this.#q.upsertCorp.run(input.corp.corpId, input.corp.corpName);
+      this.#q.addMember.run(input.corp.corpId, user.userId, now);
+    }
+    const { hash, expiresAt, loginType } = input.loginCode;
+    this.saveLoginCode(hash, { appId: input.realm, userId: user.userId, expiresAt, origin: { loginType, appId: input.realm, openId: input.username } }, now);
+    return user;
+  }
+
+  createPasswordCredential(c: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): PasswordCredentialRecord {
+    this.#requireUser(c.userId);
+    const byName = this.#q.passwordByUsername.get(c.realm, c.username) as { user_id: number } | undefined;
+    if (byName && byName.user_id !== c.userId) throw usernameTaken(c.realm);
+    if (byName || this.#q.passwordByUser.get(c.userId, c.realm) !== undefined) {
+      throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
+    }
+    return this.#insertPassword(c, now);
+  }
+
+  updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options: { endSessions?: boolean; keepTokenHash?: string | null } = {}): boolean {
+    const row = this.#q.updatePassword.get(passwordHash, now, userId, realm) as { username: string } | undefined;
+    if (row === undefined) return false;
+    if (options.endSessions) {
+      this.#q.voidLoginCodesOf.run(now, realm, row.username);
+      this.#q.endOtherSessionsOf.run(userId, options.keepTokenHash ?? null);
+    }
+    return true;
+  }
+
+  /** One unit, like deleteBinding: what the credential issued goes with it. */
+  deletePasswordCredential(realm: string, userId: number, now: number): boolean {
+    const row = this.#q.deletePassword.get(userId, realm) as { username: string } | undefined;
+    if (row === undefined) return false;
+    this.#q.voidLoginCodesOf.run(now, realm, row.username);
+    this.#q.endSessionsOf.run(realm, row.username);
+    return true;
+  }
+
   // --- login sessions ---
 
   createSession(tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): void {
@@ -163,6 +223,39 @@ export class SqliteWrites {
 
   deleteUserSession(userId: number, sessionId: string): boolean {
     return this.#q.deleteUserSession.run(userId, sessionId).changes > 0;
+  }
+
+  // --- phone numbers ---
+
+  /** The unique index decides; its violation is PHONE_TAKEN, whoever got there first. */
+  setUserPhone(userId: number, phone: string, _now: number): void {
+    let changes: number;
+    try {
+      changes = this.#q.setUserPhone.run(phone, userId).changes;
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code === "SQLITE_CONSTRAINT_UNIQUE") throw new LoginError("PHONE_TAKEN");
+      throw err;
+    }
+    if (changes !== 1) throw new LoginError("USER_NOT_FOUND", { userId });
+  }
+
+  // --- WeChat access tokens ---
+
+  claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): boolean {
+    return this.#q.claimTokenFetch.run(appId, owner, leaseUntil, now, staleAt).changes === 1;
+  }
+
+  saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): void {
+    if (sealed !== null) this.#q.storeAccessToken.run(appId, sealed, expiresAt);
+    this.#q.releaseTokenLease.run(appId, owner);
+  }
+
+  invalidateAccessToken(appId: string, sealed: string): boolean {
+    return this.#q.invalidateAccessToken.run(appId, sealed).changes === 1;
+  }
+
+  claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): boolean {
+    return this.#q.claimForceRefresh.run(appId, rule.day, now, now - rule.minIntervalMs, rule.maxPerDay).changes === 1;
   }
 
   // --- WeChat session keys ---
@@ -247,6 +340,15 @@ export class SqliteWrites {
     return { appId: b.appId, openId: b.openId, unionId: b.unionId ?? null, userId: b.userId, createdAt: now };
   }
 
+  #insertPassword(c: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): PasswordCredentialRecord {
+    try {
+      this.#q.insertPassword.run(c.realm, c.username, c.userId, c.passwordHash, now, now);
+    } catch (err) {
+      throw passwordConflict(err, c);
+    }
+    return { ...c, createdAt: now, updatedAt: now };
+  }
+
   #consume<T>(statement: Database.Statement, hash: string, now: number, map: (row: never) => T & { expiresAt: number }, corpId?: string): ConsumeResult<T> {
     const row = corpId === undefined ? statement.get(now, hash) : statement.get(now, hash, now, corpId);
     if (row === undefined) return { status: "invalid" };
@@ -263,6 +365,11 @@ export class SqliteWrites {
     if (consumed.status !== "ok") return { status: consumed.status };
     const code = consumed.record;
     const user = this.#insertUser(options.name ?? null, now);
+    // The phone first: a number already on another user throws and rolls everything back.
+    if (options.phone) {
+      this.setUserPhone(user.userId, options.phone, now);
+      user.phone = options.phone;
+    }
     const binding = this.#insertBinding({ appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId }, now);
     if (options.corp) {
       this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
@@ -297,4 +404,8 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "putSessionKey",
   "settleWxCode",
   "hitRateWindow",
+  "setUserPhone",
+  "claimAccessTokenFetch",
+  "invalidateAccessToken",
+  "claimForceRefresh",
 ]);

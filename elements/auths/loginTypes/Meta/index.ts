@@ -2,7 +2,6 @@ import { ElementBase } from "#runtime/element/ElementBase.ts";
 import { ElementError, type JitError } from "#runtime/errors/index.ts";
 import type { RowData } from "#runtime/datatypes/RowData.ts";
 import type {
-  BindResult,
   GetLoginCodeResult,
   LoginConfig,
   RegisteredUser,
@@ -13,7 +12,9 @@ export type * from "./types.ts";
 
 /**
  * The base class of every login Type (auths.loginTypes.*): the shared interface. A Type
- * overrides the four methods; the Meta's versions only say the Type did not.
+ * overrides the four methods; the Meta's versions only say the Type did not. What the Types
+ * share besides lives in this folder: login codes (loginCodes.ts), checks and per-identity
+ * limits (guards.ts), argument checks (args.ts), the corp list (corpList.ts).
  *
  * `authConfig` holds credentials (e.g. the AppSecret): it is never part of any output.
  * Use getLoginConfig() for what may be shown; toJSON() returns the same.
@@ -63,15 +64,17 @@ export class LoginType extends ElementBase {
     return #real in this ? this.getLoginConfig() : {};
   }
 
-  async getLoginCode(_code: string): Promise<GetLoginCodeResult> {
+  // Each Type takes its own credentials (a wx.login code; a username and password), so the
+  // Meta's versions take any arguments; a Type's override names them.
+  async getLoginCode(..._credentials: any[]): Promise<GetLoginCodeResult> {
     throw notImplemented(this, "getLoginCode");
   }
 
-  async register(_bindCode: string): Promise<RowData<RegisteredUser>> {
+  async register(..._credentials: any[]): Promise<RowData<RegisteredUser>> {
     throw notImplemented(this, "register");
   }
 
-  async bind(_userId: number, _code: string): Promise<BindResult> {
+  async bind(..._credentials: any[]): Promise<{ success: true; userId: number }> {
     throw notImplemented(this, "bind");
   }
 

@@ -1,10 +1,11 @@
 import type { AppContext } from "#runtime/element/types.ts";
-import { currentCallContext } from "#runtime/context/callContext.ts";
-import { VaultError } from "#runtime/errors/index.ts";
+import { LoginError, VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
-import { DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange } from "./wechat/index.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
+import { createAccessTokens, sharedAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
+import { limitIdentity } from "../Meta/guards.ts";
 import { createCodeLedger, type ClaimOptions, type CodeLedger } from "./codeLedger.ts";
-import { createSessionKeyVault } from "./vault/index.ts";
+import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
 /** Who a wx.login code belongs to, per mini program AppID. */
@@ -40,6 +41,18 @@ export class WeChatGateway {
       }),
   );
 
+  /** The calls that need an access token, and the token they share with every server of the AppID. */
+  readonly server = memoizeSuccess(async (): Promise<{ api: WeChatServerApi; tokens: AccessTokens }> => {
+    const base = resolveApiBase(this.#authConfig.apiBase, this.#app.env);
+    const http = createWeChatHttp(base, this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS);
+    const api = createWeChatServerApi(http, this.appId, this.#authConfig.appSecret);
+    const seal = createAccessTokenSeal(await this.#app.getMasterKey());
+    const store = await this.#app.getStore();
+    const key = `${base}\n${this.appId}\n${hashToken(this.#authConfig.appSecret)}`;
+    const tokens = sharedAccessTokens(store, key, () => createAccessTokens({ appId: this.appId, api, store, seal, clock: this.#app.clock }));
+    return { api, tokens };
+  });
+
   constructor(app: AppContext, authConfig: WeChatMiniAuthConfig) {
     this.#app = app;
     this.#authConfig = authConfig;
@@ -74,8 +87,7 @@ export class WeChatGateway {
     try {
       // The per-identity limit protects our server (codes, sessions, commits), not WeChat's
       // quota: the exchange above has already happened.
-      const limited = currentCallContext()?.onIdentity?.({ appId: this.appId, openId });
-      if (limited) await limited; // a shared limit store answers asynchronously
+      await limitIdentity(this.appId, openId);
     } catch (err) {
       // Refused: answer only once the new key is stored; the refusal is the error reported.
       await keySaved.catch(() => {});
@@ -90,16 +102,7 @@ export class WeChatGateway {
    * kept answer, or WECHAT_CODE_USED when the result was not kept.
    */
   once<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T> {
-    this.#ledger ??= createCodeLedger({
-      appId: this.appId,
-      clock: this.#app.clock,
-      // The run is one WeChat exchange and a few store writes: past the exchange's own timeout
-      // and a margin, its holder is taken to be dead and the next caller takes the code over.
-      leaseMs: (this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS) + LEASE_MARGIN_MS,
-      store: () => this.#app.getStore(),
-      seal: () => this.#getVault(),
-    });
-    return this.#ledger.claim(code, use, run, options);
+    return this.ledger().claim(code, use, run, options);
   }
 
   /** The stored session key of a bound user, or SESSION_KEY_MISSING. */
@@ -109,6 +112,33 @@ export class WeChatGateway {
     const sessionKey = binding ? await (await this.#getVault()).get(this.appId, binding.openId) : null;
     if (!sessionKey) throw new VaultError("SESSION_KEY_MISSING", { userId });
     return sessionKey;
+  }
+
+  /** The openId of a user bound in this mini program, else NOT_BOUND. */
+  async openIdOf(userId: number): Promise<string> {
+    const store = await this.#app.getStore();
+    const binding = await store.findBindingByUser(this.appId, userId);
+    if (!binding) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
+    return binding.openId;
+  }
+
+  /** Keeps a session_key WeChat handed out (resetusersessionkey), sealed. */
+  async keepSessionKey(openId: string, sessionKey: string): Promise<void> {
+    await (await this.#getVault()).save(this.appId, openId, sessionKey);
+  }
+
+  /** The code ledger (codeLedger.ts), in the store: wx.login codes, and other one-use codes (phone codes). */
+  ledger(): CodeLedger {
+    this.#ledger ??= createCodeLedger({
+      appId: this.appId,
+      clock: this.#app.clock,
+      // The run is one WeChat call and a few store writes: past the call's own timeout and a
+      // margin, its holder is taken to be dead and the next caller takes the code over.
+      leaseMs: (this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS) + LEASE_MARGIN_MS,
+      store: () => this.#app.getStore(),
+      seal: () => this.#getVault(),
+    });
+    return this.#ledger;
   }
 
   #getExchange(): Exchange {

@@ -1,18 +1,23 @@
 import { rowData, type RowData } from "#runtime/datatypes/RowData.ts";
-import { isJitError, LoginError } from "#runtime/errors/index.ts";
+import { currentCallContext } from "#runtime/context/callContext.ts";
+import { ElementError, isJitError, LoginError } from "#runtime/errors/index.ts";
 import { hashToken } from "#runtime/security/tokens.ts";
-import type { CorpRecord } from "#runtime/storage/Store.ts";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
 import { CODE_TTL_SECONDS, type BindResult, type GetLoginCodeResult, type RegisteredUser, type UnbindResult } from "../Meta/types.ts";
-import { requirePayload, requireText, requireUserId } from "./args.ts";
+import { requirePayload, requireText, requireUserId } from "../Meta/args.ts";
+import { registerCorpOf, requireActive } from "../Meta/guards.ts";
+import { newLoginCode } from "../Meta/loginCodes.ts";
 import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
-import { issueBindCode, issueLoginCode, newLoginCode, resolveUser } from "./loginFlow.ts";
+import { issueBindCode, issueLoginCodeFor, resolveUser } from "./loginFlow.ts";
 import { decryptForUser, verifyForUser } from "./userData.ts";
+import { phoneNumberFor, storedPhone, type PhoneNumberResult } from "./phone.ts";
+import { checkSessionKeyOf, resetSessionKeyOf } from "./sessionKeyCheck.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./types.ts";
 export type { GetLoginCodeResult } from "../Meta/types.ts";
+export type { PhoneNumberResult } from "./phone.ts";
 
 /** auths.loginTypes.WeChatMiniType: WeChat Mini Program login (see the seed document). */
 export default (Parent: typeof LoginType) =>
@@ -27,7 +32,7 @@ export default (Parent: typeof LoginType) =>
     /** wx.login code → `{ loginCode, corpList, userId }` (registered) or `{ bindCode }` (allowRegister 1). */
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       requireText("getLoginCode", "code", code);
-      this.#requireActive();
+      requireActive(this);
       // One code, one WeChat exchange, in every process (codeLedger.ts). A login code is the
       // answer to every repeat within 5 minutes (it is single use: one session at most comes
       // of it). A bind code goes to the first caller only: a repeat is WECHAT_CODE_USED, so a
@@ -54,7 +59,7 @@ export default (Parent: typeof LoginType) =>
       if (userId !== null) {
         // debug: the HTTP layer already logs one info line per request; this is the hot path.
         this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
-        return issueLoginCode(store, this.app.clock, this.fullName, identity, userId);
+        return issueLoginCodeFor(store, this.app.clock, this.fullName, identity, userId);
       }
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       this.app.logger.info({ element: this.fullName }, "bind code issued to an unregistered WeChat user");
@@ -68,28 +73,94 @@ export default (Parent: typeof LoginType) =>
      */
     override async register(bindCode: string): Promise<RowData<RegisteredUser>> {
       requireText("register", "bindCode", bindCode);
-      this.#requireActive();
+      requireActive(this);
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      return this.#register(bindCode, null);
+    }
+
+    /**
+     * register(), with the phone number from the phone button's code as the new user's phone,
+     * in the same transaction as the user and its binding. A number already on another user
+     * is PHONE_TAKEN (409) and nothing is created: accounts are never merged silently. The
+     * phone code is spent either way (WeChat is asked before the transaction).
+     */
+    async registerByPhone(bindCode: string, phoneCode: string): Promise<RowData<RegisteredUser & { phone: string }>> {
+      requireText("registerByPhone", "bindCode", bindCode);
+      requireText("registerByPhone", "phoneCode", phoneCode);
+      requireActive(this);
+      if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      const phone = storedPhone(await phoneNumberFor(this.#gateway(), phoneCode));
+      // Refused before the bind code is spent; the transaction checks again under its lock.
+      if ((await (await this.app.getStore()).findUserIdByPhone(phone)) !== null) throw new LoginError("PHONE_TAKEN");
+      return this.#register(bindCode, phone) as Promise<RowData<RegisteredUser & { phone: string }>>;
+    }
+
+    async #register(bindCode: string, phone: string | null): Promise<RowData<RegisteredUser>> {
       const store = await this.app.getStore();
       const { loginCode, stored } = newLoginCode(this.app.clock, this.fullName);
       const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), {
         appId: this.appId,
-        corp: this.#registerCorp(),
+        corp: registerCorpOf(this.authConfig),
         loginCode: stored,
+        phone,
       });
       if (result.status === "invalid") throw new LoginError("BIND_CODE_INVALID");
       if (result.status === "expired") throw new LoginError("BIND_CODE_EXPIRED");
       const { user } = result;
       const corpList = await corpListOf(store, user.userId);
-      this.app.logger.info({ element: this.fullName, userId: user.userId }, "user registered");
-      return rowData<RegisteredUser>({ userId: user.userId, name: user.name, corpList, createdAt: user.createdAt, loginCode, expiresIn: CODE_TTL_SECONDS });
+      this.app.logger.info({ element: this.fullName, userId: user.userId, byPhone: phone !== null }, "user registered");
+      return rowData<RegisteredUser>({
+        userId: user.userId,
+        name: user.name,
+        corpList,
+        createdAt: user.createdAt,
+        loginCode,
+        expiresIn: CODE_TTL_SECONDS,
+        ...(phone !== null ? { phone } : {}),
+      });
+    }
+
+    /**
+     * The phone number behind a phone-button code, stored on the user. Over HTTP it acts on
+     * the logged-in user; trusted server code passes `userId`. PHONE_TAKEN when another user
+     * holds the number.
+     */
+    async getPhoneNumber(code: string, userId?: number): Promise<PhoneNumberResult> {
+      requireText("getPhoneNumber", "code", code);
+      const target = userId ?? currentCallContext()?.userId;
+      if (target === undefined) {
+        throw new ElementError("ARGUMENT_INVALID", { function: "getPhoneNumber", argument: "userId", reason: "is required outside a logged-in call" });
+      }
+      requireUserId("getPhoneNumber", target);
+      requireActive(this);
+      const store = await this.app.getStore();
+      if (!(await store.getUser(target))) throw new LoginError("USER_NOT_FOUND", { userId: target });
+      const result = await phoneNumberFor(this.#gateway(), code);
+      await store.setUserPhone(target, storedPhone(result), this.app.clock.now());
+      // The number itself is personal data: the log says whose, not what.
+      this.app.logger.info({ element: this.fullName, userId: target }, "phone number stored");
+      return result;
+    }
+
+    /** Whether WeChat still holds the user's stored session_key as current (87009 → false). Server side only. */
+    async checkSessionKey(userId: number): Promise<{ valid: boolean }> {
+      requireUserId("checkSessionKey", userId);
+      return checkSessionKeyOf(this.#gateway(), userId);
+    }
+
+    /** Has WeChat issue the user a new session_key, stored sealed. Server side only. */
+    async resetSessionKey(userId: number): Promise<{ success: true }> {
+      requireUserId("resetSessionKey", userId);
+      const result = await resetSessionKeyOf(this.#gateway(), userId);
+      this.app.logger.info({ element: this.fullName, userId }, "session key reset");
+      return result;
     }
 
     /** Binds the WeChat identity behind `code` to an existing user. */
     override async bind(userId: number, code: string): Promise<BindResult> {
       requireUserId("bind", userId);
       requireText("bind", "code", code);
-      this.#requireActive();
+      requireActive(this);
       const store = await this.app.getStore();
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
@@ -134,17 +205,8 @@ export default (Parent: typeof LoginType) =>
       return verifyForUser(this.#gateway(), userId, rawData, signature);
     }
 
-    #requireActive(): void {
-      if (!this.isActive) throw new LoginError("LOGIN_TYPE_INACTIVE", { fullName: this.fullName });
-    }
-
     #authConfig(): WeChatMiniAuthConfig {
       return this.authConfig as unknown as WeChatMiniAuthConfig;
-    }
-
-    #registerCorp(): CorpRecord | null {
-      const { registerCorpId, registerCorpName } = this.#authConfig();
-      return registerCorpId ? { corpId: registerCorpId, corpName: registerCorpName ?? registerCorpId } : null;
     }
 
     #gateway(): WeChatGateway {

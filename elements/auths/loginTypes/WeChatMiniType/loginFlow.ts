@@ -2,7 +2,7 @@ import type { Clock } from "#runtime/clock.ts";
 import { isJitError } from "#runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
 import type { Store } from "#runtime/storage/Store.ts";
-import { corpListOf } from "../Meta/corpList.ts";
+import { issueLoginCode } from "../Meta/loginCodes.ts";
 import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
 import type { WeChatIdentity } from "./gateway.ts";
 
@@ -42,27 +42,9 @@ export async function resolveUser(store: Store, identity: WeChatIdentity, now: n
   return userId;
 }
 
-/**
- * A single-use login code for AuthSvc.loginByCode, stored only as its hash, with its origin
- * (the login Type and the identity it logged in), so unbinding the identity voids it.
- */
-export async function issueLoginCode(store: Store, clock: Clock, loginType: string, identity: WeChatIdentity, userId: number): Promise<LoginCodeResult> {
-  const now = clock.now();
-  const loginCode = newSecretToken(32);
-  const { appId, openId } = identity;
-  // The corp list is read while the code's write commits, not after: the answer still waits
-  // for the write to be durable, but not for the read behind it.
-  const [, corpList] = await Promise.all([
-    store.saveLoginCode(hashToken(loginCode), { appId, userId, expiresAt: now + CODE_TTL_MS, origin: { loginType, appId, openId } }, now),
-    corpListOf(store, userId),
-  ]);
-  return { loginCode, corpList, userId, expiresIn: CODE_TTL_SECONDS };
-}
-
-/** A fresh login code to hand out with register's answer: its clear value and what the store keeps. */
-export function newLoginCode(clock: Clock, loginType: string): { loginCode: string; stored: { hash: string; expiresAt: number; loginType: string } } {
-  const loginCode = newSecretToken(32);
-  return { loginCode, stored: { hash: hashToken(loginCode), expiresAt: clock.now() + CODE_TTL_MS, loginType } };
+/** A login code for a user recognised by a WeChat identity (the shared issuer, origin: this identity). */
+export function issueLoginCodeFor(store: Store, clock: Clock, loginType: string, identity: WeChatIdentity, userId: number): Promise<LoginCodeResult> {
+  return issueLoginCode(store, clock, { loginType, appId: identity.appId, openId: identity.openId }, userId);
 }
 
 /** A single-use bind code that remembers the identity until register(), stored only as its hash. */

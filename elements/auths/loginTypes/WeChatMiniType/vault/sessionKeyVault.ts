@@ -1,15 +1,13 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "#runtime/clock.ts";
 import { VaultError } from "#runtime/errors/index.ts";
-import { secureRandomBytes } from "#runtime/security/tokens.ts";
 import type { Store } from "#runtime/storage/Store.ts";
+import { createSealBox } from "./sealBox.ts";
 
 /**
  * Keeps the newest WeChat session_key per (appId, openId), sealed with AES-256-GCM.
- * Sealed text: "v1.<iv b64url>.<ciphertext b64url>.<tag b64url>". The AAD binds the row to
- * its (appId, openId), so a row copied onto another user does not open.
- * The AES key is derived from the master key with HKDF, once per vault (not per seal), so
- * the master key itself is never used directly and other purposes can derive their own keys.
+ * (sealBox.ts). The AAD binds the row to its (appId, openId), so a row copied onto another
+ * user does not open.
  *
  * Unchanged keys are not written again: WeChat often answers a new wx.login code with the
  * session_key it already gave. The vault remembers, per (appId, openId), an HMAC of the last
@@ -54,11 +52,7 @@ export function createSessionKeyVault(options: {
   /** How many users' last stored key to remember (0 = always write). */
   rememberMax?: number;
 }): SessionKeyVault {
-  if (!Buffer.isBuffer(options.masterKey) || options.masterKey.length !== 32) {
-    throw new VaultError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
-  }
-  // KeyObjects: imported once, not from a Buffer on every seal and HMAC.
-  const key = createSecretKey(Buffer.from(hkdfSync("sha256", options.masterKey, Buffer.alloc(0), INFO, 32)));
+  const box = createSealBox(options.masterKey, INFO);
   const { store } = options;
   const clock = options.clock ?? systemClock;
   const rememberMax = options.rememberMax ?? VAULT_REMEMBERED_MAX;
@@ -77,27 +71,9 @@ export function createSessionKeyVault(options: {
     if (remembered.size > rememberMax) remembered.delete(remembered.keys().next().value as string);
   }
 
-  function seal(additionalData: Buffer, sessionKey: string): string {
-    const iv = secureRandomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", key, iv);
-    cipher.setAAD(additionalData);
-    const head = cipher.update(sessionKey, "utf8");
-    const tail = cipher.final(); // empty for GCM (a stream mode); kept for correctness
-    const ct = tail.length === 0 ? head : Buffer.concat([head, tail]);
-    return `${VERSION}.${iv.toString("base64url")}.${ct.toString("base64url")}.${cipher.getAuthTag().toString("base64url")}`;
-  }
-
   function open(additionalData: Buffer, appId: string, sealed: string): string {
-    const parts = sealed.split(".");
     try {
-      if (parts.length !== 4 || parts[0] !== VERSION) throw new Error("format");
-      const iv = Buffer.from(parts[1]!, "base64url");
-      const tag = Buffer.from(parts[3]!, "base64url");
-      if (iv.length !== 12 || tag.length !== 16) throw new Error("format");
-      const decipher = createDecipheriv("aes-256-gcm", key, iv);
-      decipher.setAAD(additionalData);
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(parts[2]!, "base64url")), decipher.final()]).toString("utf8");
+      return box.open(additionalData, sealed);
     } catch {
       throw new VaultError("VAULT_SEAL_INVALID", { appId });
     }
@@ -116,7 +92,7 @@ export function createSessionKeyVault(options: {
           return;
         }
       }
-      const sealed = seal(additionalData, sessionKey);
+      const sealed = box.seal(additionalData, sessionKey);
       await store.putSessionKey(appId, openId, sealed, clock.now());
       remember(slot, { mark: fingerprint, sealed });
     },
@@ -125,7 +101,7 @@ export function createSessionKeyVault(options: {
       return row ? open(aad(appId, openId), appId, row.sealed) : null;
     },
     sealText(appId, slot, text) {
-      return seal(textAad(appId, slot), text);
+      return box.seal(textAad(appId, slot), text);
     },
     openText(appId, slot, sealed) {
       return open(textAad(appId, slot), appId, sealed);

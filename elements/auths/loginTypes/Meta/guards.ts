@@ -1,0 +1,50 @@
+import { currentCallContext } from "#runtime/context/callContext.ts";
+import { LoginError } from "#runtime/errors/index.ts";
+import type { AppContext } from "#runtime/element/types.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
+import type { CorpRecord } from "#runtime/storage/Store.ts";
+
+/**
+ * Checks every login Type makes the same way. Functions, not protected methods: the compiled
+ * .d.ts of a Type's class factory cannot name protected members (TS4094).
+ */
+
+/** LOGIN_TYPE_INACTIVE unless the instance is active. */
+export function requireActive(login: { isActive: boolean; fullName: string }): void {
+  if (!login.isActive) throw new LoginError("LOGIN_TYPE_INACTIVE", { fullName: login.fullName });
+}
+
+/** REGISTRATION_CLOSED unless the instance allows registration (allowRegister 1). */
+export function requireRegistrationOpen(login: { allowRegister: 0 | 1; fullName: string }): void {
+  if (login.allowRegister !== 1) throw new LoginError("REGISTRATION_CLOSED", { fullName: login.fullName });
+}
+
+/**
+ * Lets the front door apply its per-identity limit once a credential names an identity
+ * (realm + subject: AppID + openId, or password realm + username). Throws RATE_LIMITED.
+ */
+export async function limitIdentity(appId: string, openId: string): Promise<void> {
+  const limited = currentCallContext()?.onIdentity?.({ appId, openId });
+  if (limited) await limited; // a shared limit store answers asynchronously
+}
+
+/** The organisation new users of an instance join: authConfig.registerCorpId (+ registerCorpName). */
+export function registerCorpOf(authConfig: Readonly<Record<string, unknown>>): CorpRecord | null {
+  const { registerCorpId, registerCorpName } = authConfig;
+  if (typeof registerCorpId !== "string" || registerCorpId === "") return null;
+  return { corpId: registerCorpId, corpName: typeof registerCorpName === "string" && registerCorpName !== "" ? registerCorpName : registerCorpId };
+}
+
+/**
+ * The logged-in caller: their user id and session token. Over HTTP the front door resolved
+ * the token already; `jit call --token` brings only the token, resolved here through the
+ * store. No token: LOGIN_REQUIRED; a dead one: TOKEN_INVALID.
+ */
+export async function requireCaller(app: Pick<AppContext, "getStore" | "clock">): Promise<{ userId: number; token: string | null }> {
+  const context = currentCallContext();
+  if (context?.userId !== undefined) return { userId: context.userId, token: context.token ?? null };
+  if (!context?.token) throw new LoginError("LOGIN_REQUIRED");
+  const session = await (await app.getStore()).getSession(hashToken(context.token), app.clock.now());
+  if (!session) throw new LoginError("TOKEN_INVALID");
+  return { userId: session.userId, token: context.token };
+}

@@ -1,0 +1,31 @@
+import type { Clock } from "#runtime/clock.ts";
+import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
+import type { LoginOrigin, Store } from "#runtime/storage/Store.ts";
+import { corpListOf } from "./corpList.ts";
+import { CODE_TTL_SECONDS, type LoginCodeResult } from "./types.ts";
+
+const CODE_TTL_MS = CODE_TTL_SECONDS * 1000;
+
+/**
+ * The login code every login Type hands a recognised user: single use, for
+ * AuthSvc.loginByCode within 5 minutes, stored only as its hash, with its origin (the login
+ * Type and the identity, realm + subject, it logged in), so removing that identity voids it.
+ * The answer is `{ loginCode, corpList, userId, expiresIn }` whatever the Type.
+ */
+export async function issueLoginCode(store: Store, clock: Clock, origin: LoginOrigin, userId: number): Promise<LoginCodeResult> {
+  const now = clock.now();
+  const loginCode = newSecretToken(32);
+  // The corp list is read while the code's write commits, not after: the answer still waits
+  // for the write to be durable, but not for the read behind it.
+  const [, corpList] = await Promise.all([
+    store.saveLoginCode(hashToken(loginCode), { appId: origin.appId, userId, expiresAt: now + CODE_TTL_MS, origin }, now),
+    corpListOf(store, userId),
+  ]);
+  return { loginCode, corpList, userId, expiresIn: CODE_TTL_SECONDS };
+}
+
+/** A fresh login code to hand out with register's answer: its clear value and what the store keeps. */
+export function newLoginCode(clock: Clock, loginType: string): { loginCode: string; stored: { hash: string; expiresAt: number; loginType: string } } {
+  const loginCode = newSecretToken(32);
+  return { loginCode, stored: { hash: hashToken(loginCode), expiresAt: clock.now() + CODE_TTL_MS, loginType } };
+}
