@@ -11,6 +11,7 @@ export { LoginType } from "./auths/loginTypes/Meta/index.ts";
 export type * from "./auths/loginTypes/Meta/types.ts";
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./auths/loginTypes/WeChatMiniType/types.ts";
 export type { PasswordLogin, PasswordAuthConfig, PasswordBindResult } from "./auths/loginTypes/PasswordType/types.ts";
+export type { PhoneNumberResult } from "./auths/loginTypes/WeChatMiniType/phone.ts";
 export type { AuthService, CurrentUser, LoginSession } from "./auths/loginTypes/services/AuthSvc/index.ts";
 
 /**

@@ -57,7 +57,7 @@ describe("apps/acme: an app overriding a platform Type", () => {
     expect(instance.layer).toBe("demo");
     expect(instance.config).toMatchObject({ autoRegister: true, allowRegister: 1 });
     // functionList is inherited from the overridden platform Type.
-    expect(instance.functionList.map((f) => f.name)).toEqual(["getLoginCode", "register", "bind", "unbind"]);
+    expect(instance.functionList.map((f) => f.name)).toEqual(["getLoginCode", "register", "bind", "unbind", "getPhoneNumber", "registerByPhone", "checkSessionKey", "resetSessionKey"]);
   });
 
   it("registers a new WeChat user in one step in acme, while demo still answers a bind code", async () => {

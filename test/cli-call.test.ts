@@ -101,6 +101,14 @@ describe("jit wechat-fake", () => {
         body: JSON.stringify({ appId: "wx00000000000demo0", openId: "test-user-1" }),
       });
       expect(((await minted.json()) as { code: string }).code).toEqual(expect.any(String));
+      // And the phone-code line: one code for getPhoneNumber.
+      expect(out).toContain(`curl -s -X POST ${url}/__fake/phone-codes`);
+      const phone = await fetch(`${url}/__fake/phone-codes`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ appId: "wx00000000000demo0", purePhoneNumber: "13800138000" }),
+      });
+      expect(((await phone.json()) as { code: string }).code).toEqual(expect.any(String));
       expect(out + err).not.toContain("demo-secret-for-the-fake-wechat-server");
     } finally {
       child.kill("SIGTERM");

@@ -1,74 +1,82 @@
-import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../runtime/clock.ts";
 import { hashToken } from "../runtime/security/tokens.ts";
-import { createCodeLedger } from "../elements/auths/loginTypes/WeChatMiniType/codeLedger.ts";
-import { createExchangeOnce, EXCHANGE_TTL_MS, type WeChatSession } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
+import { openSqliteStore, type SqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { CODE_TTL_MS, createCodeLedger, type LedgerDeps } from "../elements/auths/loginTypes/WeChatMiniType/codeLedger.ts";
+import { createSessionKeyVault } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
+import { tempSqliteStore } from "./helpers/storeTemp.ts";
 
-/** The ledger's own rules (codeLedger.ts); login-code-reuse.test.ts covers them through the element. */
-describe("code ledger", () => {
-  const rerun = { repeat: "rerun" } as const;
-  const refuse = { repeat: "refuse" } as const;
-
-  it("at its cap drops the oldest settled entry, never one still running, and reports it", async () => {
-    const clock = new ManualClock();
-    const evicted: string[] = [];
-    const ledger = createCodeLedger({ clock, maxEntries: 2, onEvict: (hash) => evicted.push(hash) });
-    await ledger.claim("code-1", "use", async () => 1, rerun);
-    let release!: (value: number) => void;
-    const slow = ledger.claim("code-2", "use", () => new Promise<number>((resolve) => (release = resolve)), rerun);
-    await ledger.claim("code-3", "use", async () => 3, rerun);
-    expect(evicted).toEqual([hashToken("code-1")]);
-    expect(ledger.size()).toBe(2);
-    // code-2 is still owned while it runs: another use is refused, the same use shares the run.
-    await expect(ledger.claim("code-2", "other", async () => 0, rerun)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
-    const shared = ledger.claim("code-2", "use", async () => -1, rerun);
-    release(2);
-    expect(await Promise.all([slow, shared])).toEqual([2, 2]);
+/**
+ * The ledger's own rules (codeLedger.ts) on a real SQLite file, with a second store on the
+ * same file standing for another process; login-code-reuse.test.ts covers them through the
+ * element, and serve-cluster.test.ts with real `jit serve` processes.
+ */
+describe("code ledger (in the store)", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
   });
 
-  it("keeps a use for 5 minutes after its last run; a failed run keeps the use but answers nobody", async () => {
-    const clock = new ManualClock();
-    const ledger = createCodeLedger({ clock });
-    await expect(ledger.claim("c", "login", async () => Promise.reject(new Error("no answer")), refuse)).rejects.toThrow("no answer");
-    await expect(ledger.claim("c", "bind", async () => 0, refuse)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
-    expect(await ledger.claim("c", "login", async () => 7, refuse)).toBe(7);
-    await expect(ledger.claim("c", "login", async () => 8, refuse)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
-    clock.advance(EXCHANGE_TTL_MS - 1);
-    await expect(ledger.claim("c", "login", async () => 9, refuse)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
-    clock.advance(1);
-    expect(await ledger.claim("c", "bind", async () => 10, refuse)).toBe(10);
-  });
+  const keepAll = { keep: () => true, retryable: () => true };
+  const keepNone = { keep: () => false, retryable: () => false };
 
-  // Regression: a repeat got the credentials the first call had earned (the same bind code,
-  // the same login code), so whoever replayed a code in time got them as well.
-  it("refuse: the first caller alone gets the answer, concurrent or later repeats are WECHAT_CODE_USED", async () => {
-    const ledger = createCodeLedger({ clock: new ManualClock() });
+  async function setup(leaseMs = 1_000) {
+    const { store, file, cleanup } = await tempSqliteStore();
+    cleanups.push(cleanup);
+    const peer: SqliteStore = await openSqliteStore({ file, writer: "inline" });
+    cleanups.push(() => peer.close());
+    const clock = new ManualClock();
+    const vault = createSessionKeyVault({ masterKey: randomBytes(32), store, clock });
+    const deps = (s: SqliteStore): LedgerDeps => ({ appId: "wx-ledger", clock, leaseMs, store: async () => s, seal: async () => vault });
+    // Separate in-flight maps: two processes share nothing but the database.
+    return { store, clock, here: createCodeLedger(deps(store), new Map()), there: createCodeLedger(deps(peer), new Map()) };
+  }
+
+  it("a kept answer is the answer to every repeat, in this process and another, with one run", async () => {
+    const { here, there } = await setup();
     let runs = 0;
-    const run = async () => ++runs;
-    const outcomes = await Promise.allSettled([ledger.claim("x", "login", run, refuse), ledger.claim("x", "login", run, refuse)]);
-    expect(outcomes[0]).toEqual({ status: "fulfilled", value: 1 });
-    expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { code: "WECHAT_CODE_USED" } });
-    await expect(ledger.claim("x", "login", run, refuse)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
+    const run = async () => ({ loginCode: `lc-${++runs}` });
+    const answers = await Promise.all([...Array(6)].map((_, i) => (i % 2 ? there : here).claim("code-a", "getLoginCode", run, keepAll)));
     expect(runs).toBe(1);
-    // A failure leaves the code open only when `retryable` says so.
-    const flaky = { repeat: "refuse", retryable: (e: unknown) => e instanceof RangeError } as const;
-    await expect(ledger.claim("z", "login", async () => Promise.reject(new RangeError("no answer")), flaky)).rejects.toThrow("no answer");
-    await expect(ledger.claim("z", "login", async () => Promise.reject(new TypeError("after the exchange")), flaky)).rejects.toThrow("after the exchange");
-    await expect(ledger.claim("z", "login", run, flaky)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
-    // rerun: a later repeat runs again.
-    expect(await ledger.claim("y", "bind", run, rerun)).toBe(2);
-    expect(await ledger.claim("y", "bind", run, rerun)).toBe(3);
+    expect(new Set(answers.map((a) => a.loginCode))).toEqual(new Set(["lc-1"]));
+    expect(await there.claim("code-a", "getLoginCode", run, keepAll)).toEqual({ loginCode: "lc-1" });
   });
 
-  it("the exchange forgets a code on request, so a repeat asks WeChat again", async () => {
-    const asked: string[] = [];
-    const session: WeChatSession = { openId: "o", unionId: null, sessionKey: "k" };
-    const exchange = createExchangeOnce({ code2Session: async (code) => (asked.push(code), session) }, { clock: new ManualClock() });
-    await exchange.code2Session("js-code");
-    await exchange.code2Session("js-code");
-    expect(asked).toHaveLength(1);
-    exchange.forget(hashToken("js-code"));
-    await exchange.code2Session("js-code");
-    expect(asked).toHaveLength(2);
+  it("a result not kept goes to its caller only: every other caller, here or there, gets WECHAT_CODE_USED", async () => {
+    const { here, there } = await setup();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = here.claim("code-b", "getLoginCode", async () => (await gate, { bindCode: "secret" }), keepNone);
+    const others = [here, there, there].map((l) => l.claim("code-b", "getLoginCode", async () => ({ bindCode: "other" }), keepNone).catch((e: unknown) => e));
+    release();
+    expect(await first).toEqual({ bindCode: "secret" });
+    for (const o of await Promise.all(others)) expect(o).toMatchObject({ code: "WECHAT_CODE_USED" });
+  });
+
+  it("another use of the code is refused; a retryable failure leaves it open for the same use", async () => {
+    const { here, there } = await setup();
+    const failing = here.claim("code-c", "bind:1", async () => Promise.reject(new Error("WeChat unreachable")), keepAll);
+    await expect(failing).rejects.toThrow("WeChat unreachable");
+    await expect(there.claim("code-c", "getLoginCode", async () => 1, keepAll)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
+    expect(await there.claim("code-c", "bind:1", async () => 2, keepAll)).toBe(2);
+    await expect(there.claim("code-c", "bind:2", async () => 3, keepAll)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
+  });
+
+  it("a holder that died is taken over once its lease ran out; an entry older than 5 minutes is forgotten", async () => {
+    const { store, clock, there } = await setup(1_000);
+    // A claim whose process died: never settled.
+    const now = clock.now();
+    await store.claimWxCode(
+      hashToken("code-d"),
+      { appId: "wx-ledger", use: "getLoginCode", holder: "dead", leaseUntil: now + 1_000, expiresAt: now + CODE_TTL_MS },
+      now,
+    );
+    const waiting = there.claim("code-d", "getLoginCode", async () => "taken over", keepAll);
+    await new Promise((r) => setTimeout(r, 50));
+    clock.advance(1_000);
+    expect(await waiting).toBe("taken over");
+    clock.advance(CODE_TTL_MS);
+    expect(await there.claim("code-d", "bind:9", async () => "new use", keepAll)).toBe("new use");
   });
 });

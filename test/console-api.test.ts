@@ -98,6 +98,10 @@ describe("console API", () => {
     expect(byOpenId.body.total).toBe(1);
     expect(byOpenId.body.users[0]).toMatchObject({ user: { userId }, bindings: [{ appId: DEMO_APPID, openId: "console-user-a" }] });
     expect((await get(stack, `/console/api/users?search=${userId}`)).body.users[0].user.userId).toBe(userId);
+    // A phone number stored by getPhoneNumber shows on the user.
+    const phoneCode = stack.fake.mintPhoneCode({ appId: DEMO_APPID, purePhoneNumber: "13700137000" });
+    expect((await stack.call("/api/demo/auths/loginTypes/myWeChatMiniLogin/getPhoneNumber", { code: phoneCode }, { token })).status).toBe(200);
+    expect((await get(stack, `/console/api/users?search=${userId}`)).body.users[0].user.phone).toBe("+8613700137000");
     expect((await get(stack, "/console/api/users?limit=1")).body.users).toHaveLength(1);
     expect((await get(stack, "/console/api/users?limit=x")).body.error.code).toBe("API_PARAMS_ERROR");
 

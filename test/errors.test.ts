@@ -15,7 +15,7 @@ function readmeCodes(): string[] {
 describe("error registry", () => {
   it("has a pinned number of codes, so none is added or dropped by accident", () => {
     // Change this number only together with the README table.
-    expect(codes.length).toBe(75);
+    expect(codes.length).toBe(80);
   });
 
   it("documents every code in README, and README documents no code that does not exist", () => {

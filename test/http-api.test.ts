@@ -83,17 +83,18 @@ describe("HTTP API: full login flow", () => {
     expect(alice).not.toBe(bob);
   });
 
-  it("a replayed wx.login code gets WECHAT_CODE_USED, not the owner's login code; it cannot bind anyone", async () => {
+  it("a repeated wx.login code of a registered user gets the same single-use login code (one session in all); it cannot bind anyone", async () => {
     await stack.register("replayed-user");
     const code = stack.code("replayed-user");
     const first = await stack.call(`${LOGIN}/getLoginCode`, { code });
     const replay = await stack.call(`${LOGIN}/getLoginCode`, { code });
     expect(first.status).toBe(200);
-    expect(replay.status).toBe(400);
-    expect(replay.body.error.code).toBe("WECHAT_CODE_USED");
-    expect(replay.text).not.toContain(first.body.data.loginCode);
+    expect(replay.status).toBe(200);
+    expect(replay.body.data.loginCode).toBe(first.body.data.loginCode);
     const session = await stack.call(`${AUTH}/loginByCode`, { loginCode: first.body.data.loginCode });
     expect(session.status).toBe(200);
+    const second = await stack.call(`${AUTH}/loginByCode`, { loginCode: replay.body.data.loginCode });
+    expect(second.body.error.code).toBe("LOGIN_CODE_INVALID");
 
     // Someone else, logged in and bound to nothing, tries to bind the code's owner to their own account.
     const other = (await (await stack.app.getStore()).createUser({ name: "replay-other" }, stack.app.clock.now())).userId;

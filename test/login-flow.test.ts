@@ -47,7 +47,13 @@ describe("the demo app", () => {
         ["register", 0],
         ["bind", 1],
         ["unbind", 1],
+        ["getPhoneNumber", 1],
+        ["registerByPhone", 0],
+        ["checkSessionKey", 1],
+        ["resetSessionKey", 1],
       ]);
+      // Server side only: declared, but not served over HTTP.
+      expect(define.functionList.filter((f) => f.http === false).map((f) => f.name)).toEqual(["checkSessionKey", "resetSessionKey"]);
     } finally {
       await app.close();
     }

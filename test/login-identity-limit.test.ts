@@ -56,7 +56,9 @@ describe("per-identity limit: the session key is kept even when the call is refu
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     try {
-      await (await fx.app.getStore()).close(); // every write now fails
+      // The session key's write fails (the code ledger's writes, before it, still work).
+      const store = await fx.app.getStore();
+      store.putSessionKey = () => Promise.reject(new Error("disk full"));
       const refused = runWithCallContext({ via: "test", onIdentity: refuse }, () => login.getLoginCode(fx!.mint("o-fail", { sessionKey: K_NEW })));
       await expect(refused).rejects.toMatchObject({ code: "RATE_LIMITED" });
       await new Promise((resolve) => setImmediate(resolve));

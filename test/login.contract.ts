@@ -231,18 +231,28 @@ export function describeClientCodeContract(
       expect(await codeOf(s.login.register(b.bindCode))).toBe("BIND_CODE_INVALID");
     });
 
-    it("answers one client code once: concurrent or later repeats get WECHAT_CODE_USED and no login code", async () => {
+    it("a repeated code of a registered user gets the same login code, concurrent or later; it opens one session", async () => {
       const s = await open();
       await s.register("gina");
       const code = s.codeFor("gina");
+      const answers = [...(await Promise.all([s.login.getLoginCode(code), s.login.getLoginCode(code)])), await s.login.getLoginCode(code)];
+      const codes = answers.map((r) => {
+        if (!("loginCode" in r)) throw new Error("expected a login code");
+        return r.loginCode;
+      });
+      expect(new Set(codes).size).toBe(1);
+      await s.authSvc.loginByCode(codes[0]!);
+      expect(await codeOf(s.authSvc.loginByCode(codes[0]!))).toBe("LOGIN_CODE_INVALID");
+    });
+
+    it("a repeated code of an unregistered user is WECHAT_CODE_USED, concurrent or later: the bind code reaches one caller", async () => {
+      const s = await open();
+      const code = s.codeFor("hugo");
       const outcomes = [...(await Promise.allSettled([s.login.getLoginCode(code), s.login.getLoginCode(code)])), ...(await Promise.allSettled([s.login.getLoginCode(code)]))];
       const answers = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
       expect(answers).toHaveLength(1);
+      expect(answers[0]).toEqual({ bindCode: expect.any(String), expiresIn: 300 });
       for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "WECHAT_CODE_USED" });
-      const [only] = answers;
-      if (!only || !("loginCode" in only)) throw new Error("expected a login code");
-      await s.authSvc.loginByCode(only.loginCode);
-      expect(await codeOf(s.authSvc.loginByCode(only.loginCode))).toBe("LOGIN_CODE_INVALID");
     });
   });
 }

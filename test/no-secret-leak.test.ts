@@ -4,13 +4,14 @@ import { JitError } from "../runtime/errors/index.ts";
 import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { makeLoginApp, TEST_APP_ID, type LoginFixture } from "./helpers/loginFixture.ts";
 import { runJit } from "./helpers/cliRun.ts";
+import { createAccessTokenSeal } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 
 /**
  * Runs the whole login flow (in process and through `jit call`), records every log line,
  * result and error, and checks that no secret shows up anywhere except in the one result
  * that hands it to its owner (a bind code in getLoginCode's result, a token in loginByCode's).
  */
-describe("no secret leaks from the login flow", () => {
+describe("no secret leaks from the login flow, the phone number, the session-key check and the access token", () => {
   let fx: LoginFixture;
   const outputs: Array<{ label: string; text: string; allowed: Set<string> }> = [];
   const secrets = new Map<string, string>(); // secret → what it is
@@ -102,8 +103,45 @@ describe("no secret leaks from the login flow", () => {
       record(`${label} stderr`, r.stderr);
     }
 
+    // The phone number, the session-key check and reset, and the access token behind them.
+    const appId = fx.instances[0]!.appId;
+    const uid = user.userId.value;
+    const phoneCode = fx.fake.mintPhoneCode({ appId, purePhoneNumber: "13900139000" });
+    secrets.set(phoneCode, "phone code");
+    record("getPhoneNumber", await login.getPhoneNumber(phoneCode, uid));
+    await attempt("reused phone code", () => login.getPhoneNumber(phoneCode, uid));
+    const foreign = fx.fake.mintPhoneCode({ appId, purePhoneNumber: "13900139001", watermarkAppId: "wx-other" });
+    secrets.set(foreign, "phone code");
+    await attempt("foreign watermark", () => login.getPhoneNumber(foreign, uid));
+    await login.getLoginCode(mint("o-leak")); // the server holds the user's current key again
+    record("checkSessionKey", await login.checkSessionKey(uid));
+    record("resetSessionKey", await login.resetSessionKey(uid));
+    secrets.set(fx.fake.sessionKeyOf(appId, "o-leak")!, "session_key after reset");
+    fx.fake.failNext("checksession", 40001, 2);
+    await attempt("token rejected twice", () => login.checkSessionKey(uid));
+    fx.clock.advance(31_000);
+    fx.fake.rotateSessionKey(appId, "o-leak");
+    await attempt("stale key reset", () => login.resetSessionKey(uid));
+    const cliPhone = fx.fake.mintPhoneCode({ appId, purePhoneNumber: "13900139002" });
+    secrets.set(cliPhone, "phone code (CLI)");
+    for (const [label, args] of [
+      ["CLI checkSessionKey", ["checkSessionKey", String(uid)]],
+      ["CLI resetSessionKey", ["resetSessionKey", String(uid)]],
+      ["CLI getPhoneNumber", ["getPhoneNumber", cliPhone, String(uid)]],
+      ["CLI reused phone code", ["getPhoneNumber", cliPhone, String(uid)]],
+    ] as const) {
+      const r = await cli(fx.instances[0]!.fullName, ...args);
+      record(`${label} stdout`, r.stdout);
+      record(`${label} stderr`, r.stderr);
+    }
+    const sealedToken = (await (await fx.app.getStore()).getAccessToken(appId))?.sealed;
+    const accessToken = createAccessTokenSeal(Buffer.from(fx.env.JIT_MASTER_KEY!, "hex")).open(appId, sealedToken!);
+    secrets.set(accessToken, "access_token");
+    expect(outputs.find((o) => o.label === "CLI checkSessionKey stdout")!.text).toContain("valid");
+
     const logs = fx.logs();
     expect(logs).toContain("user registered");
+    expect(logs).toContain("phone number stored");
     record("logs", logs);
 
     const leaks: string[] = [];
@@ -115,5 +153,5 @@ describe("no secret leaks from the login flow", () => {
     expect(leaks).toEqual([]);
     // The check itself can fail: the issuing results do hold their secret.
     expect(outputs.find((o) => o.label === "loginByCode")!.text).toContain(session.token);
-  });
+  }, 120_000); // a dozen `jit call` processes: slow on a loaded machine
 });

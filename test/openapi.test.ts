@@ -1,6 +1,6 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { servedElements } from "../runtime/http/routes.ts";
+import { servedElements, servedFunctions } from "../runtime/http/routes.ts";
 import { bodySchema } from "../runtime/http/schema.ts";
 import { AUTH, LOGIN, startStack, type Stack } from "./helpers/http.ts";
 
@@ -31,7 +31,7 @@ describe("OpenAPI document and /docs", () => {
     const document = await (await fetch(`${plain.base}/openapi.json`)).json();
     const expected: string[] = [];
     for (const define of servedElements(stack.app)) {
-      for (const decl of define.functionList) {
+      for (const decl of servedFunctions(define)) {
         const url = `/api/demo/${define.fullName.split(".").join("/")}/${decl.name}`;
         expected.push(url);
         const op = document.paths[url].post;
@@ -40,6 +40,9 @@ describe("OpenAPI document and /docs", () => {
       }
     }
     expect(Object.keys(document.paths).sort()).toEqual(expected.sort());
+    // Server-side functions ("http": false) have no route, so no path.
+    expect(document.paths[`${LOGIN}/checkSessionKey`]).toBeUndefined();
+    expect(document.paths[`${LOGIN}/getPhoneNumber`]).toBeDefined();
     const register = document.paths[`${LOGIN}/register`].post;
     expect(register.responses["400"].description).toContain("BIND_CODE_INVALID");
     expect(register.responses["401"]).toBeUndefined();

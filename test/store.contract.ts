@@ -563,6 +563,159 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("rate windows", () => {
+      it("counts hits per key in a fixed window, starts a new one after it, and purges ended ones", async () => {
+        expect(await store.hitRateWindow("ip:1", MIN, T0)).toEqual({ count: 1, resetAt: T0 + MIN });
+        expect(await store.hitRateWindow("ip:1", MIN, T0 + 10)).toEqual({ count: 2, resetAt: T0 + MIN });
+        expect(await store.hitRateWindow("ip:2", MIN, T0 + 10)).toEqual({ count: 1, resetAt: T0 + 10 + MIN });
+        expect(await store.hitRateWindow("ip:1", MIN, T0 + MIN)).toEqual({ count: 1, resetAt: T0 + 2 * MIN });
+        expect(await store.purgeExpired(T0 + MIN + 10)).toMatchObject({ rateWindows: 1 });
+      });
+
+      it("40 concurrent hits over two stores on one database count 40", async () => {
+        const stores = openPeer ? [store, await openPeer()] : [store];
+        const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % stores.length]!.hitRateWindow("ip:race", MIN, T0)));
+        expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      });
+    });
+
+    describe("wx.login code ledger", () => {
+      const claim = (use = "getLoginCode", at = T0) => ({ appId: APP, use, holder: newSecretToken(16), leaseUntil: at + 10_000, expiresAt: at + 5 * MIN });
+
+      it("the first claim holds the code; a second sees it held by its use until settled, then the outcome", async () => {
+        const h = newHash();
+        const first = claim();
+        expect(await store.claimWxCode(h, first, T0)).toEqual({ status: "claimed" });
+        expect(await store.claimWxCode(h, claim(), T0 + 1)).toEqual({ status: "held", use: "getLoginCode", leaseUntil: T0 + 10_000 });
+        expect(await store.settleWxCode(h, first.holder, { state: "answered", sealed: "v1.sealed" }, T0 + 5 * MIN)).toBe(true);
+        expect(await store.claimWxCode(h, claim(), T0 + 2)).toEqual({ status: "answered", use: "getLoginCode", sealed: "v1.sealed" });
+        expect(await store.claimWxCode(h, claim("bind:7"), T0 + 2)).toEqual({ status: "answered", use: "getLoginCode", sealed: "v1.sealed" });
+        // Settled once: a second settle by the same holder changes nothing.
+        expect(await store.settleWxCode(h, first.holder, { state: "spent" }, T0 + 5 * MIN)).toBe(false);
+      });
+
+      it("spent stays spent; open is taken again by the same use only", async () => {
+        const [spent, open] = [newHash(), newHash()];
+        const a = claim();
+        await store.claimWxCode(spent, a, T0);
+        await store.settleWxCode(spent, a.holder, { state: "spent" }, T0 + 5 * MIN);
+        expect(await store.claimWxCode(spent, claim(), T0 + 1)).toEqual({ status: "spent", use: "getLoginCode" });
+        const b = claim("bind:1");
+        await store.claimWxCode(open, b, T0);
+        await store.settleWxCode(open, b.holder, { state: "open" }, T0 + 5 * MIN);
+        expect(await store.claimWxCode(open, claim("getLoginCode"), T0 + 1)).toEqual({ status: "open", use: "bind:1" });
+        expect(await store.claimWxCode(open, claim("bind:1"), T0 + 1)).toEqual({ status: "claimed" });
+      });
+
+      it("a lease that ran out is taken over by the same use; the old holder can no longer settle", async () => {
+        const h = newHash();
+        const dead = claim();
+        await store.claimWxCode(h, dead, T0);
+        expect(await store.claimWxCode(h, claim("bind:1", T0 + 10_000), T0 + 10_000)).toMatchObject({ status: "held", use: "getLoginCode" });
+        const next = claim("getLoginCode", T0 + 10_000);
+        expect(await store.claimWxCode(h, next, T0 + 10_000)).toEqual({ status: "claimed" });
+        expect(await store.settleWxCode(h, dead.holder, { state: "answered", sealed: "stale" }, T0 + 5 * MIN)).toBe(false);
+        expect(await store.settleWxCode(h, next.holder, { state: "spent" }, T0 + 5 * MIN)).toBe(true);
+      });
+
+      it("an expired entry is forgotten: any use claims the code anew", async () => {
+        const h = newHash();
+        const a = claim();
+        await store.claimWxCode(h, a, T0);
+        await store.settleWxCode(h, a.holder, { state: "spent" }, T0 + MIN);
+        expect(await store.claimWxCode(h, claim("bind:2", T0 + MIN), T0 + MIN)).toEqual({ status: "claimed" });
+      });
+
+      it("20 concurrent claims of one code over two stores on one database: exactly one claimed", async () => {
+        const stores = openPeer ? [store, await openPeer()] : [store];
+        const h = newHash();
+        const states = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % stores.length]!.claimWxCode(h, claim(), T0)));
+        expect(states.filter((s) => s.status === "claimed")).toHaveLength(1);
+        for (const s of states) if (s.status !== "claimed") expect(s).toMatchObject({ status: "held", use: "getLoginCode" });
+      });
+    });
+
+    describe("phone numbers", () => {
+      it("stores a user's number, finds the user by it, and refuses it for a second user (PHONE_TAKEN)", async () => {
+        const a = await store.createUser({ name: "a" }, T0);
+        const b = await store.createUser({ name: "b" }, T0);
+        expect((await store.getUser(a.userId))?.phone).toBeUndefined();
+        await store.setUserPhone(a.userId, "+8613800138000", T0);
+        await store.setUserPhone(a.userId, "+8613800138000", T0 + 1); // the same again is fine
+        expect((await store.getUser(a.userId))?.phone).toBe("+8613800138000");
+        expect(await store.findUserIdByPhone("+8613800138000")).toBe(a.userId);
+        await expect(store.setUserPhone(b.userId, "+8613800138000", T0)).rejects.toMatchObject({ code: "PHONE_TAKEN" });
+        expect((await store.getUser(b.userId))?.phone).toBeUndefined();
+        await expect(store.setUserPhone(987_654, "+15551234", T0)).rejects.toMatchObject({ code: "USER_NOT_FOUND" });
+        expect(await store.findUserIdByPhone("+15551234")).toBeNull();
+      });
+
+      it("redeemBindCode with a phone stores it with the user; a taken number creates nothing and keeps the code", async () => {
+        const h = newHash();
+        await store.saveBindCode(h, { appId: APP, openId: "o-ph", unionId: null, expiresAt: T0 + 5 * MIN }, T0);
+        const holder = await store.createUser({ name: "holder" }, T0);
+        await store.setUserPhone(holder.userId, "+8613900000000", T0);
+        await expect(store.redeemBindCode(h, T0 + MIN, { appId: APP, phone: "+8613900000000" })).rejects.toMatchObject({ code: "PHONE_TAKEN" });
+        expect(await store.findBindingByOpenId(APP, "o-ph")).toBeNull();
+        const result = await store.redeemBindCode(h, T0 + MIN, { appId: APP, phone: "+8613900000001" });
+        if (result.status !== "ok") throw new Error(`expected ok, got ${result.status}`);
+        expect(result.user.phone).toBe("+8613900000001");
+        expect(await store.getUser(result.user.userId)).toEqual(result.user);
+      });
+    });
+
+    describe("WeChat access tokens", () => {
+      it("one lease at a time, only while no fresh token is stored; saving frees it", async () => {
+        expect(await store.getAccessToken(APP)).toBeNull();
+        const [first, second] = await Promise.all([
+          store.claimAccessTokenFetch(APP, "p1", T0, T0 + MIN, T0),
+          store.claimAccessTokenFetch(APP, "p2", T0, T0 + MIN, T0),
+        ]);
+        expect([first, second].filter(Boolean)).toHaveLength(1);
+        const owner = first ? "p1" : "p2";
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: null, expiresAt: 0, leaseOwner: owner, leaseUntil: T0 + MIN });
+        await store.saveAccessToken(APP, owner, "sealed-t1", T0 + 60 * MIN);
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: "sealed-t1", expiresAt: T0 + 60 * MIN, leaseOwner: null, leaseUntil: 0 });
+        // Fresh token: no lease, however free.
+        expect(await store.claimAccessTokenFetch(APP, "p3", T0 + MIN, T0 + 2 * MIN, T0 + MIN)).toBe(false);
+        // Stale: the lease is taken again.
+        expect(await store.claimAccessTokenFetch(APP, "p3", T0 + 60 * MIN, T0 + 61 * MIN, T0 + 60 * MIN)).toBe(true);
+        expect(await store.getAccessToken(OTHER_APP)).toBeNull();
+      });
+
+      it("a held lease is taken over only once it has run out; a failed fetch frees it without a token", async () => {
+        expect(await store.claimAccessTokenFetch(APP, "dead", T0, T0 + MIN, T0)).toBe(true);
+        expect(await store.claimAccessTokenFetch(APP, "p2", T0 + MIN - 1, T0 + 2 * MIN, T0 + MIN - 1)).toBe(false);
+        expect(await store.claimAccessTokenFetch(APP, "p2", T0 + MIN, T0 + 2 * MIN, T0 + MIN)).toBe(true);
+        // The dead owner's late save stores its token but frees no one else's lease.
+        await store.saveAccessToken(APP, "dead", "sealed-late", T0 + 60 * MIN);
+        expect(await store.getAccessToken(APP)).toMatchObject({ sealed: "sealed-late", leaseOwner: "p2" });
+        await store.saveAccessToken(APP, "p2", null, 0);
+        expect(await store.getAccessToken(APP)).toEqual({ sealed: "sealed-late", expiresAt: T0 + 60 * MIN, leaseOwner: null, leaseUntil: 0 });
+      });
+
+      it("invalidates only the token that failed", async () => {
+        await store.claimAccessTokenFetch(APP, "p1", T0, T0 + MIN, T0);
+        await store.saveAccessToken(APP, "p1", "sealed-new", T0 + 60 * MIN);
+        expect(await store.invalidateAccessToken(APP, "sealed-old")).toBe(false);
+        expect((await store.getAccessToken(APP))?.expiresAt).toBe(T0 + 60 * MIN);
+        expect(await store.invalidateAccessToken(APP, "sealed-new")).toBe(true);
+        expect((await store.getAccessToken(APP))?.expiresAt).toBe(0);
+      });
+
+      it("counts force_refresh per day, at most maxPerDay, minIntervalMs apart, under concurrency", async () => {
+        const rule = { day: 1, maxPerDay: 3, minIntervalMs: 30_000 };
+        const burst = await Promise.all(Array.from({ length: 5 }, () => store.claimForceRefresh(APP, T0, rule)));
+        expect(burst.filter(Boolean)).toHaveLength(1);
+        expect(await store.claimForceRefresh(APP, T0 + 29_999, rule)).toBe(false);
+        expect(await store.claimForceRefresh(APP, T0 + 30_000, rule)).toBe(true);
+        expect(await store.claimForceRefresh(APP, T0 + 60_000, rule)).toBe(true);
+        expect(await store.claimForceRefresh(APP, T0 + 90_000, rule)).toBe(false); // 3 taken on day 1
+        expect(await store.claimForceRefresh(APP, T0 + 90_000, { ...rule, day: 2 })).toBe(true);
+        expect(await store.claimForceRefresh(OTHER_APP, T0, rule)).toBe(true);
+      });
+    });
+
     describe("password credentials", () => {
       const REALM = "password:demo";
       const code = (loginType = "auths.loginTypes.pw") => ({ hash: newHash(), expiresAt: T0 + 5 * MIN, loginType });
@@ -682,6 +835,15 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
         for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "ALREADY_BOUND" });
       });
+
+      it("one access-token lease among 10 concurrent claims (peers included): exactly one; one force_refresh among 10", async () => {
+        const stores = await racers();
+        const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % stores.length]!.claimAccessTokenFetch(APP, `p${i}`, T0, T0 + MIN, T0)));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        const rule = { day: 1, maxPerDay: 20, minIntervalMs: 30_000 };
+        const forced = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % stores.length]!.claimForceRefresh(OTHER_APP, T0, rule)));
+        expect(forced.filter(Boolean)).toHaveLength(1);
+      });
     });
 
     describe("purgeExpired", () => {
@@ -701,11 +863,23 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         await store.createSession(sLive, { userId: u.userId, corpId: null, expiresAt: now + MIN }, T0);
         await store.createSession(sOld, { userId: u.userId, corpId: null, expiresAt: now }, T0);
 
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1 });
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0 });
+        const claim = (use: string, expiresAt: number) => ({ appId: APP, use, holder: newSecretToken(16), leaseUntil: T0 + MIN, expiresAt });
+        const [wLive, wOld, wHeld] = [newHash(), newHash(), newHash()];
+        await store.claimWxCode(wLive, claim("getLoginCode", now + MIN), T0);
+        const old = claim("getLoginCode", T0 + MIN);
+        await store.claimWxCode(wOld, old, T0);
+        await store.settleWxCode(wOld, old.holder, { state: "spent" }, now);
+        // Expired, but its holder's lease still runs (a slow exchange): kept until the lease ends.
+        await store.claimWxCode(wHeld, { ...claim("getLoginCode", now), leaseUntil: now + MIN }, T0);
+
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1, wxCodes: 1, rateWindows: 0 });
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0, rateWindows: 0 });
+        // The live entry is still there (another use is refused by it).
+        expect(await store.claimWxCode(wLive, claim("bind:1", now + MIN), now)).toMatchObject({ status: "held", use: "getLoginCode" });
         expect((await store.consumeCode("bind", bLive, now)).status).toBe("ok");
         expect((await store.consumeCode("login", lLive, now)).status).toBe("ok");
         expect(await store.getSession(sLive, now)).not.toBeNull();
+        expect(await store.purgeExpired(now + MIN)).toMatchObject({ wxCodes: 2 });
       });
     });
   });

@@ -1,6 +1,6 @@
 /**
  * `jit-runtime/testing`: tools for tests and demos, not part of any element. The fake WeChat
- * server speaks jscode2session (and the access-token APIs) on 127.0.0.1.
+ * server speaks jscode2session, stable_token, checksession, resetusersessionkey and getuserphonenumber on 127.0.0.1.
  */
 export {
   startFakeWeChatServer,
@@ -10,6 +10,8 @@ export {
   type FakeApp,
   type MintCodeInput,
   type FakeWeChatStats,
+  type FakeApiRoute,
+  type MintPhoneCodeInput,
 } from "./wechat/fakeServer.ts";
 export { miniProgramsOf } from "./wechat/fakeApps.ts";
 export { ERRMSG } from "./wechat/fakeHttp.ts";

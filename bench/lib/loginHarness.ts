@@ -13,6 +13,8 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const BENCH_APP = { appId: "wx00000000000demo0", appSecret: "demo-secret-for-the-fake-wechat-server" };
 export const LOGIN_PATH = "/api/demo/auths/loginTypes/myWeChatMiniLogin/getLoginCode";
 export const MASTER_KEY = Buffer.alloc(32, 9).toString("base64");
+/** The login type the demo's instance records on its login codes (its fullName). */
+export const BENCH_LOGIN_TYPE = "auths.loginTypes.myWeChatMiniLogin";
 
 export const envInt = (name: string, fallback: number) => {
   const value = Number(process.env[name]);
@@ -117,8 +119,9 @@ export function startJitServe(dbFile: string, wechatBase: string, env: Record<st
   });
 }
 
-export function startBaseline(dbFile: string, wechatBase: string): Promise<Proc> {
-  return startProc([path.join(REPO, "cli/run-ts.js"), path.join(REPO, "bench/lib/loginBaseline.ts")], { BENCH_DB: dbFile, WECHAT_API_BASE: wechatBase });
+/** One of the comparison servers in bench/lib (loginBaseline.ts, loginHandWork.ts, loginEasyWechat.ts) on `dbFile`. */
+export function startBaseline(dbFile: string, wechatBase: string, module = "loginBaseline.ts"): Promise<Proc> {
+  return startProc([path.join(REPO, "cli/run-ts.js"), path.join(REPO, "bench/lib", module)], { BENCH_DB: dbFile, WECHAT_API_BASE: wechatBase });
 }
 
 /** A database with `count` registered users of the demo mini program (openId = prefix + index). */

@@ -18,8 +18,19 @@ export function register(program: Command, kit: CliKit): void {
     .option("--docs", "serve the interactive API page at /docs (GET /openapi.json is always served)")
     .option("--console", "serve the admin console at /console (admin token: $JIT_ADMIN_TOKEN, else generated and printed once)")
     .option("--console-remote", "let the console answer non-loopback clients too (the admin token still applies)")
-    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string; docs?: boolean; console?: boolean; consoleRemote?: boolean }) =>
+    .option("--workers <n|auto>", "processes serving the port (auto = one per core; default $JIT_WORKERS, else 1)")
+    .action((opts: { port?: string; host: string; db?: string; purgeInterval?: string; docs?: boolean; console?: boolean; consoleRemote?: boolean; workers?: string }) =>
       kit.run(async () => {
+        const { isServeWorker, parseWorkers, reportListening, runPrimary } = await import("./serveWorkers.ts");
+        const workers = isServeWorker() ? 1 : parseWorkers(opts.workers ?? process.env.JIT_WORKERS ?? "1", opts.workers !== undefined ? "--workers" : "JIT_WORKERS");
+        if (workers > 1) {
+          // The primary checks what it can without the app (a bad value stops here, once),
+          // then forks; each worker runs this same command and serves.
+          parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
+          if (opts.purgeInterval !== undefined) parsePurgeInterval(opts.purgeInterval);
+          const { createLogger } = await import("../../runtime/logging/logger.ts");
+          return runPrimary(workers, { log: createLogger() });
+        }
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { serveApp } = await import("../../runtime/http/listen.ts");
         const { sqliteWriterFromEnv } = await import("../../runtime/storage/sqlite/index.ts");
@@ -28,6 +39,16 @@ export function register(program: Command, kit: CliKit): void {
         // Writes on a writer thread: the event loop is what bounds a server's logins per second.
         const sqliteWriter = sqliteWriterFromEnv(process.env, "worker");
         const app = await kit.loadApp({ ...(opts.db ? { dbFile: opts.db } : {}), sqliteWriter });
+        // Rate-limit counts live in the database when another process may serve the same
+        // clients (a worker, or any server on PostgreSQL, which exists to be shared);
+        // otherwise in memory, which costs no write per request.
+        // Decided from the location, not the opened store: serveApp checks its settings before
+        // anything is opened. (A PostgreSQL URL, by the precedence openStore uses.)
+        const { resolveDatabase } = await import("../../runtime/storage/location.ts");
+        const { isPostgresUrl } = await import("../../runtime/storage/postgres/config.ts");
+        const shared = isServeWorker() || isPostgresUrl(resolveDatabase({ dbFile: opts.db ?? null, root: kit.options().root, appId: app.appId }));
+        const { StoreRateStore } = await import("../../runtime/http/storeRateStore.ts");
+        const rateStore = shared ? (limit: string) => new StoreRateStore(() => app.getStore(), limit) : undefined;
         // serveApp opens the database and loads the master key before it listens.
         const adminToken = opts.console ? (await import("../../runtime/http/console/adminToken.ts")).resolveAdminToken(process.env) : null;
         const serving = await serveApp({
@@ -36,9 +57,11 @@ export function register(program: Command, kit: CliKit): void {
           host: opts.host,
           docs: opts.docs === true,
           ...(adminToken ? { console: { adminToken, allowRemote: opts.consoleRemote === true } } : {}),
+          ...(rateStore ? { rateStore } : {}),
           ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}),
         });
-        process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
+        if (isServeWorker()) reportListening(serving.url, app.appId);
+        else process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
         if (opts.docs) process.stdout.write(`jit serve: API page at ${serving.url}/docs (OpenAPI document: ${serving.url}/openapi.json)\n`);
         if (adminToken) process.stdout.write(`${consoleLine(serving.url, adminToken.takeGenerated())}\n`);
         // kit.run exits when the action settles: that is after a graceful stop.

@@ -44,6 +44,8 @@ async function serveFake(kit: CliKit, opts: FakeOptions): Promise<void> {
       `  WECHAT_API_BASE=${fake.url}`,
       "mint a wx.login code for a test user:",
       `  curl -s -X POST ${fake.url}/__fake/codes -H 'content-type: application/json' -d '${JSON.stringify({ appId: exampleAppId, openId: "test-user-1" })}'`,
+      "mint a phone-button code (for getPhoneNumber, registerByPhone):",
+      `  curl -s -X POST ${fake.url}/__fake/phone-codes -H 'content-type: application/json' -d '${JSON.stringify({ appId: exampleAppId, purePhoneNumber: "13800138000" })}'`,
       "stop with Ctrl-C",
     ];
     process.stdout.write(`${lines.join("\n")}\n`);

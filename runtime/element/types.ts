@@ -24,6 +24,11 @@ export interface FunctionDecl {
    * A function that spends a shared quota (e.g. calls WeChat) declares its limits here.
    */
   rateLimit?: RateLimitName[];
+  /**
+   * false: not served over HTTP at all; only trusted server code and `jit call` reach it
+   * (e.g. functions that act on any user by id). Default true.
+   */
+  http?: boolean;
 }
 
 export type RateLimitName = "ip" | "user";

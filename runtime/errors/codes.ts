@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   LOGIN_LOCKED: { family: "login", status: 429, message: "too many failed logins; retry after {retryAfter} s" },
   PASSWORD_ALREADY_SET: { family: "login", status: 409, message: "user {userId} already has a password login in {fullName}" },
   PASSWORD_NOT_SET: { family: "login", status: 409, message: "user {userId} has no password login in {fullName}" },
+  PHONE_TAKEN: { family: "login", status: 409, message: "this phone number is already on another user; log in as that user (accounts are never merged silently)" },
 
   // --- WeChat server API ---
   WECHAT_CODE_INVALID: { family: "wechat", status: 400, message: "WeChat rejected the login code as invalid (errcode {errcode}){rid}" },
@@ -87,6 +88,10 @@ export const ERROR_CODES = {
   WECHAT_BAD_CREDENTIALS: { family: "wechat", status: 502, message: "WeChat rejected the mini program's AppID or AppSecret (errcode {errcode}){rid}" },
   WECHAT_UNAVAILABLE: { family: "wechat", status: 503, message: "WeChat could not be reached or gave an unreadable answer: {reason}" },
   WECHAT_ERROR: { family: "wechat", status: 502, message: "WeChat answered with errcode {errcode}{rid}" },
+  WECHAT_TOKEN_REJECTED: { family: "wechat", status: 502, message: "WeChat rejected the mini program's access token (errcode {errcode}){reason}{rid}" },
+  WECHAT_PHONE_CODE_INVALID: { family: "wechat", status: 400, message: "the phone-number code is invalid, expired or already used; ask again with the phone button (errcode {errcode}){rid}" },
+  WECHAT_PHONE_FOREIGN: { family: "wechat", status: 502, message: "WeChat's phone number answer names another mini program (watermark appid differs); nothing was stored" },
+  WECHAT_SESSION_KEY_STALE: { family: "wechat", status: 409, message: "WeChat says the stored session key of user {userId} is stale; the client must wx.login again (errcode {errcode}){rid}" },
 
   // --- session key vault and encrypted user data ---
   MASTER_KEY_INVALID: { family: "vault", status: 500, message: "{source} must be 32 bytes in base64 or hex: {reason}" },

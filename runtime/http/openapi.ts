@@ -1,6 +1,6 @@
 import type { ElementDefine, FunctionDecl } from "../element/types.ts";
 import { ERROR_CODES, type ErrorCode, type ErrorFamily } from "../errors/codes.ts";
-import { elementPath, rateLimitsOf, servedElements } from "./routes.ts";
+import { elementPath, rateLimitsOf, servedElements, servedFunctions } from "./routes.ts";
 import { bodySchema } from "./schema.ts";
 import type { ServedApp } from "./types.ts";
 
@@ -121,7 +121,8 @@ export function buildOpenApi(app: ServedApp, info: { version?: string; serverUrl
   const tags: Json[] = [];
   for (const define of servedElements(app)) {
     tags.push({ name: define.fullName, description: define.title });
-    for (const decl of define.functionList) {
+    // Functions declared "http": false have no route, so no path either.
+    for (const decl of servedFunctions(define)) {
       paths[`${elementPath(app.appId, define.fullName)}/${decl.name}`] = { post: operation(app.appId, define, decl) };
     }
   }

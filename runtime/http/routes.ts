@@ -27,11 +27,16 @@ export function elementPath(appId: string, fullName: string): string {
   return `/api/${appId}/${fullName.split(".").join("/")}`;
 }
 
-/** Instances that are not private, with at least one declared function. */
+/** The declared functions HTTP may reach (not those declaring `"http": false`). */
+export function servedFunctions(define: ElementDefine): FunctionDecl[] {
+  return (define.functionList ?? []).filter((decl) => decl.http !== false);
+}
+
+/** Instances that are not private, with at least one function served over HTTP. */
 export function servedElements(app: ServedApp): ElementDefine[] {
   const listed = app.listElements?.() ?? [];
   const defines = listed.map((entry) => (typeof entry === "string" ? app.getElementDefine(entry) : entry));
-  return defines.filter((d) => d.kind === "instance" && d.accessModifier !== "private" && (d.functionList?.length ?? 0) > 0);
+  return defines.filter((d) => d.kind === "instance" && d.accessModifier !== "private" && servedFunctions(d).length > 0);
 }
 
 /** The limits a function declares, else the default: per IP for login functions, none for the others. */
@@ -51,7 +56,7 @@ export function registerFunctionRoutes(server: FastifyInstance, deps: RouteDeps)
   let count = 0;
   for (const define of servedElements(app)) {
     let element: Record<string, unknown> | undefined;
-    for (const decl of define.functionList) {
+    for (const decl of servedFunctions(define)) {
       const loginRequired = decl.loginRequired !== 0;
       const limits = rateLimitsOf(decl);
       const limitUser = limits.has("user") ? deps.limitUser : undefined;

@@ -12,6 +12,11 @@ export interface UserRecord {
   userId: number;
   name: string | null;
   createdAt: number;
+  /**
+   * The user's phone number ("+<country code><number>", from WeChat's phone button), when
+   * one is stored. Unique: two users never hold one number. Absent when none is stored.
+   */
+  phone?: string;
 }
 
 export interface CorpRecord {
@@ -150,6 +155,72 @@ export interface RedeemOptions {
    * the identity just bound), so the registering client logs in without a second wx.login.
    */
   loginCode?: { hash: string; expiresAt: number; loginType: string } | null;
+  /**
+   * The new user's phone number, stored in the same transaction. A number already on another
+   * user throws LoginError PHONE_TAKEN and nothing is written (the bind code stays unused).
+   */
+  phone?: string | null;
+}
+
+/**
+ * The shared WeChat access token of one AppID, sealed by the vault, with the lease that lets
+ * one caller in any process fetch it while the others wait (see claimAccessTokenFetch).
+ */
+export interface AccessTokenRecord {
+  /** Sealed token, or null before the first fetch. */
+  sealed: string | null;
+  /** Until when callers use it: WeChat's expiry minus the renewal margin (0 once invalidated). */
+  expiresAt: number;
+  /** Who holds the fetch lease, until when (0: free). */
+  leaseOwner: string | null;
+  leaseUntil: number;
+}
+
+/** WeChat's limits on stable_token's force_refresh (checked by claimForceRefresh). */
+export interface ForceRefreshRule {
+  /** The quota day of `now` (WeChat counts per day). */
+  day: number;
+  maxPerDay: number;
+  minIntervalMs: number;
+}
+
+/**
+ * A wx.login code's entry in the code ledger (keyed by the code's SHA-256): which use owns
+ * it, and where its one exchange stands. `holder` names one claim (random per claim), so a
+ * holder whose lease ran out and was taken over cannot settle the newer claim.
+ */
+export interface WxCodeClaim {
+  appId: string;
+  use: string;
+  holder: string;
+  /** Past this instant a claim that was never settled (its process died) may be taken over. */
+  leaseUntil: number;
+  /** Past this instant the entry is forgotten (a wx.login code lives 5 minutes). */
+  expiresAt: number;
+}
+
+/**
+ * What claimWxCode found. `claimed`: the caller holds the code now (a new entry, one left
+ * `open` by a retryable failure of the same use, or one whose lease ran out). `held`: another
+ * claim holds it and its lease runs. `answered`: settled with a sealed answer. `spent`: settled
+ * with no answer to repeat. The `use` lets the caller refuse another use of the code.
+ */
+export type WxCodeState =
+  | { status: "claimed" }
+  | { status: "held"; use: string; leaseUntil: number }
+  | { status: "answered"; use: string; sealed: string }
+  | { status: "spent"; use: string }
+  | { status: "open"; use: string };
+
+/** How a claim ends: with an answer to repeat (sealed), spent, or open again for the same use. */
+export type WxCodeOutcome = { state: "answered"; sealed: string } | { state: "spent" } | { state: "open" };
+
+export interface PurgeCounts {
+  bindCodes: number;
+  loginCodes: number;
+  sessions: number;
+  wxCodes: number;
+  rateWindows: number;
 }
 
 export interface Store {
@@ -259,6 +330,39 @@ export interface Store {
   putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void>;
   getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null>;
 
+  // --- phone numbers ---
+  /**
+   * Stores the user's phone number (replacing any it had). LoginError PHONE_TAKEN (409)
+   * when another user holds that number, USER_NOT_FOUND when the user does not exist.
+   */
+  setUserPhone(userId: number, phone: string, now: number): Promise<void>;
+  /** The user holding this phone number, or null. */
+  findUserIdByPhone(phone: string): Promise<number | null>;
+
+  // --- WeChat access tokens (sealed by the vault; one row per AppID) ---
+  getAccessToken(appId: string): Promise<AccessTokenRecord | null>;
+  /**
+   * The fetch lease, in one guarded statement: true for exactly one caller (in any process)
+   * while the lease is free (or past leaseUntil) AND the stored token is missing or expires
+   * at or before `staleAt`; false otherwise (someone fetches, or a fresh token is there).
+   */
+  claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean>;
+  /**
+   * Stores a fetched token and frees the lease if `owner` still holds it. With `sealed`
+   * null, only frees the lease (the fetch failed), so waiters need not wait for its expiry.
+   */
+  saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void>;
+  /**
+   * Marks the token expired only if the stored one is still `sealed` (the one WeChat
+   * rejected): a token another server stored meanwhile is kept. True when it was marked.
+   */
+  invalidateAccessToken(appId: string, sealed: string): Promise<boolean>;
+  /**
+   * One force_refresh from WeChat's quota, in one guarded statement: true (and counted) when
+   * fewer than maxPerDay were taken on `rule.day` and the last was minIntervalMs ago or more.
+   */
+  claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean>;
+
   // --- admin reads and actions (the console; not on any login path) ---
   /**
    * One page of users, newest first, with the number matching. Pages are bounded by
@@ -270,8 +374,33 @@ export interface Store {
   /** Ends one session of a user by its sessionId; false when there is none. */
   deleteUserSession(userId: number, sessionId: string): Promise<boolean>;
 
-  /** Deletes expired or used codes and expired sessions; returns how many rows went. */
-  purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }>;
+
+  // --- the wx.login code ledger (codes by hash; answers sealed by the caller) ---
+  /**
+   * Claims the code for `claim.use`, in one statement: inserts the entry, or takes over one
+   * that is expired, or `open` for the same use, or whose lease ran out (for the same use).
+   * Otherwise answers the entry's state and changes nothing. Under any number of concurrent
+   * callers, in this process or another on the same database, at most one gets `claimed`
+   * for a given state of the entry.
+   */
+  claimWxCode(hash: string, claim: WxCodeClaim, now: number): Promise<WxCodeState>;
+  /**
+   * Ends the claim `holder` holds: the entry takes the outcome and lives until `expiresAt`.
+   * False (and nothing changed) when the claim is no longer that holder's.
+   */
+  settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean>;
+
+  // --- rate limits shared by processes (counts only; nothing secret, no durability needed) ---
+  /**
+   * Counts one hit of `key` in its fixed window, in one statement: a key without a live
+   * window (none, or its window ended at or before `now`) starts one of `windowMs`. Returns
+   * the window's count, this hit included, and when it ends. Concurrent hits from any
+   * process each count once.
+   */
+  hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
+
+  /** Deletes expired or used codes, expired sessions, ledger entries and rate windows; returns how many rows went. */
+  purgeExpired(now: number): Promise<PurgeCounts>;
 
   /**
    * Resolves when the database answers a read on every connection the store uses; takes no

@@ -41,6 +41,7 @@ export const ELEMENT_SCHEMA = {
           loginRequired: { enum: [0, 1], default: 1 },
           // "user" needs loginRequired 1: checked by rateLimitProblems, with a clearer message.
           rateLimit: { type: "array", items: { enum: ["ip", "user"] }, uniqueItems: true },
+          http: { type: "boolean" },
         },
       },
     },

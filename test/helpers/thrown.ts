@@ -11,3 +11,13 @@ export function vaultError(fn: () => unknown): JitError {
   }
   throw new Error("expected a VaultError");
 }
+
+/** Awaits a promise that must reject, and returns what it rejected with. */
+export async function thrown(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the call to fail");
+}

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXCHANGE_TTL_MS } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/exchangeOnce.ts";
+import { CODE_TTL_MS } from "../../elements/auths/loginTypes/WeChatMiniType/codeLedger.ts";
 import { ManualClock } from "../../runtime/clock.ts";
 import { LOGIN, startStack, type Stack } from "../helpers/http.ts";
 import { fuzzRequests, type FuzzRequest } from "./bodies.ts";
@@ -113,7 +113,7 @@ describe("fuzzed bodies", () => {
     await run("run");
     collectGarbage();
     const remembering = process.memoryUsage().heapUsed;
-    clock.advance(EXCHANGE_TTL_MS + 1_000);
+    clock.advance(CODE_TTL_MS + 1_000);
     // One more login sweeps what expired (the memories are swept on use, not by a timer).
     await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("fuzz-sweep") });
     collectGarbage();

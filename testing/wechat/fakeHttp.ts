@@ -17,6 +17,8 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   45011: "api minute-quota reach limit  mustslower  retry next minute",
   40001: "invalid credential, access_token is invalid or not latest",
   87009: "invalid signature",
+  40014: "invalid access_token",
+  42001: "access_token expired",
 };
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams, body: string) => Promise<void> | void;

@@ -4,13 +4,18 @@ import type { AddressInfo } from "node:net";
 import { systemClock, type Clock } from "#runtime/clock.ts";
 import { ConfigError } from "#runtime/errors/index.ts";
 import { safeEqual } from "#runtime/security/tokens.ts";
-import { createAccessTokenRoutes } from "./fakeAccessToken.ts";
+import { createAccessTokenRoutes, type FakeApiRoute } from "./fakeAccessToken.ts";
+import { createPhoneRoutes, type MintPhoneCodeInput } from "./fakePhone.ts";
+
+export type { FakeApiRoute } from "./fakeAccessToken.ts";
+export type { MintPhoneCodeInput } from "./fakePhone.ts";
 import { fakeRid, readBody, sendJson, wxError, type FakeHandler as Handler, type WxErrorBody } from "./fakeHttp.ts";
 
 /**
  * A fake WeChat server for development and tests: a real HTTP server on 127.0.0.1 that
  * speaks jscode2session like api.weixin.qq.com (HTTP 200 with errcode in the body, single-use
- * codes, appid/secret checks) and can be scripted to misbehave. Never logs anything.
+ * codes, appid/secret checks), stable_token, checksession, resetusersessionkey and
+ * getuserphonenumber, and can be scripted to misbehave. Never logs anything.
  */
 
 export interface FakeApp {
@@ -51,6 +56,8 @@ export interface FakeWeChatStats {
   jscode2session: number;
   stable_token: number;
   checksession: number;
+  resetusersessionkey: number;
+  getuserphonenumber: number;
 }
 
 export interface FakeWeChatServer {
@@ -59,6 +66,20 @@ export interface FakeWeChatServer {
   addApp(appId: string, appSecret: string): void;
   mintCode(input: MintCodeInput): string;
   script(rule: FakeRule): void;
+  /** A phone-button code for getuserphonenumber (one use, for its AppID). */
+  mintPhoneCode(input: MintPhoneCodeInput): string;
+  /** Ends the AppID's current access token now: the next stable_token issues a new one. */
+  expireAccessToken(appId: string): void;
+  /** WeChat refuses the current token (40001) while stable_token still hands it out, until force_refresh. */
+  revokeAccessToken(appId: string): void;
+  /** The next `times` calls of `route` answer `errcode`. */
+  failNext(route: FakeApiRoute, errcode: number, times?: number): void;
+  /** A new session key for the user (as a wx.login elsewhere gives): the server's stored one goes stale. */
+  rotateSessionKey(appId: string, openId: string): void;
+  /** The user's current session key (tests compare it with what the server keeps). */
+  sessionKeyOf(appId: string, openId: string): string | null;
+  /** stable_token calls that asked for force_refresh. */
+  forceRefreshes(): number;
   stats(): FakeWeChatStats;
   close(): Promise<void>;
 }
@@ -98,7 +119,7 @@ export async function startFakeWeChatServer(options: FakeWeChatServerOptions = {
   // Newest session key per appId + "\n" + openId, as WeChat keeps it (for checksession).
   const sessionKeys = new Map<string, string>();
   const rules: Array<FakeRule & { left: number }> = [];
-  const counts: FakeWeChatStats = { jscode2session: 0, stable_token: 0, checksession: 0 };
+  const counts: FakeWeChatStats = { jscode2session: 0, stable_token: 0, checksession: 0, resetusersessionkey: 0, getuserphonenumber: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
   function delay(ms: number): Promise<void> {
@@ -168,9 +189,8 @@ export async function startFakeWeChatServer(options: FakeWeChatServerOptions = {
     sendJson(res, status, { ...answer, ...rule?.extraFields }, contentType);
   };
 
-  const { stableToken, checkSession } = createAccessTokenRoutes({ clock, checkApp, sessionKeys, count: (route) => (counts[route] += 1) });
-
-  const notImplemented: Handler = (_req, res) => sendJson(res, 501, wxError(-1, "not implemented by the fake server"));
+  const { stableToken, checkSession, resetSessionKey, controls } = createAccessTokenRoutes({ clock, checkApp, sessionKeys, count: (route) => (counts[route] += 1) });
+  const phone = createPhoneRoutes({ clock, codeTtlMs, tokens: controls, count: () => (counts.getuserphonenumber += 1) });
 
   const mintCode = (input: MintCodeInput): string => {
     if (!input || typeof input.appId !== "string" || !input.appId || typeof input.openId !== "string" || !input.openId) {
@@ -204,12 +224,34 @@ export async function startFakeWeChatServer(options: FakeWeChatServerOptions = {
     sendJson(res, 200, { code });
   };
 
+  // POST /__fake/phone-codes {appId, purePhoneNumber, countryCode?} → {code}: for humans and the CLI.
+  const controlPhoneCodes: Handler = (_req, res, _query, body) => {
+    const usage = "body must be JSON {appId, purePhoneNumber, countryCode?}";
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      return sendJson(res, 400, { error: usage });
+    }
+    if (!value || typeof value.appId !== "string" || typeof value.purePhoneNumber !== "string" || (value.countryCode != null && typeof value.countryCode !== "string")) {
+      return sendJson(res, 400, { error: usage });
+    }
+    try {
+      const code = phone.mintPhoneCode({ appId: value.appId, purePhoneNumber: value.purePhoneNumber, ...(typeof value.countryCode === "string" ? { countryCode: value.countryCode } : {}) });
+      sendJson(res, 200, { code });
+    } catch {
+      sendJson(res, 400, { error: usage });
+    }
+  };
+
   const routes = new Map<string, Handler>([
     ["GET /sns/jscode2session", jscode2session],
     ["POST /cgi-bin/stable_token", stableToken],
     ["GET /wxa/checksession", checkSession],
-    ["POST /wxa/business/getuserphonenumber", notImplemented],
+    ["GET /wxa/resetusersessionkey", resetSessionKey],
+    ["POST /wxa/business/getuserphonenumber", phone.getPhoneNumber],
     ["POST /__fake/codes", controlCodes],
+    ["POST /__fake/phone-codes", controlPhoneCodes],
     ["GET /__fake/stats", (_req, res) => sendJson(res, 200, { ...counts })],
   ]);
 
@@ -251,6 +293,15 @@ export async function startFakeWeChatServer(options: FakeWeChatServerOptions = {
     script(rule) {
       rules.push({ ...rule, left: rule.times ?? 1 });
     },
+    mintPhoneCode: phone.mintPhoneCode,
+    expireAccessToken: controls.expireAccessToken,
+    revokeAccessToken: controls.revokeAccessToken,
+    failNext: controls.failNext,
+    rotateSessionKey(appId, openId) {
+      controls.rotateSessionKey(appId, openId);
+    },
+    sessionKeyOf: (appId, openId) => sessionKeys.get(`${appId}\n${openId}`) ?? null,
+    forceRefreshes: controls.forceRefreshes,
     stats: () => ({ ...counts }),
     close() {
       for (const timer of timers) clearTimeout(timer);

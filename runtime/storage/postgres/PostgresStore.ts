@@ -8,17 +8,24 @@ import type {
   BindingRecord,
   CodeKind,
   ConsumeResult,
+  AccessTokenRecord,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
   PasswordCredentialRecord,
   PasswordRegistration,
   RedeemOptions,
   RedeemResult,
+  PurgeCounts,
   SessionRecord,
   Store,
   UserRecord,
+  WxCodeClaim,
+  WxCodeOutcome,
+  WxCodeState,
 } from "../Store.ts";
+import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import { SESSION_ID } from "../sqlite/adminReads.ts";
 import { ADMIN_PG, listUserSessions, listUsers } from "./adminReads.ts";
 import { sqlState, toStoreError } from "./errors.ts";
@@ -203,6 +210,11 @@ export class PostgresStore implements Store {
           }
           throw err;
         }
+        if (options.phone) {
+          // A number on another user rolls the whole registration back (the code stays unused).
+          await this.#setPhone(client, user.userId, options.phone);
+          user.phone = options.phone;
+        }
         if (options.corp) {
           await client.query(PG_SQL.joinCorp, [options.corp.corpId, options.corp.corpName, user.userId, now]);
         }
@@ -356,10 +368,75 @@ export class PostgresStore implements Store {
     });
   }
 
-  async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {
+  // --- phone numbers ---
+
+  async setUserPhone(userId: number, phone: string, _now: number): Promise<void> {
+    await this.#run((db) => this.#setPhone(db, userId, phone));
+  }
+
+  async findUserIdByPhone(phone: string): Promise<number | null> {
+    return this.#run(async (db) => (await db.query<{ user_id: number }>(PG_SQL.userIdByPhone, [phone])).rows[0]?.user_id ?? null);
+  }
+
+  // --- WeChat access tokens ---
+
+  async getAccessToken(appId: string): Promise<AccessTokenRecord | null> {
     return this.#run(async (db) => {
-      const row = (await db.query<{ bind_codes: number; login_codes: number; sessions: number }>(PG_SQL.purge, [now])).rows[0]!;
-      return { bindCodes: row.bind_codes, loginCodes: row.login_codes, sessions: row.sessions };
+      const row = (await db.query<{ sealed: string | null; expires_at: number; lease_owner: string | null; lease_until: number }>(PG_SQL.getAccessToken, [appId])).rows[0];
+      return row ? { sealed: row.sealed, expiresAt: row.expires_at, leaseOwner: row.lease_owner, leaseUntil: row.lease_until } : null;
+    });
+  }
+
+  async claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.claimTokenFetch, [appId, owner, leaseUntil, now, staleAt])).rowCount === 1);
+  }
+
+  async saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void> {
+    await this.#run((db) => db.query(PG_SQL.saveAccessToken, [appId, owner, sealed, expiresAt]));
+  }
+
+  async invalidateAccessToken(appId: string, sealed: string): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.invalidateAccessToken, [appId, sealed])).rowCount === 1);
+  }
+
+  async claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean> {
+    return this.#run(async (db) => (await db.query(PG_SQL.claimForceRefresh, [appId, rule.day, now, now - rule.minIntervalMs, rule.maxPerDay])).rowCount === 1);
+  }
+
+
+  // --- the wx.login code ledger ---
+
+  async claimWxCode(hash: string, claim: WxCodeClaim, now: number): Promise<WxCodeState> {
+    return this.#run(async (db) => {
+      const params = [hash, claim.appId, claim.use, claim.holder, claim.leaseUntil, claim.expiresAt, now];
+      // The read after a refused claim may find no row when a purge removed the entry in
+      // between: the claim is then simply tried again (it inserts).
+      for (;;) {
+        const taken = (await db.query<{ holder: string }>(PG_SQL.claimWxCode, params)).rows[0];
+        if (taken?.holder === claim.holder) return { status: "claimed" };
+        const row = (await db.query<WxCodeRow>(PG_SQL.getWxCode, [hash])).rows[0];
+        if (row) return wxCodeState(row);
+      }
+    });
+  }
+
+  async settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean> {
+    const sealed = outcome.state === "answered" ? outcome.sealed : null;
+    return this.#run(async (db) => (await db.query(PG_SQL.settleWxCode, [outcome.state, sealed, expiresAt, hash, holder])).rowCount === 1);
+  }
+
+  async hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+    return this.#run(async (db) => {
+      const row = (await db.query<{ count: number; reset_at: number }>(PG_SQL.hitRateWindow, [key, now, windowMs])).rows[0]!;
+      return { count: row.count, resetAt: row.reset_at };
+    });
+  }
+
+  async purgeExpired(now: number): Promise<PurgeCounts> {
+    return this.#run(async (db) => {
+      type Counts = { bind_codes: number; login_codes: number; sessions: number; wx_codes: number; rate_windows: number };
+      const row = (await db.query<Counts>(PG_SQL.purge, [now])).rows[0]!;
+      return { bindCodes: row.bind_codes, loginCodes: row.login_codes, sessions: row.sessions, wxCodes: row.wx_codes, rateWindows: row.rate_windows };
     });
   }
 
@@ -411,6 +488,18 @@ export class PostgresStore implements Store {
       client.off("error", onError);
       client.release(broken);
     }
+  }
+
+  /** The named unique constraint decides: its violation is PHONE_TAKEN, whoever got there first. */
+  async #setPhone(db: Queryable, userId: number, phone: string): Promise<void> {
+    let changed: number;
+    try {
+      changed = (await db.query(PG_SQL.setUserPhone, [phone, userId])).rowCount ?? 0;
+    } catch (err) {
+      if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "users_phone_unique") throw new LoginError("PHONE_TAKEN");
+      throw err;
+    }
+    if (changed !== 1) throw new LoginError("USER_NOT_FOUND", { userId });
   }
 
   async #bindingByOpenId(db: Queryable, appId: string, openId: string): Promise<BindingRecord | null> {

@@ -10,13 +10,13 @@ type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
  * whole page (user_id = ANY), not one per user.
  */
 export const ADMIN_PG = {
-  page: `SELECT user_id, name, created_at FROM users ORDER BY user_id DESC LIMIT $1 OFFSET $2`,
+  page: `SELECT user_id, name, created_at, phone FROM users ORDER BY user_id DESC LIMIT $1 OFFSET $2`,
   count: `SELECT COUNT(*) AS n FROM users`,
   // Three indexed lookups, deduplicated and sorted by the caller (as in the SQLite store).
   searchIds: `SELECT user_id FROM users WHERE user_id = $1
               UNION ALL SELECT user_id FROM wechat_mini_bindings WHERE open_id = $2
               UNION ALL SELECT user_id FROM wechat_mini_bindings WHERE union_id = $2`,
-  users: `SELECT user_id, name, created_at FROM users WHERE user_id = ANY($1::bigint[]) ORDER BY user_id DESC`,
+  users: `SELECT user_id, name, created_at, phone FROM users WHERE user_id = ANY($1::bigint[]) ORDER BY user_id DESC`,
   bindings: `SELECT app_id, open_id, union_id, user_id, created_at FROM wechat_mini_bindings WHERE user_id = ANY($1::bigint[]) ORDER BY app_id`,
   corps: `SELECT m.user_id, c.corp_id, c.corp_name FROM corp_members m JOIN corps c ON c.corp_id = m.corp_id
           WHERE m.user_id = ANY($1::bigint[]) ORDER BY m.joined_at, m.corp_id`,

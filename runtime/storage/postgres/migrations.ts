@@ -155,6 +155,64 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "phone numbers and access tokens",
+    // A user's phone number ("+<country code><number>"), unique where set (NULLs are
+    // distinct): a number is an identity, never shared by two users. One access-token row per
+    // AppID, shared by every process: the token sealed by the vault, the fetch lease (one
+    // fetcher at a time) and the force_refresh quota WeChat allows.
+    sql: `
+      ALTER TABLE users ADD COLUMN phone text;
+      ALTER TABLE users ADD CONSTRAINT users_phone_unique UNIQUE (phone);
+
+      CREATE TABLE wechat_access_tokens (
+        app_id        text    PRIMARY KEY,
+        sealed        text,                     -- AES-256-GCM envelope from the vault
+        expires_at    bigint  NOT NULL DEFAULT 0,
+        lease_owner   text,
+        lease_until   bigint  NOT NULL DEFAULT 0,
+        force_day     integer NOT NULL DEFAULT 0,
+        force_count   integer NOT NULL DEFAULT 0,
+        last_force_at bigint  NOT NULL DEFAULT 0
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: "wx code ledger",
+    // The wx.login code ledger, shared by every process on the database (see the SQLite
+    // store's migration 7): per code (SHA-256), its use, where its one WeChat exchange stands,
+    // and for a login the answer sealed by the vault.
+    sql: `
+      CREATE TABLE wx_codes (
+        code_hash     text   PRIMARY KEY,
+        app_id        text   NOT NULL,
+        use_name      text   NOT NULL,
+        state         text   NOT NULL CONSTRAINT wx_codes_state_check CHECK (state IN ('running', 'answered', 'spent', 'open')),
+        holder        text   NOT NULL,
+        sealed_answer text, -- AES-256-GCM envelope from the vault, never the answer in clear
+        lease_until   bigint NOT NULL,
+        expires_at    bigint NOT NULL
+      );
+      CREATE INDEX wx_codes_by_expiry ON wx_codes(expires_at);
+    `,
+  },
+  {
+    version: 7,
+    name: "rate windows",
+    // Fixed-window rate-limit counts shared by the processes serving one database. UNLOGGED:
+    // counts need no durability (a crash empties the table, which forgives a minute's hits),
+    // and skipping the WAL keeps one hit per request cheap.
+    sql: `
+      CREATE UNLOGGED TABLE rate_windows (
+        rate_key text   PRIMARY KEY,
+        count    integer NOT NULL,
+        reset_at bigint NOT NULL
+      );
+      CREATE INDEX rate_windows_by_reset ON rate_windows(reset_at);
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

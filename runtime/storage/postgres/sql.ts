@@ -16,7 +16,9 @@ export const PG_SQL = {
   insertUserInCorp: `WITH u AS (INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING user_id, name, created_at),
                           m AS (INSERT INTO corp_members (corp_id, user_id, joined_at) SELECT $3, user_id, $2 FROM u)
                      SELECT user_id, name, created_at FROM u`,
-  getUser: `SELECT user_id, name, created_at FROM users WHERE user_id = $1`,
+  getUser: `SELECT user_id, name, created_at, phone FROM users WHERE user_id = $1`,
+  setUserPhone: `UPDATE users SET phone = $1 WHERE user_id = $2`,
+  userIdByPhone: `SELECT user_id FROM users WHERE phone = $1`,
 
   upsertCorp: `INSERT INTO corps (corp_id, corp_name) VALUES ($1, $2)
                ON CONFLICT (corp_id) DO UPDATE SET corp_name = excluded.corp_name`,
@@ -92,11 +94,60 @@ export const PG_SQL = {
                   WHERE excluded.updated_at >= session_keys.updated_at`,
   getSessionKey: `SELECT sealed, updated_at FROM session_keys WHERE app_id = $1 AND open_id = $2`,
 
-  // One statement, three tables; each DELETE finds its rows through the expiry or use index.
+  /**
+   * The ledger's claim in one statement: ON CONFLICT DO UPDATE locks the row and re-checks
+   * the WHERE on its newest version, so of concurrent claimers at most one takes it. Answers
+   * the holder only when it took the entry. Params: hash, appId, use, holder, leaseUntil,
+   * expiresAt, now.
+   */
+  claimWxCode: `INSERT INTO wx_codes (code_hash, app_id, use_name, state, holder, sealed_answer, lease_until, expires_at)
+                VALUES ($1, $2, $3, 'running', $4, NULL, $5, $6)
+                ON CONFLICT (code_hash) DO UPDATE SET app_id = excluded.app_id, use_name = excluded.use_name, state = 'running',
+                  holder = excluded.holder, sealed_answer = NULL, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+                WHERE wx_codes.expires_at <= $7
+                   OR (wx_codes.use_name = excluded.use_name AND (wx_codes.state = 'open' OR (wx_codes.state = 'running' AND wx_codes.lease_until <= $7)))
+                RETURNING holder`,
+  getWxCode: `SELECT use_name, state, holder, sealed_answer, lease_until, expires_at FROM wx_codes WHERE code_hash = $1`,
+  settleWxCode: `UPDATE wx_codes SET state = $1, sealed_answer = $2, lease_until = 0, expires_at = $3
+                 WHERE code_hash = $4 AND holder = $5 AND state = 'running'`,
+
+  // One UPSERT per hit: the row lock orders concurrent hits, each counts once. Params: key, now, windowMs.
+  hitRateWindow: `INSERT INTO rate_windows (rate_key, count, reset_at) VALUES ($1, 1, $2::bigint + $3::bigint)
+                   ON CONFLICT (rate_key) DO UPDATE SET
+                     count = CASE WHEN rate_windows.reset_at <= $2::bigint THEN 1 ELSE rate_windows.count + 1 END,
+                     reset_at = CASE WHEN rate_windows.reset_at <= $2::bigint THEN excluded.reset_at ELSE rate_windows.reset_at END
+                   RETURNING count, reset_at`,
+
+  // One statement, five tables; each DELETE finds its rows through the expiry or use index.
   purge: `WITH b AS (DELETE FROM bind_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
                l AS (DELETE FROM login_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
-               s AS (DELETE FROM login_sessions WHERE expires_at <= $1 RETURNING 1)
-          SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions`,
+               s AS (DELETE FROM login_sessions WHERE expires_at <= $1 RETURNING 1),
+               w AS (DELETE FROM wx_codes WHERE expires_at <= $1 AND (state <> 'running' OR lease_until <= $1) RETURNING 1),
+               r AS (DELETE FROM rate_windows WHERE reset_at <= $1 RETURNING 1)
+          SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions,
+                 (SELECT count(*) FROM w) AS wx_codes, (SELECT count(*) FROM r) AS rate_windows`,
+
+  getAccessToken: `SELECT sealed, expires_at, lease_owner, lease_until FROM wechat_access_tokens WHERE app_id = $1`,
+  // The lease, taken only while it is free and the stored token is missing or stale. Under
+  // READ COMMITTED, ON CONFLICT DO UPDATE locks the row and re-checks the WHERE on its newest
+  // version, so of concurrent callers exactly one gets a row count of 1.
+  claimTokenFetch: `INSERT INTO wechat_access_tokens AS t (app_id, lease_owner, lease_until) VALUES ($1, $2, $3)
+                    ON CONFLICT (app_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+                    WHERE t.lease_until <= $4 AND (t.sealed IS NULL OR t.expires_at <= $5)`,
+  // Stores a fetched token ($3 not null) and frees the lease if $2 still holds it.
+  saveAccessToken: `INSERT INTO wechat_access_tokens AS t (app_id, sealed, expires_at) VALUES ($1, $3::text, $4)
+                    ON CONFLICT (app_id) DO UPDATE SET
+                      sealed = COALESCE(excluded.sealed, t.sealed),
+                      expires_at = CASE WHEN excluded.sealed IS NULL THEN t.expires_at ELSE excluded.expires_at END,
+                      lease_owner = CASE WHEN t.lease_owner = $2 THEN NULL ELSE t.lease_owner END,
+                      lease_until = CASE WHEN t.lease_owner = $2 THEN 0 ELSE t.lease_until END`,
+  invalidateAccessToken: `UPDATE wechat_access_tokens SET expires_at = 0 WHERE app_id = $1 AND sealed = $2`,
+  // $1 appId, $2 day, $3 now, $4 now - minIntervalMs, $5 maxPerDay.
+  claimForceRefresh: `INSERT INTO wechat_access_tokens AS t (app_id, force_day, force_count, last_force_at) VALUES ($1, $2, 1, $3)
+                      ON CONFLICT (app_id) DO UPDATE SET
+                        force_count = CASE WHEN t.force_day = excluded.force_day THEN t.force_count + 1 ELSE 1 END,
+                        force_day = excluded.force_day, last_force_at = excluded.last_force_at
+                      WHERE t.last_force_at <= $4 AND (t.force_day <> excluded.force_day OR t.force_count < $5)`,
 
   ping: `SELECT 1 AS ok FROM users WHERE user_id = 0`,
 

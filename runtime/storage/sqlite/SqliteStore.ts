@@ -7,16 +7,22 @@ import type {
   BindingRecord,
   CodeKind,
   ConsumeResult,
+  AccessTokenRecord,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
   PasswordCredentialRecord,
   PasswordRegistration,
   RedeemOptions,
   RedeemResult,
+  PurgeCounts,
   SessionRecord,
   Store,
   UserRecord,
+  WxCodeClaim,
+  WxCodeOutcome,
+  WxCodeState,
 } from "../Store.ts";
 import { isJitError, StoreError } from "../../errors/index.ts";
 import { withCrashPoints } from "./crashPoints.ts";
@@ -205,7 +211,58 @@ export class SqliteStore implements Store {
     return row ? { sealed: row.sealed, updatedAt: row.updated_at } : null;
   }
 
-  async purgeExpired(now: number): Promise<{ bindCodes: number; loginCodes: number; sessions: number }> {
+  // --- phone numbers ---
+
+  async setUserPhone(userId: number, phone: string, now: number): Promise<void> {
+    await this.#writes.run("setUserPhone", userId, phone, now);
+  }
+
+  async findUserIdByPhone(phone: string): Promise<number | null> {
+    const row = this.#q.userIdByPhone.get(phone) as { user_id: number } | undefined;
+    return row ? row.user_id : null;
+  }
+
+  // --- WeChat access tokens ---
+
+  async getAccessToken(appId: string): Promise<AccessTokenRecord | null> {
+    const row = this.#q.getAccessToken.get(appId) as
+      | { sealed: string | null; expires_at: number; lease_owner: string | null; lease_until: number }
+      | undefined;
+    return row ? { sealed: row.sealed, expiresAt: row.expires_at, leaseOwner: row.lease_owner, leaseUntil: row.lease_until } : null;
+  }
+
+  async claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean> {
+    return this.#writes.run("claimAccessTokenFetch", appId, owner, now, leaseUntil, staleAt);
+  }
+
+  async saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void> {
+    await this.#writes.run("saveAccessToken", appId, owner, sealed, expiresAt);
+  }
+
+  async invalidateAccessToken(appId: string, sealed: string): Promise<boolean> {
+    return this.#writes.run("invalidateAccessToken", appId, sealed);
+  }
+
+  async claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean> {
+    return this.#writes.run("claimForceRefresh", appId, now, rule);
+  }
+
+
+  // --- the wx.login code ledger ---
+
+  async claimWxCode(hash: string, claim: WxCodeClaim, now: number): Promise<WxCodeState> {
+    return this.#writes.run("claimWxCode", hash, claim, now);
+  }
+
+  async settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean> {
+    return this.#writes.run("settleWxCode", hash, holder, outcome, expiresAt);
+  }
+
+  async hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
+    return this.#writes.run("hitRateWindow", key, windowMs, now);
+  }
+
+  async purgeExpired(now: number): Promise<PurgeCounts> {
     return this.#writes.run("purgeExpired", now);
   }
 

@@ -9,7 +9,7 @@ import { toBinding, toUser, type BindingRow, type UserRow } from "./rows.ts";
  * (test/store-sqlite.test.ts checks the search's plan).
  */
 export const ADMIN_SQL = {
-  page: `SELECT user_id, name, created_at FROM users ORDER BY user_id DESC LIMIT ? OFFSET ?`,
+  page: `SELECT user_id, name, created_at, phone FROM users ORDER BY user_id DESC LIMIT ? OFFSET ?`,
   count: `SELECT COUNT(*) AS n FROM users`,
   // A userId, an openId or a unionId: three indexed lookups (an OR across two columns would
   // scan the bindings). UNION ALL, deduplicated and sorted by the caller: a UNION or an
@@ -17,7 +17,7 @@ export const ADMIN_SQL = {
   searchIds: `SELECT user_id FROM users WHERE user_id = ?
               UNION ALL SELECT user_id FROM wechat_mini_bindings WHERE open_id = ?
               UNION ALL SELECT user_id FROM wechat_mini_bindings WHERE union_id = ?`,
-  user: `SELECT user_id, name, created_at FROM users WHERE user_id = ?`,
+  user: `SELECT user_id, name, created_at, phone FROM users WHERE user_id = ?`,
   bindings: `SELECT app_id, open_id, union_id, user_id, created_at FROM wechat_mini_bindings WHERE user_id = ? ORDER BY app_id`,
   corps: `SELECT c.corp_id, c.corp_name FROM corp_members m JOIN corps c ON c.corp_id = m.corp_id WHERE m.user_id = ? ORDER BY m.joined_at, m.corp_id`,
   liveCount: `SELECT COUNT(*) AS n FROM login_sessions WHERE user_id = ? AND expires_at > ?`,

@@ -156,6 +156,63 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: "phone numbers and access tokens",
+    // A user's phone number ("+<country code><number>"), unique where set: a number is an
+    // identity, never shared by two users. One access-token row per AppID, shared by every
+    // process: the token sealed by the vault, the fetch lease (one fetcher at a time) and
+    // the force_refresh quota WeChat allows (per day, and a minimum interval).
+    sql: `
+      ALTER TABLE users ADD COLUMN phone TEXT;
+      CREATE UNIQUE INDEX users_by_phone ON users(phone) WHERE phone IS NOT NULL;
+
+      CREATE TABLE wechat_access_tokens (
+        app_id        TEXT    PRIMARY KEY,
+        sealed        TEXT,                       -- AES-256-GCM envelope from the vault
+        expires_at    INTEGER NOT NULL DEFAULT 0,
+        lease_owner   TEXT,
+        lease_until   INTEGER NOT NULL DEFAULT 0,
+        force_day     INTEGER NOT NULL DEFAULT 0,
+        force_count   INTEGER NOT NULL DEFAULT 0,
+        last_force_at INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 7,
+    name: "wx code ledger",
+    // The wx.login code ledger, shared by every process on the database: per code (SHA-256),
+    // the use that owns it, where its one WeChat exchange stands (running under a lease,
+    // answered, spent, or open again after a failure WeChat never saw) and, for a login, the
+    // answer sealed by the vault, so a repeat in any process gets the same login code.
+    sql: `
+      CREATE TABLE wx_codes (
+        code_hash     TEXT    PRIMARY KEY,
+        app_id        TEXT    NOT NULL,
+        use_name      TEXT    NOT NULL,
+        state         TEXT    NOT NULL CHECK (state IN ('running', 'answered', 'spent', 'open')),
+        holder        TEXT    NOT NULL,
+        sealed_answer TEXT, -- AES-256-GCM envelope from the vault, never the answer in clear
+        lease_until   INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX wx_codes_by_expiry ON wx_codes(expires_at);
+    `,
+  },
+  {
+    version: 8,
+    name: "rate windows",
+    // Fixed-window rate-limit counts shared by the processes serving one database.
+    sql: `
+      CREATE TABLE rate_windows (
+        rate_key TEXT    PRIMARY KEY,
+        count    INTEGER NOT NULL,
+        reset_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX rate_windows_by_reset ON rate_windows(reset_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

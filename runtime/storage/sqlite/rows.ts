@@ -3,7 +3,7 @@ import { LoginError } from "../../errors/index.ts";
 import type { BindCodeRecord, BindingRecord, LoginCodeRecord, LoginOrigin, PasswordCredentialRecord, SessionRecord, UserRecord } from "../Store.ts";
 
 /** Raw rows as SQLite returns them (snake_case columns). */
-export interface UserRow { user_id: number; name: string | null; created_at: number }
+export interface UserRow { user_id: number; name: string | null; created_at: number; phone?: string | null }
 export interface BindingRow { app_id: string; open_id: string; union_id: string | null; user_id: number; created_at: number }
 export interface BindCodeRow { app_id: string; open_id: string; union_id: string | null; expires_at: number }
 export interface LoginCodeRow { app_id: string; user_id: number; expires_at: number; login_type: string | null; open_id: string | null }
@@ -28,7 +28,12 @@ export const toPassword = (r: PasswordRow): PasswordCredentialRecord => ({
   updatedAt: r.updated_at,
 });
 
-export const toUser = (r: UserRow): UserRecord => ({ userId: r.user_id, name: r.name, createdAt: r.created_at });
+export const toUser = (r: UserRow): UserRecord => ({
+  userId: r.user_id,
+  name: r.name,
+  createdAt: r.created_at,
+  ...(typeof r.phone === "string" ? { phone: r.phone } : {}),
+});
 
 export const toBinding = (r: BindingRow): BindingRecord => ({
   appId: r.app_id,

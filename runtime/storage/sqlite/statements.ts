@@ -11,7 +11,9 @@ import type Database from "better-sqlite3";
  */
 export const SQL = {
   insertUser: `INSERT INTO users (name, created_at) VALUES (?, ?) RETURNING user_id, name, created_at`,
-  getUser: `SELECT user_id, name, created_at FROM users WHERE user_id = ?`,
+  getUser: `SELECT user_id, name, created_at, phone FROM users WHERE user_id = ?`,
+  setUserPhone: `UPDATE users SET phone = ? WHERE user_id = ?`,
+  userIdByPhone: `SELECT user_id FROM users WHERE phone = ?`,
 
   upsertCorp: `INSERT INTO corps (corp_id, corp_name) VALUES (?, ?)
                ON CONFLICT (corp_id) DO UPDATE SET corp_name = excluded.corp_name`,
@@ -74,6 +76,45 @@ export const SQL = {
                   ON CONFLICT (app_id, open_id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
                   WHERE excluded.updated_at >= session_keys.updated_at`,
   getSessionKey: `SELECT sealed, updated_at FROM session_keys WHERE app_id = ? AND open_id = ?`,
+
+  getAccessToken: `SELECT sealed, expires_at, lease_owner, lease_until FROM wechat_access_tokens WHERE app_id = ?`,
+  // The lease, taken only while it is free and the stored token is missing or stale.
+  // Params: appId, owner, leaseUntil, now, staleAt.
+  claimTokenFetch: `INSERT INTO wechat_access_tokens (app_id, lease_owner, lease_until) VALUES (?, ?, ?)
+                    ON CONFLICT (app_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+                    WHERE wechat_access_tokens.lease_until <= ? AND (wechat_access_tokens.sealed IS NULL OR wechat_access_tokens.expires_at <= ?)`,
+  storeAccessToken: `INSERT INTO wechat_access_tokens (app_id, sealed, expires_at) VALUES (?, ?, ?)
+                     ON CONFLICT (app_id) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at`,
+  releaseTokenLease: `UPDATE wechat_access_tokens SET lease_owner = NULL, lease_until = 0 WHERE app_id = ? AND lease_owner = ?`,
+  invalidateAccessToken: `UPDATE wechat_access_tokens SET expires_at = 0 WHERE app_id = ? AND sealed = ?`,
+  // Params: appId, day, now, now - minIntervalMs, maxPerDay.
+  claimForceRefresh: `INSERT INTO wechat_access_tokens (app_id, force_day, force_count, last_force_at) VALUES (?, ?, 1, ?)
+                      ON CONFLICT (app_id) DO UPDATE SET
+                        force_count = CASE WHEN force_day = excluded.force_day THEN force_count + 1 ELSE 1 END,
+                        force_day = excluded.force_day, last_force_at = excluded.last_force_at
+                      WHERE last_force_at <= ? AND (force_day <> excluded.force_day OR force_count < ?)`,
+
+  // Params: hash, appId, use, holder, leaseUntil, expiresAt, now, now.
+  claimWxCode: `INSERT INTO wx_codes (code_hash, app_id, use_name, state, holder, sealed_answer, lease_until, expires_at)
+                VALUES (?, ?, ?, 'running', ?, NULL, ?, ?)
+                ON CONFLICT (code_hash) DO UPDATE SET app_id = excluded.app_id, use_name = excluded.use_name, state = 'running',
+                  holder = excluded.holder, sealed_answer = NULL, lease_until = excluded.lease_until, expires_at = excluded.expires_at
+                WHERE wx_codes.expires_at <= ?
+                   OR (wx_codes.use_name = excluded.use_name AND (wx_codes.state = 'open' OR (wx_codes.state = 'running' AND wx_codes.lease_until <= ?)))
+                RETURNING holder`,
+  getWxCode: `SELECT use_name, state, holder, sealed_answer, lease_until, expires_at FROM wx_codes WHERE code_hash = ?`,
+  // Params: state, sealed, expiresAt, hash, holder.
+  settleWxCode: `UPDATE wx_codes SET state = ?, sealed_answer = ?, lease_until = 0, expires_at = ?
+                 WHERE code_hash = ? AND holder = ? AND state = 'running'`,
+  purgeWxCodes: `DELETE FROM wx_codes WHERE expires_at <= ? AND (state <> 'running' OR lease_until <= ?)`,
+
+  // Params: key, now, windowMs, now, now.
+  hitRateWindow: `INSERT INTO rate_windows (rate_key, count, reset_at) VALUES (?, 1, ? + ?)
+                   ON CONFLICT (rate_key) DO UPDATE SET
+                     count = CASE WHEN rate_windows.reset_at <= ? THEN 1 ELSE rate_windows.count + 1 END,
+                     reset_at = CASE WHEN rate_windows.reset_at <= ? THEN excluded.reset_at ELSE rate_windows.reset_at END
+                   RETURNING count, reset_at`,
+  purgeRateWindows: `DELETE FROM rate_windows WHERE reset_at <= ?`,
 
   purgeBindExpired: `DELETE FROM bind_codes WHERE expires_at <= ?`,
   purgeBindUsed: `DELETE FROM bind_codes WHERE used_at <= ?`,

@@ -1,4 +1,4 @@
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { ElementError, LoginError } from "../../errors/index.ts";
 import type {
   BindCodeRecord,
@@ -6,15 +6,21 @@ import type {
   CodeKind,
   ConsumeResult,
   CorpRecord,
+  ForceRefreshRule,
   LoginCodeRecord,
   LoginRedeemResult,
   PasswordCredentialRecord,
   PasswordRegistration,
   RedeemOptions,
   RedeemResult,
+  PurgeCounts,
   SessionRecord,
   UserRecord,
+  WxCodeClaim,
+  WxCodeOutcome,
+  WxCodeState,
 } from "../Store.ts";
+import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import {
   bindingConflict,
   missingUser,
@@ -219,17 +225,75 @@ export class SqliteWrites {
     return this.#q.deleteUserSession.run(userId, sessionId).changes > 0;
   }
 
+  // --- phone numbers ---
+
+  /** The unique index decides; its violation is PHONE_TAKEN, whoever got there first. */
+  setUserPhone(userId: number, phone: string, _now: number): void {
+    let changes: number;
+    try {
+      changes = this.#q.setUserPhone.run(phone, userId).changes;
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code === "SQLITE_CONSTRAINT_UNIQUE") throw new LoginError("PHONE_TAKEN");
+      throw err;
+    }
+    if (changes !== 1) throw new LoginError("USER_NOT_FOUND", { userId });
+  }
+
+  // --- WeChat access tokens ---
+
+  claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): boolean {
+    return this.#q.claimTokenFetch.run(appId, owner, leaseUntil, now, staleAt).changes === 1;
+  }
+
+  saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): void {
+    if (sealed !== null) this.#q.storeAccessToken.run(appId, sealed, expiresAt);
+    this.#q.releaseTokenLease.run(appId, owner);
+  }
+
+  invalidateAccessToken(appId: string, sealed: string): boolean {
+    return this.#q.invalidateAccessToken.run(appId, sealed).changes === 1;
+  }
+
+  claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): boolean {
+    return this.#q.claimForceRefresh.run(appId, rule.day, now, now - rule.minIntervalMs, rule.maxPerDay).changes === 1;
+  }
+
   // --- WeChat session keys ---
 
   putSessionKey(appId: string, openId: string, sealed: string, now: number): void {
     this.#q.putSessionKey.run(appId, openId, sealed, now);
   }
 
-  purgeExpired(now: number): { bindCodes: number; loginCodes: number; sessions: number } {
+  // --- the wx.login code ledger ---
+
+  /**
+   * One unit under the write lock: the claim (an upsert whose WHERE says when an entry may be
+   * taken), then, when it did not take the entry, a read of what holds it. Through the write
+   * queue, so every process on the file sees claims in one order.
+   */
+  claimWxCode(hash: string, claim: WxCodeClaim, now: number): WxCodeState {
+    const taken = this.#q.claimWxCode.get(hash, claim.appId, claim.use, claim.holder, claim.leaseUntil, claim.expiresAt, now, now) as { holder: string } | undefined;
+    if (taken?.holder === claim.holder) return { status: "claimed" };
+    return wxCodeState(this.#q.getWxCode.get(hash) as WxCodeRow);
+  }
+
+  settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): boolean {
+    const sealed = outcome.state === "answered" ? outcome.sealed : null;
+    return this.#q.settleWxCode.run(outcome.state, sealed, expiresAt, hash, holder).changes === 1;
+  }
+
+  hitRateWindow(key: string, windowMs: number, now: number): { count: number; resetAt: number } {
+    const row = this.#q.hitRateWindow.get(key, now, windowMs, now, now) as { count: number; reset_at: number };
+    return { count: row.count, resetAt: row.reset_at };
+  }
+
+  purgeExpired(now: number): PurgeCounts {
     return {
       bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
       loginCodes: this.#q.purgeLoginExpired.run(now).changes + this.#q.purgeLoginUsed.run(now).changes,
       sessions: this.#q.purgeSessions.run(now).changes,
+      wxCodes: this.#q.purgeWxCodes.run(now, now).changes,
+      rateWindows: this.#q.purgeRateWindows.run(now).changes,
     };
   }
 
@@ -301,6 +365,11 @@ export class SqliteWrites {
     if (consumed.status !== "ok") return { status: consumed.status };
     const code = consumed.record;
     const user = this.#insertUser(options.name ?? null, now);
+    // The phone first: a number already on another user throws and rolls everything back.
+    if (options.phone) {
+      this.setUserPhone(user.userId, options.phone, now);
+      user.phone = options.phone;
+    }
     const binding = this.#insertBinding({ appId: code.appId, openId: code.openId, unionId: code.unionId, userId: user.userId }, now);
     if (options.corp) {
       this.#q.upsertCorp.run(options.corp.corpId, options.corp.corpName);
@@ -333,4 +402,10 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "deleteSession",
   "deleteUserSession",
   "putSessionKey",
+  "settleWxCode",
+  "hitRateWindow",
+  "setUserPhone",
+  "claimAccessTokenFetch",
+  "invalidateAccessToken",
+  "claimForceRefresh",
 ]);

@@ -1,126 +1,131 @@
-import { systemClock, type Clock } from "#runtime/clock.ts";
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Clock } from "#runtime/clock.ts";
 import { WeChatApiError } from "#runtime/errors/index.ts";
 import { hashToken } from "#runtime/security/tokens.ts";
-import { EXCHANGE_MAX_ENTRIES, EXCHANGE_TTL_MS, type ExchangeOnce } from "./wechat/index.ts";
+import type { Store } from "#runtime/storage/Store.ts";
+
+/** A wx.login code lives 5 minutes: the ledger remembers it that long after its last run. */
+export const CODE_TTL_MS = 300_000;
 
 /**
- * One wx.login code, one use, one set of credentials, for one caller.
+ * One wx.login code, one WeChat exchange, one use, across every process on the database.
  *
- * WeChat exchanges a code once, and the exchange (wechat/exchangeOnce.ts) remembers its answer
- * for 5 minutes so a repeat is not refused with 40163. Without this ledger that memory would
- * turn one code into many: anyone who saw a code (a proxy log, say) could replay it for the
- * credentials it had earned its owner (a bind code to register with, a login code to open a
- * session with), or bind its owner's WeChat identity to an account of their own.
- *
- * So, per code (by its SHA-256; never held in clear):
- * - the first function that uses it owns it: any other use (getLoginCode vs bind, or a bind
- *   for another user) is refused with WECHAT_CODE_USED, the answer WeChat itself gives a
- *   second exchange;
- * - `repeat: "refuse"` (getLoginCode, which hands out credentials): the first successful run
- *   answers its caller only. A call while it runs, or after it succeeded, is WECHAT_CODE_USED,
- *   so the credentials reach one caller and a replay gets nothing;
- * - `repeat: "rerun"` (bind, which hands out nothing): concurrent calls share one run, a later
- *   repeat runs again;
- * - a failed run is not remembered, so the owning use may try again; except that with
- *   `repeat: "refuse"` a failure that `retryable` does not accept spends the code too
- *   (getLoginCode: once WeChat named the identity, a retry could be anyone's replay).
- * Entries last as long as the code could still be exchanged (5 minutes after the last run;
- * a run in progress is never dropped). When the cap forces an entry out early, the exchange
- * forgets that code too (`onEvict`), so a repeat goes to WeChat and gets 40163 instead of a
- * remembered session. The ledger keeps no result: the codes it handed out are not in memory.
+ * WeChat exchanges a code once (a second exchange gives 40163). The ledger keeps, per code
+ * (by its SHA-256; never in clear), in the store's `wx_codes` table:
+ * - the use that owns it: any other use (getLoginCode vs bind, or a bind for another user) is
+ *   refused with WECHAT_CODE_USED, the answer WeChat itself gives a second exchange;
+ * - where its run stands. The first caller anywhere claims it (one guarded upsert) and runs;
+ *   callers in the same process share that run's promise; callers in other processes poll
+ *   the entry with a short backoff until it is settled. A claim holds a lease (the exchange's
+ *   timeout plus a margin): when its process dies, the next caller of the same use takes the
+ *   code over after the lease, so a code never stays stuck;
+ * - how the run ended. A result that `keep` accepts is stored sealed by the vault and is the
+ *   answer to every repeat of the same use for 5 minutes (getLoginCode's login code: the
+ *   login code is single use, so one session at most comes of it). A result `keep` refuses
+ *   spends the code: repeats are WECHAT_CODE_USED (getLoginCode's bind code, so a replayer
+ *   never gets it and can never register its owner's identity first). A failure that
+ *   `retryable` accepts (WeChat never named the user) leaves the code open for another try of
+ *   the same use; any other failure spends it.
  */
-export type Repeat = "refuse" | "rerun";
+export interface ClaimOptions<T> {
+  /** Whether a result is the answer to repeats (kept sealed); otherwise repeats are WECHAT_CODE_USED. */
+  keep: (result: T) => boolean;
+  /** Which failures leave the code open for another try of the same use. */
+  retryable: (error: unknown) => boolean;
+}
 
-export interface ClaimOptions {
-  repeat: Repeat;
-  /** With "refuse": which failures leave the code open for another try (default: all). */
-  retryable?: (error: unknown) => boolean;
+export interface LedgerDeps {
+  appId: string;
+  clock: Clock;
+  /** How long a claim may run before another caller may take it over. */
+  leaseMs: number;
+  store: () => Promise<Pick<Store, "claimWxCode" | "settleWxCode">>;
+  seal: () => Promise<{ sealText(appId: string, slot: string, text: string): string; openText(appId: string, slot: string, sealed: string): string }>;
 }
 
 export interface CodeLedger {
-  claim<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions): Promise<T>;
-  size(): number;
+  claim<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T>;
 }
 
-interface Entry {
-  use: string;
-  expiresAt: number;
-  running: Promise<unknown> | null;
-  /** A run succeeded, or failed in a way that is not retryable: with repeat "refuse" the code is spent. */
-  spent: boolean;
-}
+/** The run of one claim in this process: the callers that share it learn how it ended. */
+type Shared = { use: string; done: Promise<{ ok: true; value: unknown; kept: boolean } | { ok: false; error: unknown; retryable: boolean }> };
 
-export function createCodeLedger(
-  options: { clock?: Clock; ttlMs?: number; maxEntries?: number; onEvict?: (codeHash: string) => void } = {},
-): CodeLedger {
-  const clock = options.clock ?? systemClock;
-  const ttlMs = options.ttlMs ?? EXCHANGE_TTL_MS;
-  const maxEntries = options.maxEntries ?? EXCHANGE_MAX_ENTRIES;
-  // Re-inserted on every update, so insertion order is expiry order and expired entries sit at the front.
-  const entries = new Map<string, Entry>();
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 100;
 
-  function sweep(now: number): void {
-    for (const [key, entry] of entries) {
-      if (entry.expiresAt > now) break;
-      if (!entry.running) entries.delete(key);
+const used = () => new WeChatApiError("WECHAT_CODE_USED", { errcode: 40163 });
+
+// The runs in progress in this process, by mini program and code hash: every element instance
+// of a mini program shares them, as it shares the store's entries.
+const processRuns = new Map<string, Shared>();
+
+export function createCodeLedger(deps: LedgerDeps, inFlight: Map<string, Shared> = processRuns): CodeLedger {
+  async function attempt<T>(hash: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<{ value: T; kept: boolean }> {
+    const store = await deps.store();
+    for (let wait = FIRST_POLL_MS; ; wait = Math.min(wait * 2, MAX_POLL_MS)) {
+      const now = deps.clock.now();
+      const holder = randomUUID();
+      const state = await store.claimWxCode(hash, { appId: deps.appId, use, holder, leaseUntil: now + deps.leaseMs, expiresAt: now + CODE_TTL_MS }, now);
+      if (state.status === "claimed") return runClaimed(store, hash, holder, run, options);
+      if (state.use !== use || state.status === "spent") throw used();
+      if (state.status === "answered") {
+        const { openText } = await deps.seal();
+        return { value: JSON.parse(openText(deps.appId, hash, state.sealed)) as T, kept: true };
+      }
+      // Held by a run in another process (or open again an instant ago): look again shortly.
+      await sleep(wait);
     }
   }
 
-  /** Makes room by dropping the oldest settled entries, and has the exchange forget them. */
-  function evict(): void {
-    for (const [key, entry] of entries) {
-      if (entries.size < maxEntries) return;
-      if (entry.running) continue;
-      entries.delete(key);
-      options.onEvict?.(key);
+  async function runClaimed<T>(
+    store: Pick<Store, "settleWxCode">,
+    hash: string,
+    holder: string,
+    run: () => Promise<T>,
+    options: ClaimOptions<T>,
+  ): Promise<{ value: T; kept: boolean }> {
+    let value: T;
+    try {
+      value = await run();
+    } catch (error) {
+      const state = options.retryable(error) ? "open" : "spent";
+      // The caller hears the run's own error; a store that fails now leaves the lease to end.
+      await store.settleWxCode(hash, holder, { state }, deps.clock.now() + CODE_TTL_MS).catch(() => false);
+      throw error;
     }
+    const kept = options.keep(value);
+    const outcome = kept ? { state: "answered" as const, sealed: (await deps.seal()).sealText(deps.appId, hash, JSON.stringify(value)) } : { state: "spent" as const };
+    await store.settleWxCode(hash, holder, outcome, deps.clock.now() + CODE_TTL_MS);
+    return { value, kept };
   }
-
-  function put(key: string, entry: Entry): void {
-    entries.delete(key);
-    if (entries.size >= maxEntries) evict();
-    entries.set(key, entry);
-  }
-
-  const used = () => Promise.reject(new WeChatApiError("WECHAT_CODE_USED", { errcode: 40163 }));
 
   return {
-    claim<T>(code: string, use: string, run: () => Promise<T>, { repeat, retryable = () => true }: ClaimOptions): Promise<T> {
-      const key = hashToken(code);
-      const now = clock.now();
-      sweep(now);
-      const found = entries.get(key);
-      const entry = found && found.expiresAt > now ? found : undefined;
-      if (entry && entry.use !== use) return used();
-      if (entry && repeat === "refuse" && (entry.running || entry.spent)) return used();
-      if (entry?.running) return entry.running as Promise<T>;
-
-      const running = run();
-      const spent = entry?.spent ?? false;
-      const current: Entry = { use, expiresAt: now + ttlMs, running, spent };
-      put(key, current);
-      const settle = (spends: boolean) => {
-        if (entries.get(key) === current) put(key, { use, expiresAt: clock.now() + ttlMs, running: null, spent: spent || spends });
+    async claim<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T> {
+      const hash = hashToken(code);
+      const key = `${deps.appId}\n${hash}`;
+      const running = inFlight.get(key);
+      if (running) {
+        // Callers in this process share the run; only a kept answer is handed to more than one.
+        if (running.use !== use) throw used();
+        const outcome = await running.done;
+        if (outcome.ok) {
+          if (outcome.kept) return outcome.value as T;
+          throw used();
+        }
+        throw outcome.retryable ? outcome.error : used();
+      }
+      const first = attempt(hash, use, run, options);
+      const shared: Shared = {
+        use,
+        done: first.then(
+          ({ value, kept }) => ({ ok: true as const, value, kept }),
+          (error: unknown) => ({ ok: false as const, error, retryable: options.retryable(error) }),
+        ),
       };
-      running.then(
-        () => settle(true),
-        (error: unknown) => settle(!retryable(error)),
-      );
-      return running;
+      inFlight.set(key, shared);
+      void shared.done.then(() => inFlight.delete(key));
+      return (await first).value;
     },
-    size: () => entries.size,
   };
-}
-
-// One ledger per shared exchange (one per mini program and AppSecret in the process), so two
-// element instances of one mini program see the same uses, as they see the same exchanges.
-const ledgers = new WeakMap<ExchangeOnce, CodeLedger>();
-
-export function ledgerFor(exchange: ExchangeOnce, clock: Clock): CodeLedger {
-  let ledger = ledgers.get(exchange);
-  if (!ledger) {
-    ledger = createCodeLedger({ clock, onEvict: (codeHash) => exchange.forget(codeHash) });
-    ledgers.set(exchange, ledger);
-  }
-  return ledger;
 }

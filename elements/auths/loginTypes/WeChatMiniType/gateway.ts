@@ -1,11 +1,12 @@
 import type { AppContext } from "#runtime/element/types.ts";
-import { VaultError } from "#runtime/errors/index.ts";
+import { LoginError, VaultError } from "#runtime/errors/index.ts";
 import { memoizeSuccess } from "#runtime/memo.ts";
-import { getSharedExchange } from "./wechat/index.ts";
-import { limitIdentity } from "../Meta/guards.ts";
-import { ledgerFor, type ClaimOptions } from "./codeLedger.ts";
 import { parsePreviousMasterKeys } from "#runtime/security/masterKey.ts";
-import { createSessionKeyVault } from "./vault/index.ts";
+import { hashToken } from "#runtime/security/tokens.ts";
+import { createAccessTokens, sharedAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
+import { limitIdentity } from "../Meta/guards.ts";
+import { createCodeLedger, type ClaimOptions, type CodeLedger } from "./codeLedger.ts";
+import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
 /** Who a wx.login code belongs to, per mini program AppID. */
@@ -16,6 +17,9 @@ export interface WeChatIdentity {
 }
 
 type Exchange = ReturnType<typeof getSharedExchange>;
+
+/** A ledger claim's lease beyond the WeChat timeout: the store writes that follow the exchange. */
+const LEASE_MARGIN_MS = 5_000;
 type Vault = Awaited<ReturnType<typeof createSessionKeyVault>>;
 
 /**
@@ -27,6 +31,7 @@ export class WeChatGateway {
   readonly #app: AppContext;
   readonly #authConfig: WeChatMiniAuthConfig;
   #exchange: Exchange | undefined;
+  #ledger: CodeLedger | undefined;
   // A failed start (bad master key) is not cached, so the next call reports it again.
   readonly #getVault = memoizeSuccess(
     async (): Promise<Vault> =>
@@ -37,6 +42,18 @@ export class WeChatGateway {
         clock: this.#app.clock,
       }),
   );
+
+  /** The calls that need an access token, and the token they share with every server of the AppID. */
+  readonly server = memoizeSuccess(async (): Promise<{ api: WeChatServerApi; tokens: AccessTokens }> => {
+    const base = resolveApiBase(this.#authConfig.apiBase, this.#app.env);
+    const http = createWeChatHttp(base, this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS);
+    const api = createWeChatServerApi(http, this.appId, this.#authConfig.appSecret);
+    const seal = createAccessTokenSeal(await this.#app.getMasterKey());
+    const store = await this.#app.getStore();
+    const key = `${base}\n${this.appId}\n${hashToken(this.#authConfig.appSecret)}`;
+    const tokens = sharedAccessTokens(store, key, () => createAccessTokens({ appId: this.appId, api, store, seal, clock: this.#app.clock }));
+    return { api, tokens };
+  });
 
   constructor(app: AppContext, authConfig: WeChatMiniAuthConfig) {
     this.#app = app;
@@ -82,11 +99,12 @@ export class WeChatGateway {
   }
 
   /**
-   * Runs `run` as the one use `use` of a wx.login code (codeLedger.ts): another use of the
-   * code is WECHAT_CODE_USED; a repeat is refused the same way or runs again, per `repeat`.
+   * Runs `run` as the one use `use` of a wx.login code, once across every process on the
+   * store (codeLedger.ts): another use of the code is WECHAT_CODE_USED; a repeat gets the
+   * kept answer, or WECHAT_CODE_USED when the result was not kept.
    */
-  once<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions): Promise<T> {
-    return ledgerFor(this.#getExchange(), this.#app.clock).claim(code, use, run, options);
+  once<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T> {
+    return this.ledger().claim(code, use, run, options);
   }
 
   /** The stored session key of a bound user, or SESSION_KEY_MISSING. */
@@ -96,6 +114,33 @@ export class WeChatGateway {
     const sessionKey = binding ? await (await this.#getVault()).get(this.appId, binding.openId) : null;
     if (!sessionKey) throw new VaultError("SESSION_KEY_MISSING", { userId });
     return sessionKey;
+  }
+
+  /** The openId of a user bound in this mini program, else NOT_BOUND. */
+  async openIdOf(userId: number): Promise<string> {
+    const store = await this.#app.getStore();
+    const binding = await store.findBindingByUser(this.appId, userId);
+    if (!binding) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
+    return binding.openId;
+  }
+
+  /** Keeps a session_key WeChat handed out (resetusersessionkey), sealed. */
+  async keepSessionKey(openId: string, sessionKey: string): Promise<void> {
+    await (await this.#getVault()).save(this.appId, openId, sessionKey);
+  }
+
+  /** The code ledger (codeLedger.ts), in the store: wx.login codes, and other one-use codes (phone codes). */
+  ledger(): CodeLedger {
+    this.#ledger ??= createCodeLedger({
+      appId: this.appId,
+      clock: this.#app.clock,
+      // The run is one WeChat call and a few store writes: past the call's own timeout and a
+      // margin, its holder is taken to be dead and the next caller takes the code over.
+      leaseMs: (this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS) + LEASE_MARGIN_MS,
+      store: () => this.#app.getStore(),
+      seal: () => this.#getVault(),
+    });
+    return this.#ledger;
   }
 
   #getExchange(): Exchange {

@@ -1,5 +1,6 @@
 import { rowData, type RowData } from "#runtime/datatypes/RowData.ts";
-import { isJitError, LoginError } from "#runtime/errors/index.ts";
+import { currentCallContext } from "#runtime/context/callContext.ts";
+import { ElementError, isJitError, LoginError } from "#runtime/errors/index.ts";
 import { hashToken } from "#runtime/security/tokens.ts";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
@@ -10,10 +11,13 @@ import { newLoginCode } from "../Meta/loginCodes.ts";
 import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
 import { issueBindCode, issueLoginCodeFor, resolveUser } from "./loginFlow.ts";
 import { decryptForUser, verifyForUser } from "./userData.ts";
+import { phoneNumberFor, storedPhone, type PhoneNumberResult } from "./phone.ts";
+import { checkSessionKeyOf, resetSessionKeyOf } from "./sessionKeyCheck.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./types.ts";
 export type { GetLoginCodeResult } from "../Meta/types.ts";
+export type { PhoneNumberResult } from "./phone.ts";
 
 /** auths.loginTypes.WeChatMiniType: WeChat Mini Program login (see the seed document). */
 export default (Parent: typeof LoginType) =>
@@ -29,10 +33,12 @@ export default (Parent: typeof LoginType) =>
     override async getLoginCode(code: string): Promise<GetLoginCodeResult> {
       requireText("getLoginCode", "code", code);
       requireActive(this);
-      // One code, one set of credentials, for one caller (codeLedger.ts): a repeat, concurrent
-      // or later, is WECHAT_CODE_USED, so a replayed code earns its replayer nothing. Only a
-      // WeChat failure (no identity yet) leaves the code open for a retry: after WeChat named
-      // the user, a retry could as well be someone else's replay.
+      // One code, one WeChat exchange, in every process (codeLedger.ts). A login code is the
+      // answer to every repeat within 5 minutes (it is single use: one session at most comes
+      // of it). A bind code goes to the first caller only: a repeat is WECHAT_CODE_USED, so a
+      // replayer can never register its owner's identity first. Only a WeChat failure (no
+      // identity yet) leaves the code open for a retry: after WeChat named the user, a retry
+      // could as well be someone else's replay.
       return this.#gateway().once<GetLoginCodeResult>(
         code,
         "getLoginCode",
@@ -43,7 +49,7 @@ export default (Parent: typeof LoginType) =>
           const [result] = await Promise.all([this.#issueFor(identity), keySaved]);
           return result;
         },
-        { repeat: "refuse", retryable: (err) => isJitError(err) && err.family === "wechat" },
+        { keep: (result) => "loginCode" in result, retryable: (err) => isJitError(err) && err.family === "wechat" },
       );
     }
 
@@ -69,19 +75,85 @@ export default (Parent: typeof LoginType) =>
       requireText("register", "bindCode", bindCode);
       requireActive(this);
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      return this.#register(bindCode, null);
+    }
+
+    /**
+     * register(), with the phone number from the phone button's code as the new user's phone,
+     * in the same transaction as the user and its binding. A number already on another user
+     * is PHONE_TAKEN (409) and nothing is created: accounts are never merged silently. The
+     * phone code is spent either way (WeChat is asked before the transaction).
+     */
+    async registerByPhone(bindCode: string, phoneCode: string): Promise<RowData<RegisteredUser & { phone: string }>> {
+      requireText("registerByPhone", "bindCode", bindCode);
+      requireText("registerByPhone", "phoneCode", phoneCode);
+      requireActive(this);
+      if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
+      const phone = storedPhone(await phoneNumberFor(this.#gateway(), phoneCode));
+      // Refused before the bind code is spent; the transaction checks again under its lock.
+      if ((await (await this.app.getStore()).findUserIdByPhone(phone)) !== null) throw new LoginError("PHONE_TAKEN");
+      return this.#register(bindCode, phone) as Promise<RowData<RegisteredUser & { phone: string }>>;
+    }
+
+    async #register(bindCode: string, phone: string | null): Promise<RowData<RegisteredUser>> {
       const store = await this.app.getStore();
       const { loginCode, stored } = newLoginCode(this.app.clock, this.fullName);
       const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), {
         appId: this.appId,
         corp: registerCorpOf(this.authConfig),
         loginCode: stored,
+        phone,
       });
       if (result.status === "invalid") throw new LoginError("BIND_CODE_INVALID");
       if (result.status === "expired") throw new LoginError("BIND_CODE_EXPIRED");
       const { user } = result;
       const corpList = await corpListOf(store, user.userId);
-      this.app.logger.info({ element: this.fullName, userId: user.userId }, "user registered");
-      return rowData<RegisteredUser>({ userId: user.userId, name: user.name, corpList, createdAt: user.createdAt, loginCode, expiresIn: CODE_TTL_SECONDS });
+      this.app.logger.info({ element: this.fullName, userId: user.userId, byPhone: phone !== null }, "user registered");
+      return rowData<RegisteredUser>({
+        userId: user.userId,
+        name: user.name,
+        corpList,
+        createdAt: user.createdAt,
+        loginCode,
+        expiresIn: CODE_TTL_SECONDS,
+        ...(phone !== null ? { phone } : {}),
+      });
+    }
+
+    /**
+     * The phone number behind a phone-button code, stored on the user. Over HTTP it acts on
+     * the logged-in user; trusted server code passes `userId`. PHONE_TAKEN when another user
+     * holds the number.
+     */
+    async getPhoneNumber(code: string, userId?: number): Promise<PhoneNumberResult> {
+      requireText("getPhoneNumber", "code", code);
+      const target = userId ?? currentCallContext()?.userId;
+      if (target === undefined) {
+        throw new ElementError("ARGUMENT_INVALID", { function: "getPhoneNumber", argument: "userId", reason: "is required outside a logged-in call" });
+      }
+      requireUserId("getPhoneNumber", target);
+      requireActive(this);
+      const store = await this.app.getStore();
+      if (!(await store.getUser(target))) throw new LoginError("USER_NOT_FOUND", { userId: target });
+      const result = await phoneNumberFor(this.#gateway(), code);
+      await store.setUserPhone(target, storedPhone(result), this.app.clock.now());
+      // The number itself is personal data: the log says whose, not what.
+      this.app.logger.info({ element: this.fullName, userId: target }, "phone number stored");
+      return result;
+    }
+
+    /** Whether WeChat still holds the user's stored session_key as current (87009 → false). Server side only. */
+    async checkSessionKey(userId: number): Promise<{ valid: boolean }> {
+      requireUserId("checkSessionKey", userId);
+      return checkSessionKeyOf(this.#gateway(), userId);
+    }
+
+    /** Has WeChat issue the user a new session_key, stored sealed. Server side only. */
+    async resetSessionKey(userId: number): Promise<{ success: true }> {
+      requireUserId("resetSessionKey", userId);
+      const result = await resetSessionKeyOf(this.#gateway(), userId);
+      this.app.logger.info({ element: this.fullName, userId }, "session key reset");
+      return result;
     }
 
     /** Binds the WeChat identity behind `code` to an existing user. */
@@ -93,22 +165,19 @@ export default (Parent: typeof LoginType) =>
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
       // The code serves this bind only (codeLedger.ts): a code that logged someone in, or
-      // bound someone else, cannot bind its owner's identity to this user. A repeat runs
-      // again (repeat: "rerun"), so a bind after an unbind really binds.
-      return this.#gateway().once<BindResult>(
-        code,
-        `bind:${userId}`,
-        async () => {
-          const identity = await this.#gateway().exchange(code);
-          const existing = await store.findBindingByOpenId(this.appId, identity.openId);
-          if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
-          // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
-          await store.createBinding({ ...identity, userId }, this.app.clock.now());
-          this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
-          return { success: true, userId, openId: identity.openId };
-        },
-        { repeat: "rerun" },
-      );
+      // bound someone else, cannot bind its owner's identity to this user. The identity
+      // WeChat named is the kept answer, so a repeat binds again without asking WeChat (a
+      // bind after an unbind really binds); a failure before WeChat answered leaves the code open.
+      const identity = await this.#gateway().once<WeChatIdentity>(code, `bind:${userId}`, () => this.#gateway().exchange(code), {
+        keep: () => true,
+        retryable: (err) => isJitError(err) && err.family === "wechat",
+      });
+      const existing = await store.findBindingByOpenId(this.appId, identity.openId);
+      if (existing) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: this.appId });
+      // The store re-checks both unique rules, so a concurrent bind still gets a coded error.
+      await store.createBinding({ ...identity, userId }, this.app.clock.now());
+      this.app.logger.info({ element: this.fullName, userId }, "WeChat identity bound");
+      return { success: true, userId, openId: identity.openId };
     }
 
     /** Removes the user's binding in this mini program. */

@@ -1,4 +1,6 @@
-import type { LoginTypeApi } from "../Meta/types.ts";
+import type { RowData } from "#runtime/datatypes/RowData.ts";
+import type { LoginTypeApi, RegisteredUser } from "../Meta/types.ts";
+import type { PhoneNumberResult } from "./phone.ts";
 
 /** authConfig of a WeChatMiniType instance (config.schema.json). */
 export interface WeChatMiniAuthConfig {
@@ -20,6 +22,14 @@ export interface WeChatMiniLogin extends LoginTypeApi {
   decryptData(userId: number, encryptedData: string, iv: string): Promise<Record<string, unknown>>;
   /** Checks a rawData signature (sha1(rawData + session_key)) with the user's stored session key. */
   verifyRawData(userId: number, rawData: string, signature: string): Promise<{ valid: true }>;
+  /** The phone number behind a phone-button code, stored on the user (`userId`, else the logged-in caller). */
+  getPhoneNumber(code: string, userId?: number): Promise<PhoneNumberResult>;
+  /** register() with the phone number behind `phoneCode` stored on the new user (allowRegister 1). */
+  registerByPhone(bindCode: string, phoneCode: string): Promise<RowData<RegisteredUser & { phone: string }>>;
+  /** Whether WeChat holds the stored session_key as current. Server side only (not over HTTP). */
+  checkSessionKey(userId: number): Promise<{ valid: boolean }>;
+  /** A new session_key from WeChat, stored sealed. Server side only (not over HTTP). */
+  resetSessionKey(userId: number): Promise<{ success: true }>;
 }
 
 export type * from "../Meta/types.ts";

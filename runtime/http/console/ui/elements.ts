@@ -13,7 +13,7 @@ interface ElementView {
   served: boolean;
   chain: Ref[];
   shadows: Ref[];
-  functionList: { name: string; title?: string; loginRequired: number; args: { name: string; dataType: string }[] }[];
+  functionList: { name: string; title?: string; loginRequired: number; http?: boolean; args: { name: string; dataType: string }[] }[];
   config: Record<string, unknown>;
 }
 
@@ -32,7 +32,7 @@ export async function elementsView(root: HTMLElement): Promise<void> {
       e.shadows.length ? [h("h3", {}, "Overrides"), h("ul", {}, e.shadows.map((c) => h("li", {}, h("code", {}, c.fullName), " ", h("span", { class: "tag" }, c.layer))))] : null,
       h("h3", {}, "Functions"),
       e.functionList.length
-        ? h("ul", { class: "functions" }, e.functionList.map((f) => h("li", {}, h("code", {}, `${f.name}(${f.args.map((a) => `${a.name}: ${a.dataType}`).join(", ")})`), f.loginRequired ? "" : h("span", { class: "tag" }, "no login"), f.title ? h("span", { class: "muted" }, ` ${f.title}`) : null)))
+        ? h("ul", { class: "functions" }, e.functionList.map((f) => h("li", {}, h("code", {}, `${f.name}(${f.args.map((a) => `${a.name}: ${a.dataType}`).join(", ")})`), f.loginRequired ? "" : h("span", { class: "tag" }, "no login"), f.http === false ? h("span", { class: "tag" }, "server only") : "", f.title ? h("span", { class: "muted" }, ` ${f.title}`) : null)))
         : h("p", { class: "muted" }, "none"),
       h("h3", {}, "Effective config (secrets masked)"),
       json(e.config),

@@ -2,7 +2,7 @@ import { admin } from "./adminApi.ts";
 import { h, replace, time } from "./dom.ts";
 
 interface Binding { appId: string; openId: string; unionId: string | null; createdAt: number }
-interface UserView { user: { userId: number; name: string | null; createdAt: number }; bindings: Binding[]; corps: { corpId: string; corpName: string }[]; liveSessions: number }
+interface UserView { user: { userId: number; name: string | null; createdAt: number; phone?: string }; bindings: Binding[]; corps: { corpId: string; corpName: string }[]; liveSessions: number }
 interface Page { users: UserView[]; total: number; limit: number; offset: number }
 interface SessionView { sessionId: string; corpId: string | null; createdAt: number; expiresAt: number }
 
@@ -76,8 +76,8 @@ export function usersView(root: HTMLElement, say: (text: string, error?: boolean
             : h("span", { class: "muted", "data-testid": "no-binding" }, "not bound"),
         ),
         h("td", {}, u.corps.map((c) => c.corpName).join(", ") || h("span", { class: "muted" }, "—")),
-        // The store keeps no phone number (getuserphonenumber is not wired yet).
-        h("td", { class: "muted" }, "not stored"),
+        // Stored by getPhoneNumber / registerByPhone.
+        u.user.phone ? h("td", { "data-testid": "user-phone" }, u.user.phone) : h("td", { class: "muted" }, "not stored"),
         sessionCell,
       );
     });

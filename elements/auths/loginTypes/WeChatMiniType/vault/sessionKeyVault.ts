@@ -1,15 +1,13 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "#runtime/clock.ts";
 import { VaultError } from "#runtime/errors/index.ts";
-import { secureRandomBytes } from "#runtime/security/tokens.ts";
 import type { Store } from "#runtime/storage/Store.ts";
+import { createSealBox } from "./sealBox.ts";
 
 /**
  * Keeps the newest WeChat session_key per (appId, openId), sealed with AES-256-GCM.
- * Sealed text: "v1.<iv b64url>.<ciphertext b64url>.<tag b64url>". The AAD binds the row to
- * its (appId, openId), so a row copied onto another user does not open.
- * The AES key is derived from the master key with HKDF, once per vault (not per seal), so
- * the master key itself is never used directly and other purposes can derive their own keys.
+ * (sealBox.ts). The AAD binds the row to its (appId, openId), so a row copied onto another
+ * user does not open.
  *
  * Unchanged keys are not written again: WeChat often answers a new wx.login code with the
  * session_key it already gave. The vault remembers, per (appId, openId), an HMAC of the last
@@ -17,16 +15,19 @@ import type { Store } from "#runtime/storage/Store.ts";
  * save whose HMAC matches AND whose stored row is still exactly that sealed text (nobody,
  * in this process or another, wrote since) costs one indexed read instead of a seal and a
  * committed write. The clear key is never kept; the memory is a bounded LRU.
- *
- * Rotation: former master keys (JIT_MASTER_KEY_PREVIOUS) only open. A row sealed under one
- * is sealed again under the current key on its next save: the unchanged-key shortcut above
- * applies only to rows this vault wrote itself, hence under the current key.
  */
 
 export interface SessionKeyVault {
   save(appId: string, openId: string, sessionKey: string): Promise<void>;
   /** The stored session key, or null when none is stored. Throws VAULT_SEAL_INVALID if the row does not open. */
   get(appId: string, openId: string): Promise<string | null>;
+  /**
+   * Seals another server-side secret of mini program `appId` under the vault's key, bound to
+   * `slot` (its row's key, e.g. a wx.login code's hash): it opens only for the same two.
+   */
+  sealText(appId: string, slot: string, text: string): string;
+  /** Opens what sealText sealed for the same appId and slot; VAULT_SEAL_INVALID otherwise. */
+  openText(appId: string, slot: string, sealed: string): string;
 }
 
 const VERSION = "v1";
@@ -39,26 +40,21 @@ function aad(appId: string, openId: string): Buffer {
   return Buffer.from(JSON.stringify([VERSION, appId, openId]), "utf8");
 }
 
+/** Other secrets' context: a "text" tag, so it never equals a session key's [v1, appId, openId]. */
+function textAad(appId: string, slot: string): Buffer {
+  return Buffer.from(JSON.stringify([VERSION, "text", appId, slot]), "utf8");
+}
+
 export function createSessionKeyVault(options: {
   masterKey: Buffer;
-  /** Former master keys, tried in order when the current one does not open a row. */
+  /** Former master keys (JIT_MASTER_KEY_PREVIOUS): they only open, so a row is resealed under the current key on its next save. */
   previousMasterKeys?: readonly Buffer[];
   store: Pick<Store, "putSessionKey" | "getSessionKey">;
   clock?: Clock;
   /** How many users' last stored key to remember (0 = always write). */
   rememberMax?: number;
 }): SessionKeyVault {
-  const previous = options.previousMasterKeys ?? [];
-  for (const master of [options.masterKey, ...previous]) {
-    if (!Buffer.isBuffer(master) || master.length !== 32) {
-      throw new VaultError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
-    }
-  }
-  // KeyObjects: imported once, not from a Buffer on every seal and HMAC.
-  const derive = (master: Buffer) => createSecretKey(Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), INFO, 32)));
-  const key = derive(options.masterKey);
-  // The current key first: after a rotation most rows are (re)sealed under it.
-  const openKeys = [key, ...previous.map(derive)];
+  const box = createSealBox(options.masterKey, INFO, options.previousMasterKeys);
   const { store } = options;
   const clock = options.clock ?? systemClock;
   const rememberMax = options.rememberMax ?? VAULT_REMEMBERED_MAX;
@@ -77,35 +73,12 @@ export function createSessionKeyVault(options: {
     if (remembered.size > rememberMax) remembered.delete(remembered.keys().next().value as string);
   }
 
-  function seal(additionalData: Buffer, sessionKey: string): string {
-    const iv = secureRandomBytes(12);
-    const cipher = createCipheriv("aes-256-gcm", key, iv);
-    cipher.setAAD(additionalData);
-    const head = cipher.update(sessionKey, "utf8");
-    const tail = cipher.final(); // empty for GCM (a stream mode); kept for correctness
-    const ct = tail.length === 0 ? head : Buffer.concat([head, tail]);
-    return `${VERSION}.${iv.toString("base64url")}.${ct.toString("base64url")}.${cipher.getAuthTag().toString("base64url")}`;
-  }
-
-  function open(appId: string, openId: string, sealed: string): string {
-    const parts = sealed.split(".");
-    // Strict base64url: Buffer.from skips foreign characters and ignores the spare bits of
-    // the last one, so a changed character could otherwise decode to the same bytes.
-    const decoded = parts.slice(1).map((part) => Buffer.from(part, "base64url"));
-    const canonical = parts.length === 4 && parts[0] === VERSION && decoded.every((bytes, i) => bytes.toString("base64url") === parts[i + 1]);
-    const [iv, ct, tag] = decoded;
-    if (!canonical || iv!.length !== 12 || tag!.length !== 16) throw new VaultError("VAULT_SEAL_INVALID", { appId });
-    for (const candidate of openKeys) {
-      try {
-        const decipher = createDecipheriv("aes-256-gcm", candidate, iv!);
-        decipher.setAAD(aad(appId, openId));
-        decipher.setAuthTag(tag!);
-        return Buffer.concat([decipher.update(ct!), decipher.final()]).toString("utf8");
-      } catch {
-        // not this key (or tampered): try the next
-      }
+  function open(additionalData: Buffer, appId: string, sealed: string): string {
+    try {
+      return box.open(additionalData, sealed);
+    } catch {
+      throw new VaultError("VAULT_SEAL_INVALID", { appId });
     }
-    throw new VaultError("VAULT_SEAL_INVALID", { appId });
   }
 
   return {
@@ -121,13 +94,19 @@ export function createSessionKeyVault(options: {
           return;
         }
       }
-      const sealed = seal(additionalData, sessionKey);
+      const sealed = box.seal(additionalData, sessionKey);
       await store.putSessionKey(appId, openId, sealed, clock.now());
       remember(slot, { mark: fingerprint, sealed });
     },
     async get(appId, openId) {
       const row = await store.getSessionKey(appId, openId);
-      return row ? open(appId, openId, row.sealed) : null;
+      return row ? open(aad(appId, openId), appId, row.sealed) : null;
+    },
+    sealText(appId, slot, text) {
+      return box.seal(textAad(appId, slot), text);
+    },
+    openText(appId, slot, sealed) {
+      return open(textAad(appId, slot), appId, sealed);
     },
   };
 }

@@ -7,5 +7,9 @@ export {
   type WeChatClientOptions,
   type WeChatSession,
 } from "./client.ts";
-export { createExchangeOnce, getSharedExchange, type ExchangeOnce, resetSharedExchanges, EXCHANGE_TTL_MS, EXCHANGE_MAX_ENTRIES } from "./exchangeOnce.ts";
+export { createExchangeOnce, getSharedExchange, type ExchangeOnce, resetSharedExchanges } from "./exchangeOnce.ts";
 export { codeForErrcode, normaliseErrcode, parseRid } from "./errcodes.ts";
+export { createWeChatHttp, type WeChatHttp, type WeChatCall } from "./http.ts";
+export { createWeChatServerApi, type WeChatServerApi, type PhoneInfo } from "./api.ts";
+export { createAccessTokens, sharedAccessTokens, isTokenRejection, type AccessTokens, type AccessTokenOptions, FORCE_REFRESH_PER_DAY, FORCE_REFRESH_INTERVAL_MS } from "./accessToken.ts";
+export { TOKEN_ERRCODES, businessErrcodes } from "./errcodes.ts";
