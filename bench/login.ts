@@ -16,7 +16,9 @@
  * Run: node cli/run-ts.js bench/login.ts
  *
  * Knobs: BENCH_USERS (registered users, default 10,000), BENCH_REQUESTS (per round and
- * target, default 6,000), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 5).
+ * target, default 6,000), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 5),
+ * BENCH_TARGETS (comma-separated keys of the servers to run, default all; a ratio is printed
+ * only when both of its servers ran).
  * Diagnosis: BENCH_CPU_PROF=<dir> (V8 profile of jit serve), BENCH_NODE_FLAGS (node flags for it).
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
@@ -53,7 +55,7 @@ interface Target {
   start: (dbFile: string, wechatBase: string) => Promise<Proc>;
 }
 
-const TARGETS: Target[] = [
+const ALL_TARGETS: Target[] = [
   { key: "readOnly", label: "read-only (node:http + got + one lookup; history)", expect: '"userId"', start: (db, wx) => startBaseline(db, wx, "loginBaseline.ts") },
   { key: "handWritten", label: "hand-written (node:http, the same work by hand)", expect: '"loginCode"', start: (db, wx) => startBaseline(db, wx, "loginHandWork.ts") },
   { key: "easyWechat", label: "Fastify + node-easywechat 3.6.2", expect: '"loginCode"', start: (db, wx) => startBaseline(db, wx, "loginEasyWechat.ts") },
@@ -65,6 +67,14 @@ const TARGETS: Target[] = [
     start: (db, wx) => startJitServe(db, wx, { JIT_SQLITE_WRITER: "inline" }),
   },
 ];
+
+const chosen = (process.env.BENCH_TARGETS ?? "").split(",").map((k) => k.trim()).filter(Boolean);
+const unknown = chosen.filter((k) => !ALL_TARGETS.some((t) => t.key === k));
+if (unknown.length > 0) {
+  console.error(`BENCH_TARGETS: unknown ${unknown.join(", ")}; the servers are ${ALL_TARGETS.map((t) => t.key).join(", ")}`);
+  process.exit(2);
+}
+const TARGETS = chosen.length === 0 ? ALL_TARGETS : ALL_TARGETS.filter((t) => chosen.includes(t.key));
 
 /** A ratio with its target, printed with ✔ or ✘. */
 function verdict(name: string, value: number, target: { atLeast?: number; atMost?: number }): { name: string; value: number; target: string; met: boolean } {
@@ -101,30 +111,30 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of TARGETS.entries()) runs[i]!.push(await runLoad(procs[i]!.url, slice(codes[i]!, round), CONNECTIONS, t.expect, procs[i]));
     }
-    memory = procs[TARGETS.findIndex((t) => t.key === "jitServe")]!.memory();
+    memory = procs[TARGETS.findIndex((t) => t.key === "jitServe")]?.memory() ?? null;
   } finally {
     for (const proc of procs) await proc.stop();
     await fake.stop();
   }
 
-  const results = Object.fromEntries(TARGETS.map((t, i) => [t.key, summarise(runs[i]!)])) as Record<Target["key"], Summary>;
+  const results = Object.fromEntries(TARGETS.map((t, i) => [t.key, summarise(runs[i]!)])) as Partial<Record<Target["key"], Summary>>;
   printTable([
     ["getLoginCode", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "main thread ms/req", "failures"],
     ...TARGETS.map((t) => {
-      const r = results[t.key];
+      const r = results[t.key]!;
       return [t.label, r.rps, r.p50, r.p99, r.cpuMs, r.mainThreadMs, r.failures];
     }),
   ]);
   const { jitServe: jit, handWritten: hand, easyWechat: easy, readOnly, jitServeInlineWrites: inline } = results;
   const ratios = [
-    verdict("throughput, jit serve / hand-written", jit.rps / hand.rps, { atLeast: 0.8 }),
-    verdict("p99, jit serve / hand-written", jit.p99 / hand.p99, { atMost: 1.5 }),
-    verdict("throughput, jit serve / Fastify + node-easywechat", jit.rps / easy.rps, { atLeast: 1.1 }),
-  ];
+    jit && hand && verdict("throughput, jit serve / hand-written", jit.rps / hand.rps, { atLeast: 0.8 }),
+    jit && hand && verdict("p99, jit serve / hand-written", jit.p99 / hand.p99, { atMost: 1.5 }),
+    jit && easy && verdict("throughput, jit serve / Fastify + node-easywechat", jit.rps / easy.rps, { atLeast: 1.1 }),
+  ].filter((r) => r !== undefined);
   console.log("");
   for (const r of ratios) console.log(`${r.met ? "✔" : "✘"} ${r.name}: ${r.value.toFixed(2)}× (target ${r.target})`);
-  console.log(`  throughput, jit serve / read-only (history, no target): ${(jit.rps / readOnly.rps).toFixed(2)}×`);
-  console.log(`  throughput, jit serve with inline writes / hand-written: ${(inline.rps / hand.rps).toFixed(2)}×`);
+  if (jit && readOnly) console.log(`  throughput, jit serve / read-only (history, no target): ${(jit.rps / readOnly.rps).toFixed(2)}×`);
+  if (inline && hand) console.log(`  throughput, jit serve with inline writes / hand-written: ${(inline.rps / hand.rps).toFixed(2)}×`);
   if (memory) console.log(`jit serve memory: RSS ${memory.rssMiB.toFixed(0)} MiB, peak ${memory.peakMiB.toFixed(0)} MiB`);
   const file = writeResult("login", {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg()[0]!.toFixed(1)} at the end`,
