@@ -81,7 +81,7 @@ describe("purging expired rows while serving", () => {
     const live = await seed(store, clock, 5 * MINUTE);
 
     await launch();
-    expect(purgedLines().map((l) => l.purged)).toEqual([{ bindCodes: 1, loginCodes: 1, sessions: 1, wxCodes: 0, rateWindows: 0 }]);
+    expect(purgedLines().map((l) => l.purged)).toEqual([{ bindCodes: 1, loginCodes: 1, sessions: 1, wxCodes: 0, rateWindows: 0, loginFailures: 0 }]);
     expect(purgedLines()[0].level).toBe(30); // info when something went
     expect(await codesState(store, old, clock.now())).toEqual(["invalid", "invalid"]);
     expect(await store.getSession(live.session, clock.now())).toMatchObject({ expiresAt: clock.now() + 5 * MINUTE });
@@ -92,7 +92,7 @@ describe("purging expired rows while serving", () => {
     const clock = new ManualClock();
     const { store, launch, purgedLines, logged } = await start(clock, 20);
     const serving = await launch();
-    expect(purgedLines()[0].purged).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0, rateWindows: 0 });
+    expect(purgedLines()[0].purged).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0, rateWindows: 0, loginFailures: 0 });
     expect(purgedLines()[0].level).toBe(20); // debug when nothing went
 
     const rows = await seed(store, clock, 5 * MINUTE);

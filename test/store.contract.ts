@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
-import type { Store } from "../runtime/storage/Store.ts";
+import type { LoginFailureRule, Store } from "../runtime/storage/Store.ts";
 
 export type StoreFactory = () => Promise<{
   store: Store;
@@ -579,6 +579,101 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe("login failures (the password lockout's backoff)", () => {
+      const SEC = 1000;
+      const rule = (key: string, over: Partial<LoginFailureRule> = {}): LoginFailureRule => ({ key, free: 3, baseMs: 30 * SEC, maxMs: 4 * MIN, forgetMs: 60 * MIN, ...over });
+      const none = { lockedUntil: 0, failing: [] };
+
+      it("failures below free do not lock; the free-th locks for baseMs; each later one doubles it up to maxMs", async () => {
+        const k = newHash();
+        expect(await store.loginFailureState([k], T0)).toEqual(none);
+        expect(await store.recordLoginFailure([rule(k)], T0)).toBe(0);
+        expect(await store.recordLoginFailure([rule(k)], T0 + 1)).toBe(0);
+        expect(await store.loginFailureState([k], T0 + 2)).toEqual({ lockedUntil: 0, failing: [k] });
+        expect(await store.recordLoginFailure([rule(k)], T0 + 2)).toBe(T0 + 2 + 30 * SEC);
+        expect(await store.loginFailureState([k], T0 + 3)).toEqual({ lockedUntil: T0 + 2 + 30 * SEC, failing: [k] });
+        // At its end the lock is over; the failures are still remembered.
+        let at = T0 + 2 + 30 * SEC;
+        expect(await store.loginFailureState([k], at)).toEqual({ lockedUntil: 0, failing: [k] });
+        for (const seconds of [60, 120, 240, 240, 240]) {
+          expect(await store.recordLoginFailure([rule(k)], at)).toBe(at + seconds * SEC);
+          at += seconds * SEC;
+        }
+      });
+
+      it("forgets a key forgetMs after its last failure, not before its lock ends; then it counts from nothing", async () => {
+        const k = newHash();
+        await store.recordLoginFailure([rule(k)], T0);
+        await store.recordLoginFailure([rule(k)], T0 + MIN);
+        expect(await store.loginFailureState([k], T0 + 61 * MIN - 1)).toEqual({ lockedUntil: 0, failing: [k] });
+        expect(await store.loginFailureState([k], T0 + 61 * MIN)).toEqual(none);
+        // Two forgotten failures and one new: no lock (it would be the third).
+        expect(await store.recordLoginFailure([rule(k)], T0 + 61 * MIN)).toBe(0);
+
+        // A lock longer than the memory: kept until it ends, then the key starts again.
+        const long = newHash();
+        const longRule = rule(long, { free: 1, baseMs: 20 * MIN, maxMs: 20 * MIN, forgetMs: 5 * MIN });
+        expect(await store.recordLoginFailure([longRule], T0)).toBe(T0 + 20 * MIN);
+        expect(await store.loginFailureState([long], T0 + 10 * MIN)).toEqual({ lockedUntil: T0 + 20 * MIN, failing: [long] });
+        expect(await store.loginFailureState([long], T0 + 20 * MIN)).toEqual(none);
+        expect(await store.recordLoginFailure([longRule], T0 + 20 * MIN)).toBe(T0 + 40 * MIN); // baseMs again, not doubled
+      });
+
+      it("counts each key under its own rule, answers the latest lock among them, and clears only the keys named", async () => {
+        const [pair, user, other] = [newHash(), newHash(), newHash()];
+        const rules = [rule(pair), rule(user, { free: 1, baseMs: MIN, maxMs: 10 * MIN })];
+        expect(await store.recordLoginFailure(rules, T0)).toBe(T0 + MIN);
+        const state = await store.loginFailureState([other, user, pair], T0 + 1);
+        expect(state).toEqual({ lockedUntil: T0 + MIN, failing: [pair, user].sort() });
+        await store.clearLoginFailures([user, other]);
+        expect(await store.loginFailureState([pair, user, other], T0 + 1)).toEqual({ lockedUntil: 0, failing: [pair] });
+        // The pair's count went on: two more failures lock it.
+        expect(await store.recordLoginFailure([rule(pair)], T0 + 2)).toBe(0);
+        expect(await store.recordLoginFailure([rule(pair)], T0 + 3)).toBe(T0 + 3 + 30 * SEC);
+      });
+
+      it("refuses keys that are not SHA-256 hashes, repeated keys, no keys and rules out of range: ARGUMENT_INVALID", async () => {
+        const k = newHash();
+        const refused = async (call: Promise<unknown>) => expect(await call.then(() => "accepted", (e: { code?: string }) => e.code)).toBe("ARGUMENT_INVALID");
+        await refused(store.loginFailureState(["alice"], T0));
+        await refused(store.loginFailureState([k.toUpperCase()], T0));
+        await refused(store.loginFailureState([], T0));
+        await refused(store.loginFailureState([k], -1));
+        await refused(store.clearLoginFailures([k, k]));
+        await refused(store.recordLoginFailure([rule(k), rule(k)], T0));
+        await refused(store.recordLoginFailure([rule(k, { free: 0 })], T0));
+        await refused(store.recordLoginFailure([rule(k, { baseMs: 1.5 })], T0));
+        await refused(store.recordLoginFailure([rule(k, { maxMs: 2 ** 40 })], T0));
+        await refused(store.recordLoginFailure([rule(k, { forgetMs: 0 })], T0));
+        expect(await store.loginFailureState([k], T0)).toEqual(none);
+      });
+
+      it("concurrent failures over two stores on one database each count once (keys in any order)", async () => {
+        const stores = openPeer ? [store, await openPeer()] : [store];
+        const [a, b] = [newHash(), newHash()];
+        // free 1, base 1 ms: after n failures the lock is 2^(n-1) ms, so it shows the count.
+        const exact = (key: string) => rule(key, { free: 1, baseMs: 1, maxMs: 2 ** 30, forgetMs: MIN });
+        const n = 24;
+        await Promise.all(
+          Array.from({ length: n }, (_, i) => stores[i % stores.length]!.recordLoginFailure(i % 3 === 0 ? [exact(b), exact(a)] : [exact(a), exact(b)], T0)),
+        );
+        expect(await store.loginFailureState([a], T0)).toEqual({ lockedUntil: T0 + 2 ** (n - 1), failing: [a] });
+        expect(await stores.at(-1)!.loginFailureState([b], T0)).toEqual({ lockedUntil: T0 + 2 ** (n - 1), failing: [b] });
+      });
+
+      it("purgeExpired deletes the keys whose failures are forgotten and whose lock has ended, and only those", async () => {
+        const [k, long, fresh] = [newHash(), newHash(), newHash()];
+        await store.recordLoginFailure([rule(k)], T0);
+        await store.recordLoginFailure([rule(long, { free: 1, baseMs: 90 * MIN, maxMs: 90 * MIN })], T0);
+        await store.recordLoginFailure([rule(fresh)], T0 + 30 * MIN);
+        expect(await store.purgeExpired(T0 + 60 * MIN - 1)).toMatchObject({ loginFailures: 0 });
+        expect(await store.purgeExpired(T0 + 60 * MIN)).toMatchObject({ loginFailures: 1 });
+        expect(await store.loginFailureState([k, long, fresh], T0 + 60 * MIN)).toEqual({ lockedUntil: T0 + 90 * MIN, failing: [long, fresh].sort() });
+        expect(await store.purgeExpired(T0 + 90 * MIN)).toMatchObject({ loginFailures: 2 });
+        expect(await store.purgeExpired(T0 + 90 * MIN)).toMatchObject({ loginFailures: 0 });
+      });
+    });
+
     describe("wx.login code ledger", () => {
       const claim = (use = "getLoginCode", at = T0) => ({ appId: APP, use, holder: newSecretToken(16), leaseUntil: at + 10_000, expiresAt: at + 5 * MIN });
 
@@ -872,8 +967,8 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
         // Expired, but its holder's lease still runs (a slow exchange): kept until the lease ends.
         await store.claimWxCode(wHeld, { ...claim("getLoginCode", now), leaseUntil: now + MIN }, T0);
 
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1, wxCodes: 1, rateWindows: 0 });
-        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0, rateWindows: 0 });
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 2, loginCodes: 1, sessions: 1, wxCodes: 1, rateWindows: 0, loginFailures: 0 });
+        expect(await store.purgeExpired(now)).toEqual({ bindCodes: 0, loginCodes: 0, sessions: 0, wxCodes: 0, rateWindows: 0, loginFailures: 0 });
         // The live entry is still there (another use is refused by it).
         expect(await store.claimWxCode(wLive, claim("bind:1", now + MIN), now)).toMatchObject({ status: "held", use: "getLoginCode" });
         expect((await store.consumeCode("bind", bLive, now)).status).toBe("ok");

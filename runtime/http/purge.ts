@@ -57,7 +57,7 @@ export async function startPurging(options: {
       try {
         const store = await options.getStore();
         const counts = await store.purgeExpired(clock.now());
-        const total = counts.bindCodes + counts.loginCodes + counts.sessions + counts.wxCodes + counts.rateWindows;
+        const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
         options.log[total > 0 ? "info" : "debug"]({ purged: counts }, "purged expired codes and sessions");
         return counts;
       } finally {

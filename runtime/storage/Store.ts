@@ -215,12 +215,35 @@ export type WxCodeState =
 /** How a claim ends: with an answer to repeat (sealed), spent, or open again for the same use. */
 export type WxCodeOutcome = { state: "answered"; sealed: string } | { state: "spent" } | { state: "open" };
 
+/**
+ * One key of a failed login and the backoff it counts under (see loginFailures.ts): `free`
+ * failures, then a lock of `baseMs` doubling per failure up to `maxMs`; failures forgotten
+ * `forgetMs` after the last one, once the lock has ended. The key is a SHA-256 hex hash, so
+ * the table never lists which usernames fail from which addresses.
+ */
+export interface LoginFailureRule {
+  key: string;
+  free: number;
+  baseMs: number;
+  maxMs: number;
+  forgetMs: number;
+}
+
+/** What loginFailureState found for some keys. */
+export interface LoginFailureState {
+  /** The latest lock among the keys, when one runs at `now`; else 0. */
+  lockedUntil: number;
+  /** The keys with failures not yet forgotten (a success clears only these: no write when there are none). */
+  failing: string[];
+}
+
 export interface PurgeCounts {
   bindCodes: number;
   loginCodes: number;
   sessions: number;
   wxCodes: number;
   rateWindows: number;
+  loginFailures: number;
 }
 
 export interface Store {
@@ -399,7 +422,26 @@ export interface Store {
    */
   hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }>;
 
-  /** Deletes expired or used codes, expired sessions, ledger entries and rate windows; returns how many rows went. */
+  // --- failed-login backoff shared by processes (keys by SHA-256; durable: a restart keeps a lock) ---
+  /**
+   * A read: the latest lock running at `now` among `keys` (1..16 SHA-256 hex hashes), and
+   * which of them have failures not yet forgotten. Takes no lock and writes nothing.
+   */
+  loginFailureState(keys: string[], now: number): Promise<LoginFailureState>;
+  /**
+   * Counts one failure for each rule's key, each atomically (its row locked while the
+   * forget rule and the backoff are applied, loginFailures.ts), so concurrent failures from
+   * any process each count once. Returns the latest `lockedUntil` among the keys after this
+   * failure (0 when none is locked).
+   */
+  recordLoginFailure(rules: LoginFailureRule[], now: number): Promise<number>;
+  /** Forgets the keys' failures and locks (a successful login). */
+  clearLoginFailures(keys: string[]): Promise<void>;
+
+  /**
+   * Deletes expired or used codes, expired sessions, ledger entries, rate windows and login
+   * failures that are forgotten with their lock ended; returns how many rows went.
+   */
   purgeExpired(now: number): Promise<PurgeCounts>;
 
   /**

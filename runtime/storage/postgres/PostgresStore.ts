@@ -12,6 +12,8 @@ import type {
   CorpRecord,
   ForceRefreshRule,
   LoginCodeRecord,
+  LoginFailureRule,
+  LoginFailureState,
   LoginRedeemResult,
   PasswordCredentialRecord,
   PasswordRegistration,
@@ -25,6 +27,14 @@ import type {
   WxCodeOutcome,
   WxCodeState,
 } from "../Store.ts";
+import {
+  afterFailure,
+  loginFailureStateOf,
+  requireLoginFailureKeys,
+  requireLoginFailureRules,
+  toLoginFailure,
+  type LoginFailureDbRow,
+} from "../loginFailures.ts";
 import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import { SESSION_ID } from "../sqlite/adminReads.ts";
 import { ADMIN_PG, listUserSessions, listUsers } from "./adminReads.ts";
@@ -432,11 +442,52 @@ export class PostgresStore implements Store {
     });
   }
 
+  // --- failed-login backoff ---
+
+  async loginFailureState(keys: string[], now: number): Promise<LoginFailureState> {
+    const checked = requireLoginFailureKeys("loginFailureState", keys, now);
+    return this.#run(async (db) => {
+      const { rows } = await db.query<LoginFailureDbRow & { key_hash: string }>(PG_SQL.loginFailures, [checked]);
+      return loginFailureStateOf(new Map(rows.map((r) => [r.key_hash, toLoginFailure(r)])), now);
+    });
+  }
+
+  /**
+   * One transaction: the keys' rows locked (created when missing), advanced by one failure
+   * each with loginFailures.ts's arithmetic, written back. A failure from another process
+   * waits for the locks and then reads what this one wrote.
+   */
+  async recordLoginFailure(rules: LoginFailureRule[], now: number): Promise<number> {
+    const checked = requireLoginFailureRules("recordLoginFailure", rules, now);
+    const keys = checked.map((r) => r.key);
+    return this.#run(() =>
+      this.#transaction(async (client) => {
+        const { rows } = await client.query<LoginFailureDbRow & { key_hash: string }>(PG_SQL.lockLoginFailures, [keys]);
+        const stored = new Map(rows.map((r) => [r.key_hash, toLoginFailure(r)]));
+        const next = checked.map(({ key, ...rule }) => afterFailure(stored.get(key), rule, now));
+        await client.query(PG_SQL.putLoginFailures, [keys, next.map((n) => n.failures), next.map((n) => n.lockedUntil), next.map((n) => n.forgetAt)]);
+        return Math.max(0, ...next.map((n) => n.lockedUntil));
+      }),
+    );
+  }
+
+  async clearLoginFailures(keys: string[]): Promise<void> {
+    const checked = requireLoginFailureKeys("clearLoginFailures", keys);
+    await this.#run((db) => db.query(PG_SQL.clearLoginFailures, [checked]));
+  }
+
   async purgeExpired(now: number): Promise<PurgeCounts> {
     return this.#run(async (db) => {
-      type Counts = { bind_codes: number; login_codes: number; sessions: number; wx_codes: number; rate_windows: number };
+      type Counts = { bind_codes: number; login_codes: number; sessions: number; wx_codes: number; rate_windows: number; login_failures: number };
       const row = (await db.query<Counts>(PG_SQL.purge, [now])).rows[0]!;
-      return { bindCodes: row.bind_codes, loginCodes: row.login_codes, sessions: row.sessions, wxCodes: row.wx_codes, rateWindows: row.rate_windows };
+      return {
+        bindCodes: row.bind_codes,
+        loginCodes: row.login_codes,
+        sessions: row.sessions,
+        wxCodes: row.wx_codes,
+        rateWindows: row.rate_windows,
+        loginFailures: row.login_failures,
+      };
     });
   }
 

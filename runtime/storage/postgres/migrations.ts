@@ -213,6 +213,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX rate_windows_by_reset ON rate_windows(reset_at);
     `,
   },
+  {
+    version: 8,
+    name: "login failures",
+    // Failed-login backoff shared by every process on the database (see the SQLite store's
+    // migration 9): per key hash the failures, the lock and when both are forgotten. Logged,
+    // unlike rate_windows: a lock outlives a crash of the database server, not only of jit serve.
+    sql: `
+      CREATE TABLE login_failures (
+        key_hash     text    PRIMARY KEY,
+        failures     integer NOT NULL,
+        locked_until bigint  NOT NULL,
+        forget_at    bigint  NOT NULL
+      );
+      CREATE INDEX login_failures_by_forget ON login_failures(forget_at);
+    `,
+  },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -118,14 +118,33 @@ export const PG_SQL = {
                      reset_at = CASE WHEN rate_windows.reset_at <= $2::bigint THEN excluded.reset_at ELSE rate_windows.reset_at END
                    RETURNING count, reset_at`,
 
-  // One statement, five tables; each DELETE finds its rows through the expiry or use index.
+  // Failed-login backoff. $1: the keys' hashes.
+  loginFailures: `SELECT key_hash, failures, locked_until, forget_at FROM login_failures WHERE key_hash = ANY($1::text[])`,
+  /**
+   * The first statement of recordLoginFailure's transaction: makes sure each key has a row (a
+   * new one reads as forgotten), locks them in key order ($1 sorted; every process locks in
+   * that order, so two never wait for each other in a cycle) and answers them as they stand,
+   * concurrent failures committed before included. The no-op update is what takes the lock.
+   */
+  lockLoginFailures: `INSERT INTO login_failures AS f (key_hash, failures, locked_until, forget_at)
+                      SELECT k, 0, 0, 0 FROM unnest($1::text[]) AS k ORDER BY k
+                      ON CONFLICT (key_hash) DO UPDATE SET failures = f.failures
+                      RETURNING key_hash, failures, locked_until, forget_at`,
+  // The rows advanced by loginFailures.ts, written back under the same locks. $1..$4: parallel arrays.
+  putLoginFailures: `UPDATE login_failures AS f SET failures = u.failures, locked_until = u.locked_until, forget_at = u.forget_at
+                     FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[]) AS u(key_hash, failures, locked_until, forget_at)
+                     WHERE f.key_hash = u.key_hash`,
+  clearLoginFailures: `DELETE FROM login_failures WHERE key_hash = ANY($1::text[])`,
+
+  // One statement, six tables; each DELETE finds its rows through the expiry or use index.
   purge: `WITH b AS (DELETE FROM bind_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
                l AS (DELETE FROM login_codes WHERE expires_at <= $1 OR used_at <= $1 RETURNING 1),
                s AS (DELETE FROM login_sessions WHERE expires_at <= $1 RETURNING 1),
                w AS (DELETE FROM wx_codes WHERE expires_at <= $1 AND (state <> 'running' OR lease_until <= $1) RETURNING 1),
-               r AS (DELETE FROM rate_windows WHERE reset_at <= $1 RETURNING 1)
+               r AS (DELETE FROM rate_windows WHERE reset_at <= $1 RETURNING 1),
+               f AS (DELETE FROM login_failures WHERE forget_at <= $1 RETURNING 1)
           SELECT (SELECT count(*) FROM b) AS bind_codes, (SELECT count(*) FROM l) AS login_codes, (SELECT count(*) FROM s) AS sessions,
-                 (SELECT count(*) FROM w) AS wx_codes, (SELECT count(*) FROM r) AS rate_windows`,
+                 (SELECT count(*) FROM w) AS wx_codes, (SELECT count(*) FROM r) AS rate_windows, (SELECT count(*) FROM f) AS login_failures`,
 
   getAccessToken: `SELECT sealed, expires_at, lease_owner, lease_until FROM wechat_access_tokens WHERE app_id = $1`,
   // The lease, taken only while it is free and the stored token is missing or stale. Under

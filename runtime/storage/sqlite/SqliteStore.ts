@@ -11,6 +11,8 @@ import type {
   CorpRecord,
   ForceRefreshRule,
   LoginCodeRecord,
+  LoginFailureRule,
+  LoginFailureState,
   LoginRedeemResult,
   PasswordCredentialRecord,
   PasswordRegistration,
@@ -25,6 +27,14 @@ import type {
   WxCodeState,
 } from "../Store.ts";
 import { isJitError, StoreError } from "../../errors/index.ts";
+import {
+  loginFailureStateOf,
+  requireLoginFailureKeys,
+  requireLoginFailureRules,
+  toLoginFailure,
+  type LoginFailureDbRow,
+  type LoginFailureRow,
+} from "../loginFailures.ts";
 import { withCrashPoints } from "./crashPoints.ts";
 import { listUserSessions, listUsers, prepareAdmin, SESSION_ID, type AdminStatements } from "./adminReads.ts";
 import { toBinding, toPassword, toSession, toUser, type BindingRow, type PasswordRow, type SessionRow, type UserRow } from "./rows.ts";
@@ -260,6 +270,25 @@ export class SqliteStore implements Store {
 
   async hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
     return this.#writes.run("hitRateWindow", key, windowMs, now);
+  }
+
+  // --- failed-login backoff ---
+
+  async loginFailureState(keys: string[], now: number): Promise<LoginFailureState> {
+    const rows = new Map<string, LoginFailureRow>();
+    for (const key of requireLoginFailureKeys("loginFailureState", keys, now)) {
+      const row = this.#q.getLoginFailure.get(key) as LoginFailureDbRow | undefined;
+      if (row) rows.set(key, toLoginFailure(row));
+    }
+    return loginFailureStateOf(rows, now);
+  }
+
+  async recordLoginFailure(rules: LoginFailureRule[], now: number): Promise<number> {
+    return this.#writes.run("recordLoginFailure", requireLoginFailureRules("recordLoginFailure", rules, now), now);
+  }
+
+  async clearLoginFailures(keys: string[]): Promise<void> {
+    await this.#writes.run("clearLoginFailures", requireLoginFailureKeys("clearLoginFailures", keys));
   }
 
   async purgeExpired(now: number): Promise<PurgeCounts> {

@@ -213,6 +213,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rate_windows_by_reset ON rate_windows(reset_at);
     `,
   },
+  {
+    version: 9,
+    name: "login failures",
+    // Failed-login backoff shared by every process on the database and kept across restarts:
+    // per key (the SHA-256 of a username, an address, or both, never the key in clear) the
+    // failures counted, the lock they earned and when they are forgotten, the lock ended
+    // (purgeExpired deletes the row from then on).
+    sql: `
+      CREATE TABLE login_failures (
+        key_hash     TEXT    PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        forget_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX login_failures_by_forget ON login_failures(forget_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -116,6 +116,16 @@ export const SQL = {
                    RETURNING count, reset_at`,
   purgeRateWindows: `DELETE FROM rate_windows WHERE reset_at <= ?`,
 
+  // Failed-login backoff: read, then (in the write unit, under the write lock) written back
+  // with the arithmetic of loginFailures.ts.
+  getLoginFailure: `SELECT failures, locked_until, forget_at FROM login_failures WHERE key_hash = ?`,
+  // Params: key, failures, lockedUntil, forgetAt.
+  putLoginFailure: `INSERT INTO login_failures (key_hash, failures, locked_until, forget_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (key_hash) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+                      forget_at = excluded.forget_at`,
+  clearLoginFailure: `DELETE FROM login_failures WHERE key_hash = ?`,
+  purgeLoginFailures: `DELETE FROM login_failures WHERE forget_at <= ?`,
+
   purgeBindExpired: `DELETE FROM bind_codes WHERE expires_at <= ?`,
   purgeBindUsed: `DELETE FROM bind_codes WHERE used_at <= ?`,
   purgeLoginExpired: `DELETE FROM login_codes WHERE expires_at <= ?`,

@@ -8,6 +8,7 @@ import type {
   CorpRecord,
   ForceRefreshRule,
   LoginCodeRecord,
+  LoginFailureRule,
   LoginRedeemResult,
   PasswordCredentialRecord,
   PasswordRegistration,
@@ -20,6 +21,7 @@ import type {
   WxCodeOutcome,
   WxCodeState,
 } from "../Store.ts";
+import { afterFailure, toLoginFailure, type LoginFailureDbRow } from "../loginFailures.ts";
 import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import {
   bindingConflict,
@@ -287,6 +289,28 @@ export class SqliteWrites {
     return { count: row.count, resetAt: row.reset_at };
   }
 
+  // --- failed-login backoff ---
+
+  /**
+   * One unit under the write lock: each key's row is read, advanced by one failure and
+   * written back, so failures from every process on the file count one after the other.
+   * `rules` come checked and sorted by key (SqliteStore).
+   */
+  recordLoginFailure(rules: LoginFailureRule[], now: number): number {
+    let lockedUntil = 0;
+    for (const { key, ...rule } of rules) {
+      const row = this.#q.getLoginFailure.get(key) as LoginFailureDbRow | undefined;
+      const next = afterFailure(row ? toLoginFailure(row) : null, rule, now);
+      this.#q.putLoginFailure.run(key, next.failures, next.lockedUntil, next.forgetAt);
+      lockedUntil = Math.max(lockedUntil, next.lockedUntil);
+    }
+    return lockedUntil;
+  }
+
+  clearLoginFailures(keys: string[]): void {
+    for (const key of keys) this.#q.clearLoginFailure.run(key);
+  }
+
   purgeExpired(now: number): PurgeCounts {
     return {
       bindCodes: this.#q.purgeBindExpired.run(now).changes + this.#q.purgeBindUsed.run(now).changes,
@@ -294,6 +318,7 @@ export class SqliteWrites {
       sessions: this.#q.purgeSessions.run(now).changes,
       wxCodes: this.#q.purgeWxCodes.run(now, now).changes,
       rateWindows: this.#q.purgeRateWindows.run(now).changes,
+      loginFailures: this.#q.purgeLoginFailures.run(now).changes,
     };
   }
 
