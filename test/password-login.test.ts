@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { hashPassword, needsRehash, verifyPassword } from "../elements/auths/loginTypes/PasswordType/passwordHash.ts";
 import { commonPasswords } from "../elements/auths/loginTypes/PasswordType/policy.ts";
 import { codeOf, describeLoginContract, type ContractOptions } from "./login.contract.ts";
+import type { PasswordLogin } from "../elements/auths/loginTypes/PasswordType/index.ts";
 import { contractPasswordOf, makeLoginApp, passwordContractSubject, type LoginFixture, type PasswordInstanceSpec } from "./helpers/loginFixture.ts";
 
 const passwordOf = contractPasswordOf;
@@ -128,6 +129,60 @@ describe("PasswordType", () => {
       }
     }
     expect(retryAfter).toBe(900);
+  });
+
+  // Regression: the counters were in each process's memory, so N processes on one database
+  // gave a guesser N times the free failures, and a restart forgot every lock.
+  it("counts failures in the database: two processes on one file lock at the 5th failure between them, and the lock outlives a restart", async () => {
+    const f = await open();
+    await f.password().register("dora", passwordOf("dora"));
+    const second = await f.openSecondApp(); // another App, store and connection on the same file, as a second process has
+    const logins = [f.password(), second.getElement<PasswordLogin>("auths.loginTypes.pwLogin")];
+    for (let i = 0; i < 5; i++) expect(await codeOf(logins[i % 2]!.getLoginCode("dora", `wrong guess ${i}`))).toBe("CREDENTIALS_INVALID");
+    for (const login of logins) {
+      expect(await login.getLoginCode("dora", passwordOf("dora")).catch((e) => e)).toMatchObject({ code: "LOGIN_LOCKED", params: { retryAfter: 30 } });
+    }
+    // Every process stops; a new one opens the file.
+    await second.close();
+    await f.app.close();
+    const restarted = (await f.openSecondApp()).getElement<PasswordLogin>("auths.loginTypes.pwLogin");
+    f.clock.advance(29_500);
+    expect(await restarted.getLoginCode("dora", passwordOf("dora")).catch((e) => e)).toMatchObject({ code: "LOGIN_LOCKED", params: { retryAfter: 1 } });
+    f.clock.advance(500);
+    expect(await restarted.getLoginCode("dora", passwordOf("dora"))).toMatchObject({ loginCode: expect.any(String) });
+  });
+
+  it("locks an address after 50 failures across usernames (1 min, doubling); a success does not clear it", async () => {
+    const f = await open();
+    const login = f.password();
+    await login.register("ada", passwordOf("ada"));
+    const from = <T>(ip: string, fn: () => Promise<T>) => runWithCallContext({ via: "test", ip }, fn);
+    const guesser = "203.0.113.7";
+    for (let i = 0; i < 50; i++) expect(await codeOf(from(guesser, () => login.getLoginCode(`name${i}`, "wrong guess")))).toBe("CREDENTIALS_INVALID");
+    expect(await from(guesser, () => login.getLoginCode("ada", passwordOf("ada"))).catch((e) => e)).toMatchObject({ code: "LOGIN_LOCKED", params: { retryAfter: 60 } });
+    expect(await from("198.51.100.1", () => login.getLoginCode("ada", passwordOf("ada")))).toMatchObject({ loginCode: expect.any(String) });
+    f.clock.advance(60_000);
+    expect(await from(guesser, () => login.getLoginCode("ada", passwordOf("ada")))).toMatchObject({ loginCode: expect.any(String) });
+    // The address's count went on: its next failure locks it for twice as long.
+    expect(await codeOf(from(guesser, () => login.getLoginCode("someone", "wrong guess")))).toBe("CREDENTIALS_INVALID");
+    expect(await from(guesser, () => login.getLoginCode("ada", passwordOf("ada"))).catch((e) => e)).toMatchObject({ code: "LOGIN_LOCKED", params: { retryAfter: 120 } });
+  });
+
+  it("a successful login writes nothing to the lockout unless the username had failures to clear", async () => {
+    const f = await open();
+    const login = f.password();
+    await login.register("sam", passwordOf("sam"));
+    const store = await f.app.getStore();
+    const record = vi.spyOn(store, "recordLoginFailure");
+    const clear = vi.spyOn(store, "clearLoginFailures");
+    await login.getLoginCode("sam", passwordOf("sam"));
+    expect([record.mock.calls.length, clear.mock.calls.length]).toEqual([0, 0]);
+    await login.getLoginCode("sam", "wrong guess").catch(() => {});
+    await login.getLoginCode("sam", passwordOf("sam"));
+    expect([record.mock.calls.length, clear.mock.calls.length]).toEqual([1, 1]);
+    expect(clear.mock.calls[0]![0]).toHaveLength(2); // the username's two keys, not the address's
+    await login.getLoginCode("sam", passwordOf("sam"));
+    expect(clear.mock.calls.length).toBe(1);
   });
 
   it("updatePassword ends the user's other sessions, keeps the caller's, and needs the old password", async () => {

@@ -9,7 +9,7 @@ import { corpListOf } from "../Meta/corpList.ts";
 import { limitIdentity, registerCorpOf, requireActive, requireCaller, requireRegistrationOpen } from "../Meta/guards.ts";
 import { issueLoginCode, newLoginCode } from "../Meta/loginCodes.ts";
 import { CODE_TTL_SECONDS, type LoginCodeResult, type RegisteredUser, type UnbindResult } from "../Meta/types.ts";
-import { LoginLimits } from "./lockout.ts";
+import { beginAttempt, retryAfterSeconds } from "./lockout.ts";
 import { DEFAULT_PARAMS, hashPassword, needsRehash, verifyPassword, type ScryptParams } from "./passwordHash.ts";
 import { normaliseUsername, requireNewPassword, requirePasswordInput } from "./policy.ts";
 import type { PasswordAuthConfig, PasswordBindResult } from "./types.ts";
@@ -26,7 +26,6 @@ const NO_ADDRESS = "-";
  */
 export default (Parent: typeof LoginType) =>
   class PasswordType extends Parent {
-    readonly #limits = new LoginLimits();
     // A hash of nothing anyone knows, with the configured parameters: an unknown username is
     // checked against it, so it costs the same time as a wrong password.
     #dummy: Promise<string> | undefined;
@@ -126,19 +125,25 @@ export default (Parent: typeof LoginType) =>
       return { success: true };
     }
 
-    /** The user behind a username and password, else LOGIN_LOCKED or CREDENTIALS_INVALID. */
+    /**
+     * The user behind a username and password, else LOGIN_LOCKED or CREDENTIALS_INVALID. The
+     * lockout's counters are in the store (lockout.ts), shared by every process on the
+     * database: one read per attempt, a write per failure, and on success a write only when
+     * the username had failures to clear.
+     */
     async #checkCredentials(username: string, password: string): Promise<number> {
       const ip = currentCallContext()?.ip ?? NO_ADDRESS;
-      const lockedMs = this.#limits.lockedFor(username, ip, this.app.clock.now());
-      if (lockedMs > 0) throw new LoginError("LOGIN_LOCKED", { retryAfter: Math.ceil(lockedMs / 1000) });
       const store = await this.app.getStore();
+      const now = this.app.clock.now();
+      const attempt = await beginAttempt(store, this.realm, username, ip, now);
+      if (attempt.lockedUntil > now) throw new LoginError("LOGIN_LOCKED", { retryAfter: retryAfterSeconds(attempt.lockedUntil, now) });
       const credential = await store.findPasswordCredential(this.realm, username);
       const matches = await verifyPassword(password, credential?.passwordHash ?? (await this.#dummyHash()));
       if (!credential || !matches) {
-        this.#limits.fail(username, ip, this.app.clock.now());
+        await attempt.fail(this.app.clock.now());
         throw new LoginError("CREDENTIALS_INVALID");
       }
-      this.#limits.succeed(username, ip);
+      await attempt.succeed();
       if (needsRehash(credential.passwordHash, this.#params())) {
         // Parameters raised since this hash was made: store the stronger one now that the password is known.
         await store.updatePasswordHash(this.realm, credential.userId, await hashPassword(password, this.#params()), this.app.clock.now());
