@@ -3,7 +3,8 @@
  * PostgreSQL database, and on one SQLite file, with the fake WeChat server. The same
  * wx.login code sent to both is exchanged with WeChat once and answered with one login code
  * (the code ledger is in the store); a bind code raced by 50 callers over both processes
- * registers one user, round after round, with no 5xx.
+ * registers one user, round after round, with no 5xx. Failed password logins count once
+ * across both (the lockout is in the store too).
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import { startServers, type Cluster } from "./helpers/cluster.ts";
 import { DEMO_APPID, DEMO_SECRET, LOGIN, makeTempRoot, post, removeDir } from "./helpers/http.ts";
 import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from "./helpers/pgTest.ts";
 
+const PASSWORD = "/api/demo/auths/loginTypes/myPasswordLogin";
 const ROUNDS = 100;
 const RACERS = 50;
 /** Rounds run at once: keeps the file's run time near 10-20 s on a busy 2-core machine. */
@@ -27,7 +29,10 @@ for (const kind of ["PostgreSQL", "SQLite"] as const) {
 
     beforeAll(async () => {
       fake = await startFakeWeChatServer({ apps: [{ appId: DEMO_APPID, appSecret: DEMO_SECRET }] });
-      root = await makeTempRoot();
+      // Cheap scrypt parameters for the demo's password instance (N = 2^12): the lockout test hashes a few.
+      root = await makeTempRoot({
+        "apps/demo/elements/auths/loginTypes/myPasswordLogin/myPasswordLogin.json": JSON.stringify({ authConfig: { scrypt: { ln: 12, r: 8, p: 1 } } }),
+      });
       if (kind === "PostgreSQL") pgDb = await createTestDatabase();
       const db = pgDb ? pgDb.url() : path.join(root, "data", "cluster.sqlite");
       // One process first: both would migrate at once otherwise (also safe, but slower to start).
@@ -62,6 +67,18 @@ for (const kind of ["PostgreSQL", "SQLite"] as const) {
       const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i, "getLoginCode", { code })));
       expect(replies.filter((r) => r.status === 200 && r.body.data.bindCode)).toHaveLength(1);
       for (const r of replies.filter((x) => x.status !== 200)) expect(r.body.error.code).toBe("WECHAT_CODE_USED");
+    });
+
+    // Regression: each process counted failed logins in its own memory, so two gave a guesser twice the free failures.
+    it("password failures split over both processes lock the username at the 5th, and either answers 429", async () => {
+      const at = (i: number, fn: string, body: unknown) => post(cluster.bases[i % cluster.bases.length]!, `${PASSWORD}/${fn}`, body);
+      expect((await at(0, "register", { username: "lou", password: "lou's fine password" })).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await at(i, "getLoginCode", { username: "lou", password: `wrong guess ${i}` })).status).toBe(401);
+      for (let i = 0; i < 2; i++) {
+        const locked = await at(i, "getLoginCode", { username: "lou", password: "lou's fine password" });
+        expect([locked.status, locked.body.error.code]).toEqual([429, "LOGIN_LOCKED"]);
+        expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+      }
     });
 
     it(`${RACERS} concurrent register calls with one bind code over both, × ${ROUNDS} rounds: exactly one success per round, no 5xx`, async () => {
