@@ -18,7 +18,9 @@
  * Knobs: BENCH_USERS (registered users, default 10,000), BENCH_REQUESTS (per round and
  * target, default 6,000), BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 5),
  * BENCH_TARGETS (comma-separated keys of the servers to run, default all; a ratio is printed
- * only when both of its servers ran).
+ * only when both of its servers ran), BENCH_AB_ROOT (another checkout of this repository, with
+ * its node_modules: adds its `jit serve` as target "jitServeAB", for before/after comparisons
+ * of a change in the same run).
  * Diagnosis: BENCH_CPU_PROF=<dir> (V8 profile of jit serve), BENCH_NODE_FLAGS (node flags for it).
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
@@ -49,7 +51,7 @@ function summarise(runs: LoadResult[]) {
 type Summary = ReturnType<typeof summarise>;
 
 interface Target {
-  key: "readOnly" | "handWritten" | "easyWechat" | "jitServe" | "jitServeInlineWrites";
+  key: "readOnly" | "handWritten" | "easyWechat" | "jitServe" | "jitServeInlineWrites" | "jitServeAB";
   label: string;
   expect: string;
   start: (dbFile: string, wechatBase: string) => Promise<Proc>;
@@ -66,6 +68,9 @@ const ALL_TARGETS: Target[] = [
     expect: '"loginCode"',
     start: (db, wx) => startJitServe(db, wx, { JIT_SQLITE_WRITER: "inline" }),
   },
+  ...(process.env.BENCH_AB_ROOT
+    ? [{ key: "jitServeAB" as const, label: `jit serve of ${process.env.BENCH_AB_ROOT}`, expect: '"loginCode"', start: (db: string, wx: string) => startJitServe(db, wx, {}, process.env.BENCH_AB_ROOT) }]
+    : []),
 ];
 
 const chosen = (process.env.BENCH_TARGETS ?? "").split(",").map((k) => k.trim()).filter(Boolean);
@@ -135,6 +140,7 @@ try {
   for (const r of ratios) console.log(`${r.met ? "✔" : "✘"} ${r.name}: ${r.value.toFixed(2)}× (target ${r.target})`);
   if (jit && readOnly) console.log(`  throughput, jit serve / read-only (history, no target): ${(jit.rps / readOnly.rps).toFixed(2)}×`);
   if (inline && hand) console.log(`  throughput, jit serve with inline writes / hand-written: ${(inline.rps / hand.rps).toFixed(2)}×`);
+  if (jit && results.jitServeAB) console.log(`  throughput, jit serve / jit serve of ${process.env.BENCH_AB_ROOT}: ${(jit.rps / results.jitServeAB.rps).toFixed(2)}×`);
   if (memory) console.log(`jit serve memory: RSS ${memory.rssMiB.toFixed(0)} MiB, peak ${memory.peakMiB.toFixed(0)} MiB`);
   const file = writeResult("login", {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg()[0]!.toFixed(1)} at the end`,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../runtime/clock.ts";
 import { hashToken } from "../runtime/security/tokens.ts";
 import { openSqliteStore, type SqliteStore } from "../runtime/storage/sqlite/index.ts";
-import { CODE_TTL_MS, createCodeLedger, type LedgerDeps } from "../elements/auths/loginTypes/WeChatMiniType/codeLedger.ts";
+import { CODE_TTL_MS, createCodeLedger, Unwritten, type LedgerDeps } from "../elements/auths/loginTypes/WeChatMiniType/codeLedger.ts";
 import { createSessionKeyVault } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 import { tempSqliteStore } from "./helpers/storeTemp.ts";
 
@@ -78,5 +78,41 @@ describe("code ledger (in the store)", () => {
     expect(await waiting).toBe("taken over");
     clock.advance(CODE_TTL_MS);
     expect(await there.claim("code-d", "bind:9", async () => "new use", keepAll)).toBe("new use");
+  });
+
+  it("a run that hands back its result Unwritten: the ledger queues its record before the run's writes are durable, and answers after both", async () => {
+    const { store, clock } = await setup();
+    const events: string[] = [];
+    const spy: Pick<SqliteStore, "claimWxCode" | "settleWxCode"> = {
+      claimWxCode: (...args) => store.claimWxCode(...args),
+      settleWxCode: (...args) => {
+        events.push("record queued");
+        return store.settleWxCode(...args).finally(() => events.push("record durable"));
+      },
+    };
+    const vault = createSessionKeyVault({ masterKey: randomBytes(32), store, clock });
+    const ledger = createCodeLedger({ appId: "wx-ledger", clock, leaseMs: 1_000, store: async () => spy, seal: async () => vault }, new Map());
+    let release!: () => void;
+    const written = new Promise<void>((r) => (release = r)).then(() => void events.push("run's writes durable"));
+    const answer = ledger.claim("code-u", "getLoginCode", async () => new Unwritten({ loginCode: "lc-u" }, written), keepAll).then((v) => {
+      events.push("answered");
+      return v;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(["record queued", "record durable"]); // not answered: the run's writes are not durable yet
+    release();
+    expect(await answer).toEqual({ loginCode: "lc-u" });
+    expect(events).toEqual(["record queued", "record durable", "run's writes durable", "answered"]);
+  });
+
+  it("an Unwritten run whose writes fail: its caller hears that failure, and the code gives no second run", async () => {
+    const { here, there } = await setup();
+    let runs = 0;
+    const failing = here.claim("code-v", "getLoginCode", async () => (runs++, new Unwritten({ loginCode: "lc-v" }, Promise.reject(new Error("disk full")))), keepAll);
+    await expect(failing).rejects.toThrow("disk full");
+    // The record says answered: a repeat gets that login code (never stored, so it redeems as
+    // LOGIN_CODE_INVALID) and never reaches WeChat again.
+    expect(await there.claim("code-v", "getLoginCode", async () => (runs++, { loginCode: "other" }), keepAll)).toEqual({ loginCode: "lc-v" });
+    expect(runs).toBe(1);
   });
 });

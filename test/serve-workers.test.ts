@@ -26,7 +26,7 @@ describe("jit serve --workers", () => {
     if (root) await removeDir(root);
   });
 
-  function serve(args: string[], env: Record<string, string> = {}): Child {
+  function serve(args: string[], env: Record<string, string | undefined> = {}): Child {
     const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", ...args], {
       JIT_DB: undefined,
       DATABASE_URL: undefined,
@@ -81,6 +81,24 @@ describe("jit serve --workers", () => {
     expect(replies.filter((r) => r.status === 429)).toHaveLength(20);
     child.kill("SIGTERM");
     expect((await child.exited).code).toBe(0);
+  }, 90_000);
+
+  // Regression: each worker generated its own admin token and printed its own console line,
+  // so the printed link worked on 1 request in N.
+  it("--console --docs with 2 workers: one console line, one generated admin token every worker accepts", async () => {
+    const child = serve(["--workers", "2", "--console", "--docs", "--db", path.join(root, "data", "console.sqlite")], { JIT_ADMIN_TOKEN: undefined });
+    const [, token] = await child.waitFor(/console at http:\/\/127\.0\.0\.1:\d+\/console\/#token=([A-Za-z0-9_-]+)/, 60_000);
+    const [, base] = /listening on (http:\/\/127\.0\.0\.1:\d+) with 2 workers/.exec(child.stdout())!;
+    expect(child.stdout().match(/console at/g)).toHaveLength(1);
+    expect(child.stdout().match(/API page at/g)).toHaveLength(1);
+    // One connection per request, so both workers answer some.
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, async () => (await fetch(`${base}/console/api/users`, { headers: { authorization: `Bearer ${token}`, connection: "close" } })).status),
+    );
+    expect(statuses).toEqual(Array(12).fill(200));
+    const refused = await fetch(`${base}/console/api/users`, { headers: { authorization: "Bearer not-the-admin-token", connection: "close" } });
+    expect(refused.status).toBe(401);
+    expect(child.stderr()).not.toContain(token!);
   }, 90_000);
 
   it("workers that cannot start (database refused) stop the primary with exit 1, naming why", async () => {

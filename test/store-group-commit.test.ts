@@ -154,6 +154,52 @@ describe("SqliteStore group commit", () => {
       db.close();
     });
 
+    it("answers a unit at commit when its ackOnCommit accepts the result; the rest of its batch waits for the sync", async () => {
+      const db = new Database(":memory:");
+      db.exec("CREATE TABLE t (v INTEGER)");
+      const { calls, syncWal } = deferredSyncs();
+      const commits = new GroupCommit(db, { walFile: null, syncWal });
+      const settled: string[] = [];
+      const insert = (v: number) => () => db.prepare("INSERT INTO t VALUES (?)").run(v).changes;
+      const accepted = commits.run(insert(1), true, (changes) => changes === 1).then(() => settled.push("accepted"));
+      const refused = commits.run(insert(2), true, () => false).then(() => settled.push("refused"));
+      const plain = commits.run(insert(3), true).then(() => settled.push("plain"));
+      await accepted;
+      expect(settled).toEqual(["accepted"]);
+      expect(calls).toHaveLength(1); // the batch's sync is running; two units wait for it
+      calls[0]!.release();
+      await Promise.all([refused, plain]);
+      expect(settled).toEqual(["accepted", "refused", "plain"]);
+
+      // A batch of units all answered at commit starts no sync of its own…
+      await commits.run(insert(4), true, () => true);
+      expect(calls).toHaveLength(1);
+      // …the next durable batch's sync covers its frames.
+      const durable = commits.run(insert(5), true);
+      await tick();
+      expect(calls).toHaveLength(2);
+      calls[1]!.release();
+      await durable;
+      expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 5 });
+      db.close();
+    });
+
+    it("a unit that fails is never answered at commit: it rejects with its own error, after the sync like the rest", async () => {
+      const db = new Database(":memory:");
+      db.exec("CREATE TABLE t (v INTEGER PRIMARY KEY)");
+      const { calls, syncWal } = deferredSyncs();
+      const commits = new GroupCommit(db, { walFile: null, syncWal });
+      let settled = false;
+      const fails = commits.run(() => db.prepare("INSERT INTO t VALUES (1), (1)").run(), true, () => true).finally(() => (settled = true));
+      fails.catch(() => {});
+      await tick();
+      await tick();
+      expect(settled).toBe(false);
+      calls[0]!.release();
+      await expect(fails).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_PRIMARYKEY" });
+      db.close();
+    });
+
     it("rejects the writes of a batch whose sync fails", async () => {
       const db = new Database(":memory:");
       db.exec("CREATE TABLE t (v INTEGER)");

@@ -103,13 +103,16 @@ export async function startFake(workDir: string, segments: Array<{ count: number
   return { fake, codes };
 }
 
-/** `jit serve` for apps/demo on `dbFile`, limits off (the bench is one client IP), logs as deployed (info). */
-export function startJitServe(dbFile: string, wechatBase: string, env: Record<string, string> = {}): Promise<Proc> {
+/**
+ * `jit serve` for apps/demo on `dbFile`, limits off (the bench is one client IP), logs as
+ * deployed (info); `root`: another checkout to run it from (before/after comparisons).
+ */
+export function startJitServe(dbFile: string, wechatBase: string, env: Record<string, string> = {}, root = REPO): Promise<Proc> {
   // Diagnosis: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the serving process at exit.
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
   // Diagnosis: BENCH_NODE_FLAGS="--flag …" are passed to the serving node process.
   const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  return startProc([...profile, ...flags, path.join(REPO, "cli/bin.js"), "--root", REPO, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
+  return startProc([...profile, ...flags, path.join(root, "cli/bin.js"), "--root", root, "--app", "demo", "serve", "--port", "0", "--db", dbFile], {
     WECHAT_API_BASE: wechatBase,
     JIT_MASTER_KEY: MASTER_KEY,
     JIT_RATE_LIMIT_IP: "off",

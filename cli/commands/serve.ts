@@ -29,7 +29,15 @@ export function register(program: Command, kit: CliKit): void {
           parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
           if (opts.purgeInterval !== undefined) parsePurgeInterval(opts.purgeInterval);
           const { createLogger } = await import("../../runtime/logging/logger.ts");
-          return runPrimary(workers, { log: createLogger() });
+          // One admin token for every worker: the primary resolves it (a bad JIT_ADMIN_TOKEN
+          // stops here, once) and hands a generated one to the workers in their environment.
+          const adminToken = opts.console ? (await import("../../runtime/http/console/adminToken.ts")).resolveAdminToken(process.env) : null;
+          const generated = adminToken?.takeGenerated() ?? null;
+          return runPrimary(workers, {
+            log: createLogger(),
+            env: generated ? { JIT_ADMIN_TOKEN: generated } : {},
+            announce: (url) => extraLines(url, { docs: opts.docs === true, console: adminToken ? { generated } : null }),
+          });
         }
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { serveApp } = await import("../../runtime/http/listen.ts");
@@ -60,14 +68,26 @@ export function register(program: Command, kit: CliKit): void {
           ...(rateStore ? { rateStore } : {}),
           ...(purgeIntervalMs !== undefined ? { purgeIntervalMs } : {}),
         });
+        // A worker reports to the primary, which prints these lines once for all.
         if (isServeWorker()) reportListening(serving.url, app.appId);
-        else process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
-        if (opts.docs) process.stdout.write(`jit serve: API page at ${serving.url}/docs (OpenAPI document: ${serving.url}/openapi.json)\n`);
-        if (adminToken) process.stdout.write(`${consoleLine(serving.url, adminToken.takeGenerated())}\n`);
+        else {
+          process.stdout.write(`jit serve: app ${app.appId} listening on ${serving.url} (POST ${serving.url}/api/${app.appId}/...)\n`);
+          for (const line of extraLines(serving.url, { docs: opts.docs === true, console: adminToken ? { generated: adminToken.takeGenerated() } : null })) {
+            process.stdout.write(`${line}\n`);
+          }
+        }
         // kit.run exits when the action settles: that is after a graceful stop.
         return serving.stopped;
       }),
     );
+}
+
+/** The lines after "listening on": the API page and the console, when served. */
+function extraLines(url: string, serving: { docs: boolean; console: { generated: string | null } | null }): string[] {
+  return [
+    ...(serving.docs ? [`jit serve: API page at ${url}/docs (OpenAPI document: ${url}/openapi.json)`] : []),
+    ...(serving.console ? [consoleLine(url, serving.console.generated)] : []),
+  ];
 }
 
 /**

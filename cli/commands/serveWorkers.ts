@@ -40,8 +40,16 @@ export function reportListening(url: string, appId: string): void {
   process.send?.({ type: "jit-listening", url, appId } satisfies WorkerMessage);
 }
 
+export interface PrimaryOptions {
+  log: Logger;
+  /** Added to every worker's environment (e.g. the admin token the primary generated, so all share it). */
+  env?: Record<string, string>;
+  /** Lines printed once after "listening on", when every worker listens. */
+  announce?: (url: string) => string[];
+}
+
 /** Runs the primary: forks `count` workers and keeps them running until a signal. Resolves with the exit code. */
-export function runPrimary(count: number, options: { log: Logger }): Promise<number> {
+export function runPrimary(count: number, options: PrimaryOptions): Promise<number> {
   const { log } = options;
   const listening = new Set<number>();
   let everListened = false;
@@ -64,7 +72,7 @@ export function runPrimary(count: number, options: { log: Logger }): Promise<num
     };
 
     const fork = (): Worker => {
-      const worker = cluster.fork();
+      const worker = cluster.fork(options.env ?? {});
       worker.on("message", (msg: WorkerMessage) => {
         if (msg?.type !== "jit-listening") return;
         listening.add(worker.id);
@@ -73,6 +81,7 @@ export function runPrimary(count: number, options: { log: Logger }): Promise<num
         if (!announced && listening.size === count) {
           announced = true;
           process.stdout.write(`jit serve: app ${msg.appId} listening on ${msg.url} with ${count} workers (POST ${msg.url}/api/${msg.appId}/...)\n`);
+          for (const line of options.announce?.(msg.url) ?? []) process.stdout.write(`${line}\n`);
         }
       });
       return worker;

@@ -1,15 +1,15 @@
 import type Database from "better-sqlite3";
 import { inCrashUnit } from "./crashPoints.ts";
 import { GroupCommit } from "./groupCommit.ts";
-import { SINGLE_STATEMENT, type SqliteWrites, type WriteOp } from "./writes.ts";
+import { ACK_ON_COMMIT, SINGLE_STATEMENT, type SqliteWrites, type WriteOp } from "./writes.ts";
 
 export type WriteArgs<K extends WriteOp> = Parameters<SqliteWrites[K]>;
 export type WriteResult<K extends WriteOp> = ReturnType<SqliteWrites[K]>;
 
 /**
  * Where a SqliteStore's write units run. Both channels keep groupCommit.ts's contract
- * (durable before settled, one unit all-or-nothing, call order, reads see a write once it
- * settled); they differ only in which thread pays for the statements, the commit and the
+ * (durable before settled unless writes.ts's ACK_ON_COMMIT says otherwise, one unit
+ * all-or-nothing, call order, reads see a write once it settled); they differ only in which thread pays for the statements, the commit and the
  * checkpoints.
  */
 export interface WriteChannel {
@@ -37,6 +37,7 @@ export class InlineWrites implements WriteChannel {
     return this.#commits.run(
       inCrashUnit(op, () => unit.apply(this.#writes, args)),
       SINGLE_STATEMENT.has(op),
+      ACK_ON_COMMIT[op] as ((value: WriteResult<K>) => boolean) | undefined,
     );
   }
 

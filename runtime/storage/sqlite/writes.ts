@@ -434,3 +434,19 @@ export const SINGLE_STATEMENT: ReadonlySet<WriteOp> = new Set<WriteOp>([
   "invalidateAccessToken",
   "claimForceRefresh",
 ]);
+
+/**
+ * Units whose answer may go out once their batch has committed, before its fsync
+ * (groupCommit.ts), when the predicate accepts the result. Other processes already see the
+ * committed row, which is all these need; a power cut that loses one harms nothing:
+ * - claimWxCode, when it took the code: the claim guards one WeChat call. Whatever the run
+ *   answers is written after, in a durable commit whose sync covers the claim; a lost claim
+ *   leaves WeChat's own single use (40163) to refuse the code. Any other state it reports
+ *   (another holder, a kept answer) is read from rows this caller did not write, so it
+ *   waits for the sync like any answer.
+ * - hitRateWindow: a count in a fixed window, which a restart may lose anyway.
+ */
+export const ACK_ON_COMMIT: { readonly [K in WriteOp]?: (value: ReturnType<SqliteWrites[K]>) => boolean } = {
+  claimWxCode: (state) => state.status === "claimed",
+  hitRateWindow: () => true,
+};

@@ -13,15 +13,24 @@ const CODE_TTL_MS = CODE_TTL_SECONDS * 1000;
  * The answer is `{ loginCode, corpList, userId, expiresIn }` whatever the Type.
  */
 export async function issueLoginCode(store: Store, clock: Clock, origin: LoginOrigin, userId: number): Promise<LoginCodeResult> {
+  const { result, written } = await queueLoginCode(store, clock, origin, userId);
+  await written;
+  return result;
+}
+
+/**
+ * issueLoginCode's answer as soon as it is known, with the code's write still committing
+ * (`written`, which the caller MUST await before handing the answer out; it never rejects
+ * unobserved). Writes the caller queues before its next await share that commit.
+ */
+export async function queueLoginCode(store: Store, clock: Clock, origin: LoginOrigin, userId: number): Promise<{ result: LoginCodeResult; written: Promise<void> }> {
   const now = clock.now();
   const loginCode = newSecretToken(32);
-  // The corp list is read while the code's write commits, not after: the answer still waits
-  // for the write to be durable, but not for the read behind it.
-  const [, corpList] = await Promise.all([
-    store.saveLoginCode(hashToken(loginCode), { appId: origin.appId, userId, expiresAt: now + CODE_TTL_MS, origin }, now),
-    corpListOf(store, userId),
-  ]);
-  return { loginCode, corpList, userId, expiresIn: CODE_TTL_SECONDS };
+  const written = store.saveLoginCode(hashToken(loginCode), { appId: origin.appId, userId, expiresAt: now + CODE_TTL_MS, origin }, now);
+  written.catch(() => {});
+  // The corp list is read while the code's write commits, not after.
+  const corpList = await corpListOf(store, userId);
+  return { result: { loginCode, corpList, userId, expiresIn: CODE_TTL_SECONDS }, written };
 }
 
 /** A fresh login code to hand out with register's answer: its clear value and what the store keeps. */

@@ -28,6 +28,22 @@ export const CODE_TTL_MS = 300_000;
  *   `retryable` accepts (WeChat never named the user) leaves the code open for another try of
  *   the same use; any other failure spends it.
  */
+/**
+ * A run's result whose own writes are queued in the store but not yet durable. A run that
+ * returns one lets the ledger queue its record of the outcome in the same turn, so one
+ * commit (one fsync) holds both; the caller hears the result once both are durable. Should
+ * the run's writes fail after that record committed, a repeat is answered with a login code
+ * that was never stored (LOGIN_CODE_INVALID at loginByCode) or WECHAT_CODE_USED: refused
+ * either way, as the policy above wants for a failure after WeChat named the user.
+ */
+export class Unwritten<T> {
+  constructor(
+    readonly value: T,
+    /** Settles when the run's writes are durable; must not be left unobserved by whoever made it. */
+    readonly written: Promise<unknown>,
+  ) {}
+}
+
 export interface ClaimOptions<T> {
   /** Whether a result is the answer to repeats (kept sealed); otherwise repeats are WECHAT_CODE_USED. */
   keep: (result: T) => boolean;
@@ -44,8 +60,11 @@ export interface LedgerDeps {
   seal: () => Promise<{ sealText(appId: string, slot: string, text: string): string; openText(appId: string, slot: string, sealed: string): string }>;
 }
 
+/** A run: its result, or its result with its writes still committing (Unwritten). */
+export type ClaimRun<T> = () => Promise<T | Unwritten<T>>;
+
 export interface CodeLedger {
-  claim<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T>;
+  claim<T>(code: string, use: string, run: ClaimRun<T>, options: ClaimOptions<T>): Promise<T>;
 }
 
 /** The run of one claim in this process: the callers that share it learn how it ended. */
@@ -61,7 +80,7 @@ const used = () => new WeChatApiError("WECHAT_CODE_USED", { errcode: 40163 });
 const processRuns = new Map<string, Shared>();
 
 export function createCodeLedger(deps: LedgerDeps, inFlight: Map<string, Shared> = processRuns): CodeLedger {
-  async function attempt<T>(hash: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<{ value: T; kept: boolean }> {
+  async function attempt<T>(hash: string, use: string, run: ClaimRun<T>, options: ClaimOptions<T>): Promise<{ value: T; kept: boolean }> {
     const store = await deps.store();
     for (let wait = FIRST_POLL_MS; ; wait = Math.min(wait * 2, MAX_POLL_MS)) {
       const now = deps.clock.now();
@@ -82,26 +101,37 @@ export function createCodeLedger(deps: LedgerDeps, inFlight: Map<string, Shared>
     store: Pick<Store, "settleWxCode">,
     hash: string,
     holder: string,
-    run: () => Promise<T>,
+    run: ClaimRun<T>,
     options: ClaimOptions<T>,
   ): Promise<{ value: T; kept: boolean }> {
-    let value: T;
+    let outcome: T | Unwritten<T>;
     try {
-      value = await run();
+      outcome = await run();
     } catch (error) {
       const state = options.retryable(error) ? "open" : "spent";
       // The caller hears the run's own error; a store that fails now leaves the lease to end.
       await store.settleWxCode(hash, holder, { state }, deps.clock.now() + CODE_TTL_MS).catch(() => false);
       throw error;
     }
+    const [value, written] = outcome instanceof Unwritten ? [outcome.value, outcome.written] : [outcome, null];
     const kept = options.keep(value);
-    const outcome = kept ? { state: "answered" as const, sealed: (await deps.seal()).sealText(deps.appId, hash, JSON.stringify(value)) } : { state: "spent" as const };
-    await store.settleWxCode(hash, holder, outcome, deps.clock.now() + CODE_TTL_MS);
+    const record = kept ? { state: "answered" as const, sealed: (await deps.seal()).sealText(deps.appId, hash, JSON.stringify(value)) } : { state: "spent" as const };
+    // Queued in the turn the run's writes were: one commit holds both (see Unwritten).
+    const settled = store.settleWxCode(hash, holder, record, deps.clock.now() + CODE_TTL_MS);
+    if (written) {
+      try {
+        await written;
+      } catch (error) {
+        await settled.catch(() => false);
+        throw error;
+      }
+    }
+    await settled;
     return { value, kept };
   }
 
   return {
-    async claim<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T> {
+    async claim<T>(code: string, use: string, run: ClaimRun<T>, options: ClaimOptions<T>): Promise<T> {
       const hash = hashToken(code);
       const key = `${deps.appId}\n${hash}`;
       const running = inFlight.get(key);

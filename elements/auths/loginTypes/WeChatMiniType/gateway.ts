@@ -5,7 +5,7 @@ import { parsePreviousMasterKeys } from "#runtime/security/masterKey.ts";
 import { hashToken } from "#runtime/security/tokens.ts";
 import { createAccessTokens, sharedAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
 import { limitIdentity } from "../Meta/guards.ts";
-import { createCodeLedger, type ClaimOptions, type CodeLedger } from "./codeLedger.ts";
+import { createCodeLedger, type ClaimOptions, type ClaimRun, type CodeLedger } from "./codeLedger.ts";
 import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 
@@ -103,7 +103,7 @@ export class WeChatGateway {
    * store (codeLedger.ts): another use of the code is WECHAT_CODE_USED; a repeat gets the
    * kept answer, or WECHAT_CODE_USED when the result was not kept.
    */
-  once<T>(code: string, use: string, run: () => Promise<T>, options: ClaimOptions<T>): Promise<T> {
+  once<T>(code: string, use: string, run: ClaimRun<T>, options: ClaimOptions<T>): Promise<T> {
     return this.ledger().claim(code, use, run, options);
   }
 

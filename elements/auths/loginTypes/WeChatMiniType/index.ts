@@ -9,7 +9,8 @@ import { requirePayload, requireText, requireUserId } from "../Meta/args.ts";
 import { registerCorpOf, requireActive } from "../Meta/guards.ts";
 import { newLoginCode } from "../Meta/loginCodes.ts";
 import { WeChatGateway, type WeChatIdentity } from "./gateway.ts";
-import { issueBindCode, issueLoginCodeFor, resolveUser } from "./loginFlow.ts";
+import { queueBindCode, queueLoginCodeFor, resolveUser, type Queued } from "./loginFlow.ts";
+import { Unwritten } from "./codeLedger.ts";
 import { decryptForUser, verifyForUser } from "./userData.ts";
 import { phoneNumberFor, storedPhone, type PhoneNumberResult } from "./phone.ts";
 import { checkSessionKeyOf, resetSessionKeyOf } from "./sessionKeyCheck.ts";
@@ -43,27 +44,35 @@ export default (Parent: typeof LoginType) =>
         code,
         "getLoginCode",
         async () => {
-          // The session_key's write and the code's write go to the store in the same turn, so
-          // they share one commit; the answer waits for both (Promise.all).
+          // The session_key's write, the code's write and the ledger's record of the answer
+          // go to the store in the same turn, so they share one commit (one fsync); the
+          // answer goes out once all three are durable.
           const { identity, keySaved } = await this.#gateway().exchangeKeeping(code);
-          const [result] = await Promise.all([this.#issueFor(identity), keySaved]);
-          return result;
+          let issued: Queued<GetLoginCodeResult>;
+          try {
+            issued = await this.#issueFor(identity);
+          } catch (err) {
+            // Refused (USER_AUTH_MISS…): still answer only once the new key is stored.
+            await keySaved.catch(() => {});
+            throw err;
+          }
+          return new Unwritten(issued.result, Promise.all([issued.written, keySaved]));
         },
         { keep: (result) => "loginCode" in result, retryable: (err) => isJitError(err) && err.family === "wechat" },
       );
     }
 
-    async #issueFor(identity: WeChatIdentity): Promise<GetLoginCodeResult> {
+    async #issueFor(identity: WeChatIdentity): Promise<Queued<GetLoginCodeResult>> {
       const store = await this.app.getStore();
       const userId = await resolveUser(store, identity, this.app.clock.now());
       if (userId !== null) {
         // debug: the HTTP layer already logs one info line per request; this is the hot path.
         this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
-        return issueLoginCodeFor(store, this.app.clock, this.fullName, identity, userId);
+        return queueLoginCodeFor(store, this.app.clock, this.fullName, identity, userId);
       }
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       this.app.logger.info({ element: this.fullName }, "bind code issued to an unregistered WeChat user");
-      return issueBindCode(store, this.app.clock, identity);
+      return queueBindCode(store, this.app.clock, identity);
     }
 
     /**

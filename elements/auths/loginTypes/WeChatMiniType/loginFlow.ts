@@ -2,7 +2,7 @@ import type { Clock } from "#runtime/clock.ts";
 import { isJitError } from "#runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
 import type { Store } from "#runtime/storage/Store.ts";
-import { issueLoginCode } from "../Meta/loginCodes.ts";
+import { queueLoginCode } from "../Meta/loginCodes.ts";
 import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
 import type { WeChatIdentity } from "./gateway.ts";
 
@@ -42,19 +42,26 @@ export async function resolveUser(store: Store, identity: WeChatIdentity, now: n
   return userId;
 }
 
+/** What an issuer answers before its write is durable: `written` MUST be awaited before `result` goes out. */
+export interface Queued<T> {
+  result: T;
+  written: Promise<void>;
+}
+
 /** A login code for a user recognised by a WeChat identity (the shared issuer, origin: this identity). */
-export function issueLoginCodeFor(store: Store, clock: Clock, loginType: string, identity: WeChatIdentity, userId: number): Promise<LoginCodeResult> {
-  return issueLoginCode(store, clock, { loginType, appId: identity.appId, openId: identity.openId }, userId);
+export function queueLoginCodeFor(store: Store, clock: Clock, loginType: string, identity: WeChatIdentity, userId: number): Promise<Queued<LoginCodeResult>> {
+  return queueLoginCode(store, clock, { loginType, appId: identity.appId, openId: identity.openId }, userId);
 }
 
 /** A single-use bind code that remembers the identity until register(), stored only as its hash. */
-export async function issueBindCode(store: Store, clock: Clock, identity: WeChatIdentity): Promise<BindCodeResult> {
+export function queueBindCode(store: Store, clock: Clock, identity: WeChatIdentity): Queued<BindCodeResult> {
   const now = clock.now();
   const bindCode = newSecretToken(32);
-  await store.saveBindCode(
+  const written = store.saveBindCode(
     hashToken(bindCode),
     { appId: identity.appId, openId: identity.openId, unionId: identity.unionId, expiresAt: now + CODE_TTL_MS },
     now,
   );
-  return { bindCode, expiresIn: CODE_TTL_SECONDS };
+  written.catch(() => {});
+  return { result: { bindCode, expiresIn: CODE_TTL_SECONDS }, written };
 }

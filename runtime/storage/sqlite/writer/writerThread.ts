@@ -14,7 +14,7 @@ import { toWire, type FromWriter, type ToWriter, type WriteReply, type WriteRequ
  *
  * One "batch" message holds the units its sender queued in one event-loop turn. They are all
  * queued here in one turn as well, so they share one transaction and one fsync; the replies
- * go back as one message once that commit is durable.
+ * go back as one message once that commit is durable (see reply() for the exceptions).
  */
 export interface WriterData {
   file: string;
@@ -40,16 +40,31 @@ try {
 }
 
 function runBatch(requests: WriteRequest[]): void {
-  const settled = requests.map(({ id, op, args }) =>
+  for (const { id, op, args } of requests) {
     // A health probe reads outside the group commit: no write lock (see SqliteWrites.ping).
     (op === "ping" ? channel.ping() : (channel.run as (this: InlineWrites, op: WriteOp, ...args: unknown[]) => Promise<unknown>).call(channel, op, ...args)).then(
-      (value): WriteReply => ({ id, ok: true, value }),
-      (error: unknown): WriteReply => ({ id, ok: false, error: toWire(error) }),
-    ),
-  );
+      (value) => reply({ id, ok: true, value }),
+      (error: unknown) => reply({ id, ok: false, error: toWire(error) }),
+    );
+  }
   // The message is already one turn's batch: commit it now rather than a turn later.
   channel.flush();
-  void Promise.all(settled).then((replies) => post({ type: "replies", replies }));
+}
+
+/**
+ * Replies go back in one message per turn: a batch's units settle together once its sync
+ * ends, except those acknowledged at commit (ACK_ON_COMMIT), which go back at once.
+ */
+let outgoing: WriteReply[] = [];
+function reply(answer: WriteReply): void {
+  if (outgoing.length === 0) {
+    setImmediate(() => {
+      const replies = outgoing;
+      outgoing = [];
+      post({ type: "replies", replies });
+    });
+  }
+  outgoing.push(answer);
 }
 
 // A message that cannot be read names no write to fail: exit, so the main thread fails the
