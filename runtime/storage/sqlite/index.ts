@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ConfigError, StoreError } from "../../errors/index.ts";
@@ -72,7 +73,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       if (tightened.length > 0) options.logger?.warn({ files: tightened }, `made ${tightened.join(", ")} readable by their owner only (0700 folder, 0600 files)`);
     }
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
-    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    const mode = await enableWal(db, options.busyTimeoutMs ?? 5000);
     if (!memory && mode !== "wal") throw new Error(`journal_mode is ${String(mode)}, WAL could not be enabled`);
     db.pragma("foreign_keys = ON");
     db.pragma("synchronous = FULL"); // until the migrations are done; see above
@@ -94,6 +95,26 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * `PRAGMA journal_mode = WAL`, tried again while another connection holds the lock, up to
+ * the busy timeout. Needed because SQLite answers SQLITE_BUSY at once here, without its busy
+ * handler: two processes opening a fresh file together (`jit serve --workers 2`) both hold
+ * a shared lock and both want the exclusive one, which SQLite treats as a deadlock and
+ * refuses to one of them.
+ */
+async function enableWal(db: Database.Database, timeoutMs: number): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return db.pragma("journal_mode = WAL", { simple: true });
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== "string" || !code.startsWith("SQLITE_BUSY") || Date.now() + wait > deadline) throw err;
+    }
+    await sleep(wait);
   }
 }
 
