@@ -36,10 +36,10 @@ import {
   type LoginFailureDbRow,
 } from "../loginFailures.ts";
 import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
-import { SESSION_ID } from "../sqlite/adminReads.ts";
 import { ADMIN_PG, listUserSessions, listUsers } from "./adminReads.ts";
 import { sqlState, toStoreError } from "./errors.ts";
 import {
+  SESSION_ID,
   toBindCode,
   toBinding,
   toLoginCode,
@@ -53,7 +53,7 @@ import {
   type PasswordRow,
   type SessionRow,
   type UserRow,
-} from "./rows.ts";
+} from "../rows.ts";
 import { PG_SQL } from "./sql.ts";
 
 type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;

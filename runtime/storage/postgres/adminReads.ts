@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { AdminSessionView, AdminUserQuery, AdminUserView, CorpRecord } from "../Store.ts";
-import { toBinding, toUser, type BindingRow, type UserRow } from "./rows.ts";
+import { toBinding, toUser, type BindingRow, type UserRow } from "../rows.ts";
 
 type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
 

@@ -19,20 +19,3 @@ export const PG_TYPES = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
     oid === INT8_OID && format !== "binary" ? parseInt8 : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
 };
-
-// The rows have the SQLite store's column names, so its mappers serve both stores.
-export {
-  toBindCode,
-  toBinding,
-  toLoginCode,
-  toPassword,
-  toSession,
-  toUser,
-  usernameTaken,
-  type BindCodeRow,
-  type BindingRow,
-  type LoginCodeRow,
-  type PasswordRow,
-  type SessionRow,
-  type UserRow,
-} from "../sqlite/rows.ts";

@@ -36,8 +36,8 @@ import {
   type LoginFailureRow,
 } from "../loginFailures.ts";
 import { withCrashPoints } from "./crashPoints.ts";
-import { listUserSessions, listUsers, prepareAdmin, SESSION_ID, type AdminStatements } from "./adminReads.ts";
-import { toBinding, toPassword, toSession, toUser, type BindingRow, type PasswordRow, type SessionRow, type UserRow } from "./rows.ts";
+import { listUserSessions, listUsers, prepareAdmin, type AdminStatements } from "./adminReads.ts";
+import { SESSION_ID, toBinding, toPassword, toSession, toUser, type BindingRow, type PasswordRow, type SessionRow, type UserRow } from "../rows.ts";
 import { insertSeedUsers, type SeedOptions, type SeedResult } from "./seed.ts";
 import { prepareAll, type Statements } from "./statements.ts";
 import { InlineWrites, type WriteChannel } from "./writeChannel.ts";

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { AdminSessionView, AdminUserQuery, AdminUserView, CorpRecord } from "../Store.ts";
-import { toBinding, toUser, type BindingRow, type UserRow } from "./rows.ts";
+import { toBinding, toUser, type BindingRow, type UserRow } from "../rows.ts";
 
 /**
  * The console's reads. Kept apart from statements.ts, whose statements all go through an
@@ -33,8 +33,6 @@ export function prepareAdmin(db: Database.Database): AdminStatements {
   return out;
 }
 
-/** The hash prefix that names a session in the console (AdminSessionView.sessionId). */
-export const SESSION_ID = /^[0-9a-f]{16}$/;
 
 function view(q: AdminStatements, row: UserRow, now: number): AdminUserView {
   return {

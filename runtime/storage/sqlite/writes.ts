@@ -23,19 +23,8 @@ import type {
 } from "../Store.ts";
 import { afterFailure, toLoginFailure, type LoginFailureDbRow } from "../loginFailures.ts";
 import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
-import {
-  bindingConflict,
-  missingUser,
-  passwordConflict,
-  toBindCode,
-  toLoginCode,
-  toUser,
-  usernameTaken,
-  type BindCodeRow,
-  type BindingRow,
-  type LoginCodeRow,
-  type UserRow,
-} from "./rows.ts";
+import { toBindCode, toLoginCode, toUser, usernameTaken, type BindCodeRow, type BindingRow, type LoginCodeRow, type UserRow } from "../rows.ts";
+import { bindingConflict, missingUser, passwordConflict } from "./constraintErrors.ts";
 import type { Statements } from "./statements.ts";
 
 /** Thrown inside a transaction to roll it back when a bind code belongs to another mini program. */
