@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -46,21 +47,32 @@ function cpuMsOf(statFile: string): number {
 
 /** Starts a child and waits for the line that carries its URL ("ready <url>" or jit serve's "listening on <url>"). */
 export function startProc(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<Proc> {
-  const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // stderr (a serving process logs a line per request) goes to a file, as a deployed server's
+  // would: piped here, the load generator's own process would spend CPU reading every line,
+  // and only the servers that log would pay for it.
+  const logDir = mkdtempSync(path.join(os.tmpdir(), "jit-bench-log-"));
+  const logFile = path.join(logDir, "stderr.log");
+  const logFd = openSync(logFile, "w");
+  const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", logFd] });
+  closeSync(logFd);
+  const errTail = () => {
+    try {
+      return readFileSync(logFile, "utf8").slice(-4000);
+    } catch {
+      return "";
+    }
+  };
+  const removeLog = () => rmSync(logDir, { recursive: true, force: true });
   let out = "";
-  let err = "";
-  proc.stderr!.on("data", (c: Buffer) => {
-    // Keep only the tail: a serving process logs a line per request.
-    err = (err + c.toString("utf8")).slice(-4000);
-  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`timed out starting ${args.join(" ")}\n${err}`)), timeoutMs);
+    const timer = setTimeout(() => fail(new Error(`timed out starting ${args.join(" ")}\n${errTail()}`)), timeoutMs);
     const fail = (e: Error) => {
       clearTimeout(timer);
       proc.kill("SIGKILL");
+      removeLog();
       reject(e);
     };
-    proc.on("exit", (code) => fail(new Error(`${args.join(" ")} exited (${code}) before it was ready\n${err}`)));
+    proc.on("exit", (code) => fail(new Error(`${args.join(" ")} exited (${code}) before it was ready\n${errTail()}`)));
     proc.stdout!.on("data", (c: Buffer) => {
       out += c.toString("utf8");
       const match = /(?:ready|listening on) (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -85,7 +97,9 @@ export function startProc(args: string[], env: Record<string, string>, timeoutMs
         mainThreadCpuMs: () => cpuMsOf(`/proc/${proc.pid}/task/${proc.pid}/stat`),
         async stop() {
           proc.kill("SIGTERM");
-          return exited;
+          const code = await exited;
+          removeLog();
+          return code;
         },
       });
     });
