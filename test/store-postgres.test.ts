@@ -273,6 +273,24 @@ describePg("PostgreSQL store", () => {
     });
   });
 
+  describe("prepared statements", () => {
+    it("on by default; prepared_statements=off sends every statement unnamed, with the same results", async () => {
+      expect(parsePostgresUrl("postgres://db.internal/appdb").preparedStatements).toBe(true);
+      expect(parsePostgresUrl("postgres://db.internal/appdb?prepared_statements=off").preparedStatements).toBe(false);
+      for (const setting of ["on", "off"]) {
+        const schema = randomName("s");
+        const store = await openPostgresStore({ url: db.url({ schema, query: `prepared_statements=${setting}&pool_max=2` }) });
+        open.push(store);
+        // Each statement twice or more, over both pooled connections.
+        const users = await Promise.all([1, 2, 3, 4].map((i) => store.createUser({ name: `p${i}` }, T0)));
+        for (const u of users) expect(await store.getUser(u.userId)).toMatchObject({ name: u.name });
+        await store.saveBindCode("a".repeat(64), { appId: "wx1", openId: "o-p", unionId: null, expiresAt: T0 + 60_000 }, T0);
+        expect(await store.consumeCode("bind", "a".repeat(64), T0)).toMatchObject({ status: "ok" });
+        expect(await store.consumeCode("bind", "a".repeat(64), T0)).toEqual({ status: "invalid" }); // spent
+      }
+    });
+  });
+
   describe("pool limits", () => {
     it("pool_max bounds the connections; a call that cannot get one within connect_timeout is STORE_UNAVAILABLE, not a wait without end", async () => {
       const schema = randomName("s");
@@ -370,7 +388,10 @@ describePg("PostgreSQL store", () => {
       expect((await openFailure(`postgres://jit:${PASSWORD}@127.0.0.1:99999/appdb`)).message).toMatch(/cannot be parsed/);
       expect((await openFailure(`postgres://jit:${PASSWORD}@127.0.0.1:5432`)).message).toMatch(/^cannot open database 127\.0\.0\.1:5432\/\?: the URL names no database/);
       expect((await openFailure(`postgres://jit:${PASSWORD}@db.internal:6543/appdb?statment_timeout=5`)).message).toBe(
-        `cannot open database db.internal:6543/appdb: unknown URL parameter "statment_timeout" (known: connect_timeout, statement_timeout, idle_in_transaction_session_timeout, pool_max, sslmode, application_name, schema)`,
+        `cannot open database db.internal:6543/appdb: unknown URL parameter "statment_timeout" (known: connect_timeout, statement_timeout, idle_in_transaction_session_timeout, pool_max, sslmode, application_name, schema, prepared_statements)`,
+      );
+      expect((await openFailure(`postgres://jit:${PASSWORD}@db.internal/appdb?prepared_statements=no`)).message).toBe(
+        "cannot open database db.internal:5432/appdb: URL parameter prepared_statements must be on or off",
       );
       expect((await openFailure(`postgres://jit:${PASSWORD}@db.internal/appdb?pool_max=0`)).message).toMatch(/db\.internal:5432\/appdb: URL parameter pool_max must be/);
       expect((await openFailure(`postgres://jit:${PASSWORD}@db.internal/appdb?schema=Bad-Name`)).message).toMatch(/URL parameter schema must be/);

@@ -19,6 +19,9 @@ import { StoreError } from "../../errors/index.ts";
  * | `idle_in_transaction_session_timeout` (ms) | 10000 | a transaction left open by a stalled client  |
  * | `pool_max`                            | 10      | connections per process                           |
  *
+ * `prepared_statements` (on, off; default on): statements are named prepared statements,
+ * parsed and planned once per connection; off for a pooler that cannot keep them.
+ *
  * and, on the client side, a read timeout one second above the statement timeout, for a
  * peer that neither answers nor closes the connection. `sslmode` (disable, require,
  * verify-full), `application_name` and `schema` (the tables live in that schema, created
@@ -34,6 +37,8 @@ export interface PostgresConfig {
   schema: string | null;
   pool: PoolConfig;
   statementTimeoutMs: number;
+  /** Named prepared statements (URL parameter prepared_statements, default on). */
+  preparedStatements: boolean;
 }
 
 export const POSTGRES_DEFAULTS = {
@@ -45,7 +50,7 @@ export const POSTGRES_DEFAULTS = {
   idleTimeoutMs: 30_000,
 } as const;
 
-const KNOWN = ["connect_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "pool_max", "sslmode", "application_name", "schema"] as const;
+const KNOWN = ["connect_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "pool_max", "sslmode", "application_name", "schema", "prepared_statements"] as const;
 
 /** True for the schemes this store serves. */
 export function isPostgresUrl(text: string): boolean {
@@ -122,7 +127,9 @@ export function parsePostgresUrl(text: string): PostgresConfig {
     // The tables are found in the schema without qualifying every statement.
     ...(schema !== null ? { options: `-c search_path=${schema}` } : {}),
   };
-  return { label: schema !== null ? `${where}?schema=${schema}` : where, host, port, database, schema, pool, statementTimeoutMs };
+  const prepared = query.get("prepared_statements") ?? "on";
+  if (prepared !== "on" && prepared !== "off") throw openFailed(where, "URL parameter prepared_statements must be on or off");
+  return { label: schema !== null ? `${where}?schema=${schema}` : where, host, port, database, schema, pool, statementTimeoutMs, preparedStatements: prepared === "on" };
 }
 
 function decode(part: string): string {

@@ -51,5 +51,5 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   const pool = new pg.Pool({ ...config.pool, types: PG_TYPES });
   pool.on("error", (err) => options.onIdleError?.({ database: config.label, reason: describe(err) }));
-  return new PostgresStore(pool, config.label);
+  return new PostgresStore(pool, config.label, { preparedStatements: config.preparedStatements });
 }
