@@ -83,7 +83,8 @@ describe("code ledger (in the store)", () => {
   it("a run that hands back its result Unwritten: the ledger queues its record before the run's writes are durable, and answers after both", async () => {
     const { store, clock } = await setup();
     const events: string[] = [];
-    const spy: Pick<SqliteStore, "claimWxCode" | "settleWxCode"> = {
+    const spy: Pick<SqliteStore, "claimWxCode" | "settleWxCode" | "commitsTurnTogether"> = {
+      commitsTurnTogether: true,
       claimWxCode: (...args) => store.claimWxCode(...args),
       settleWxCode: (...args) => {
         events.push("record queued");
@@ -114,5 +115,34 @@ describe("code ledger (in the store)", () => {
     // LOGIN_CODE_INVALID) and never reaches WeChat again.
     expect(await there.claim("code-v", "getLoginCode", async () => (runs++, { loginCode: "other" }), keepAll)).toEqual({ loginCode: "lc-v" });
     expect(runs).toBe(1);
+  });
+
+  it("a store whose writes commit one by one (PostgreSQL): the record waits for the run's writes, and their failure spends the code", async () => {
+    const { store, clock } = await setup();
+    const events: string[] = [];
+    const oneByOne: Pick<SqliteStore, "claimWxCode" | "settleWxCode"> & { commitsTurnTogether: boolean } = {
+      commitsTurnTogether: false,
+      claimWxCode: (...args) => store.claimWxCode(...args),
+      settleWxCode: (...args) => {
+        events.push(`record queued (${args[2].state})`);
+        return store.settleWxCode(...args);
+      },
+    };
+    const vault = createSessionKeyVault({ masterKey: randomBytes(32), store, clock });
+    const ledger = createCodeLedger({ appId: "wx-ledger", clock, leaseMs: 1_000, store: async () => oneByOne, seal: async () => vault }, new Map());
+    let release!: () => void;
+    const written = new Promise<void>((r) => (release = r)).then(() => void events.push("run's writes durable"));
+    const answer = ledger.claim("code-w", "getLoginCode", async () => new Unwritten({ loginCode: "lc-w" }, written), keepAll);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]); // nothing readable yet that speaks for writes not yet there
+    release();
+    expect(await answer).toEqual({ loginCode: "lc-w" });
+    expect(events).toEqual(["run's writes durable", "record queued (answered)"]);
+
+    const spendOnFailure = { keep: () => true, retryable: () => false };
+    const failing = ledger.claim("code-x", "getLoginCode", async () => new Unwritten({ loginCode: "lc-x" }, Promise.reject(new Error("disk full"))), spendOnFailure);
+    await expect(failing).rejects.toThrow("disk full");
+    expect(events.at(-1)).toBe("record queued (spent)");
+    await expect(ledger.claim("code-x", "getLoginCode", async () => ({ loginCode: "again" }), spendOnFailure)).rejects.toMatchObject({ code: "WECHAT_CODE_USED" });
   });
 });

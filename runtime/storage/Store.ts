@@ -247,6 +247,15 @@ export interface PurgeCounts {
 }
 
 export interface Store {
+  /**
+   * True when the writes called in one event-loop turn commit together, in call order, in
+   * one transaction (SQLite's group commit): a caller may queue a write that depends on
+   * another in the same turn instead of waiting for the first to be durable, and no reader
+   * sees one without the other. False (or absent: the safe reading for a store that does
+   * not say) where each write commits on its own (PostgreSQL).
+   */
+  readonly commitsTurnTogether?: boolean;
+
   // --- users and organisations ---
   createUser(input: { name?: string | null; corpId?: string | null }, now: number): Promise<UserRecord>;
   getUser(userId: number): Promise<UserRecord | null>;

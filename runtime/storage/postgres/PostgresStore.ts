@@ -94,6 +94,8 @@ const FOREIGN_KEY_VIOLATION = "23503";
  * the server recovers by itself when the database is back.
  */
 export class PostgresStore implements Store {
+  // Each write is its own statement on a pooled connection, committed on its own.
+  readonly commitsTurnTogether = false;
   /** `host:port/database`: what messages name. */
   readonly label: string;
   readonly #pool: pg.Pool;

@@ -61,6 +61,7 @@ import { SqliteWrites } from "./writes.ts";
  * here (the clear value never reaches the store).
  */
 export class SqliteStore implements Store {
+  readonly commitsTurnTogether = true;
   readonly file: string;
   readonly #db: Database.Database;
   readonly #q: Statements;

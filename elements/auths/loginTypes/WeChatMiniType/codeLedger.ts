@@ -29,12 +29,14 @@ export const CODE_TTL_MS = 300_000;
  *   the same use; any other failure spends it.
  */
 /**
- * A run's result whose own writes are queued in the store but not yet durable. A run that
- * returns one lets the ledger queue its record of the outcome in the same turn, so one
- * commit (one fsync) holds both; the caller hears the result once both are durable. Should
- * the run's writes fail after that record committed, a repeat is answered with a login code
- * that was never stored (LOGIN_CODE_INVALID at loginByCode) or WECHAT_CODE_USED: refused
- * either way, as the policy above wants for a failure after WeChat named the user.
+ * A run's result whose own writes are queued in the store but not yet durable. Where the
+ * store commits the writes of one turn together (Store.commitsTurnTogether: SQLite), the
+ * ledger queues its record of the outcome in the same turn, so one commit (one fsync) holds
+ * both and no reader sees one without the other; elsewhere it waits for the run's writes
+ * first. The caller hears the result once both are durable. Should the run's writes fail
+ * after the record committed (a unit of the batch failing alone), a repeat is answered with
+ * a login code that was never stored (LOGIN_CODE_INVALID at loginByCode): refused, as the
+ * policy above wants for a failure after WeChat named the user.
  */
 export class Unwritten<T> {
   constructor(
@@ -56,7 +58,7 @@ export interface LedgerDeps {
   clock: Clock;
   /** How long a claim may run before another caller may take it over. */
   leaseMs: number;
-  store: () => Promise<Pick<Store, "claimWxCode" | "settleWxCode">>;
+  store: () => Promise<Pick<Store, "claimWxCode" | "settleWxCode" | "commitsTurnTogether">>;
   seal: () => Promise<{ sealText(appId: string, slot: string, text: string): string; openText(appId: string, slot: string, sealed: string): string }>;
 }
 
@@ -98,7 +100,7 @@ export function createCodeLedger(deps: LedgerDeps, inFlight: Map<string, Shared>
   }
 
   async function runClaimed<T>(
-    store: Pick<Store, "settleWxCode">,
+    store: Pick<Store, "settleWxCode" | "commitsTurnTogether">,
     hash: string,
     holder: string,
     run: ClaimRun<T>,
@@ -113,7 +115,18 @@ export function createCodeLedger(deps: LedgerDeps, inFlight: Map<string, Shared>
       await store.settleWxCode(hash, holder, { state }, deps.clock.now() + CODE_TTL_MS).catch(() => false);
       throw error;
     }
-    const [value, written] = outcome instanceof Unwritten ? [outcome.value, outcome.written] : [outcome, null];
+    let [value, written] = outcome instanceof Unwritten ? [outcome.value, outcome.written] : [outcome, null];
+    if (written && store.commitsTurnTogether !== true) {
+      // Each write commits on its own here: the record must not be readable (by a repeat in
+      // another process) before the writes it speaks for exist, so it waits for them.
+      try {
+        await written;
+      } catch (error) {
+        await store.settleWxCode(hash, holder, { state: options.retryable(error) ? "open" : "spent" }, deps.clock.now() + CODE_TTL_MS).catch(() => false);
+        throw error;
+      }
+      written = null;
+    }
     const kept = options.keep(value);
     const record = kept ? { state: "answered" as const, sealed: (await deps.seal()).sealText(deps.appId, hash, JSON.stringify(value)) } : { state: "spent" as const };
     // Queued in the turn the run's writes were: one commit holds both (see Unwritten).
