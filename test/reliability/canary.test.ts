@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
-import { runJit } from "../helpers/cliRun.ts";
+import { errorOf, runJit } from "../helpers/cliRun.ts";
 import { AUTH, DEMO_APPID, LOGIN, makeTempRoot, post, removeDir } from "../helpers/http.ts";
 import { JIT_BIN, startChild, type Child } from "../helpers/httpChild.ts";
 import { recordFigures } from "./figures.ts";
@@ -150,17 +150,26 @@ describe("secret canary", () => {
     // The CLI beside the server on the same database, and on databases it cannot open (in parallel: each is a process).
     const folderAsDb = path.join(root, "a-folder");
     await mkdir(folderAsDb, { recursive: true });
-    const call_ = ["call", "auths.loginTypes.myWeChatMiniLogin", "getLoginCode"];
-    await Promise.all([
+    // `--db` is an option of `call`: it goes after it (before it, commander refuses the command line).
+    const jitCall = (db: string, fullName: string, method: string, ...args: string[]) => ["call", fullName, method, ...args, "--db", db];
+    const getLoginCode = (db: string, wxCode: string) => jitCall(db, "auths.loginTypes.myWeChatMiniLogin", "getLoginCode", wxCode);
+    const results = await Promise.all([
       cli("show", ["show", "auths.loginTypes.myWeChatMiniLogin"]),
       cli("validate", ["validate"]),
-      cli("call getLoginCode", ["--db", dbFile(), ...call_, code("canary-cli")]),
-      cli("call loginByCode (bad)", ["--db", dbFile(), "call", "auths.loginTypes.services.AuthSvc", "loginByCode", "not-a-code"]),
-      cli("call on a folder as database", ["--db", folderAsDb, ...call_, code("canary-db")]),
+      cli("call getLoginCode", getLoginCode(dbFile(), code("canary-cli"))),
+      cli("call loginByCode (bad)", jitCall(dbFile(), "auths.loginTypes.services.AuthSvc", "loginByCode", "not-a-code")),
+      cli("call on a folder as database", getLoginCode(folderAsDb, code("canary-db"))),
       cli("serve on an unreachable PostgreSQL", ["serve", "--port", "0", "--db", `postgres://canary:${PG_PASSWORD}@127.0.0.1:1/canary?connect_timeout=1`]),
-      cli("call with a bad master key", ["--db", dbFile(), ...call_, code("canary-mk")], { JIT_MASTER_KEY: SECRET }),
+      cli("call with a bad master key", getLoginCode(dbFile(), code("canary-mk")), { JIT_MASTER_KEY: SECRET }),
     ]);
-    counts.failures.add("STORE_OPEN_FAILED/STORE_UNAVAILABLE/MASTER_KEY_INVALID (CLI)");
+    // Each ran to its own answer, not to a usage error: a getLoginCode, and three refusals by their codes.
+    expect(results[2]!.code).toBe(0);
+    for (const result of [results[3]!, results[4]!, results[6]!]) {
+      expect(errorOf(result.stderr)?.code).toMatch(/^[A-Z_]+$/);
+      counts.failures.add(`${errorOf(result.stderr)!.code} (CLI)`);
+    }
+    expect(results[5]!.stderr).toMatch(/^STORE_OPEN_FAILED /m);
+    counts.failures.add("STORE_OPEN_FAILED (CLI serve)");
 
     // WeChat down, then the server stopped.
     await fake.close();
