@@ -123,4 +123,33 @@ describe("fake WeChat server over HTTP", () => {
     expect(await check("o-chk", sessionSignature(oldKey))).toBe(87009);
     expect(await check("o-chk", sessionSignature(oldKey), "bad-token")).toBe(40001);
   });
+
+  it("issues the access tokens mintAccessToken makes: the same one until force_refresh, which takes the next", async () => {
+    const minted: string[] = [];
+    const own = await startFakeWeChatServer({ apps: [APP], mintAccessToken: (appId) => `known-token-${appId}-${minted.push(appId)}` });
+    try {
+      const token = async (force = false) =>
+        (await (await fetch(`${own.url}/cgi-bin/stable_token`, { method: "POST", body: JSON.stringify({ grant_type: "client_credential", appid: APP.appId, secret: APP.appSecret, ...(force ? { force_refresh: true } : {}) }) })).json()) as Record<string, unknown>;
+      expect((await token()).access_token).toBe(`known-token-${APP.appId}-1`);
+      expect((await token()).access_token).toBe(`known-token-${APP.appId}-1`);
+      expect((await token(true)).access_token).toBe(`known-token-${APP.appId}-2`);
+      expect(minted).toEqual([APP.appId, APP.appId]);
+      // The minted token is the one business calls accept (87009: a valid token, an unknown user).
+      const check = await fetch(`${own.url}/wxa/checksession?${new URLSearchParams({ access_token: `known-token-${APP.appId}-2`, openid: "o-none", signature: "x", sig_method: "hmac_sha256" })}`);
+      expect(((await check.json()) as { errcode: number }).errcode).toBe(87009);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("answers 500 when mintAccessToken repeats a token (each must be new)", async () => {
+    const own = await startFakeWeChatServer({ apps: [APP], mintAccessToken: () => "always-the-same" });
+    try {
+      const token = (force: boolean) => fetch(`${own.url}/cgi-bin/stable_token`, { method: "POST", body: JSON.stringify({ grant_type: "client_credential", appid: APP.appId, secret: APP.appSecret, force_refresh: force }) });
+      expect((await token(false)).status).toBe(200);
+      expect((await token(true)).status).toBe(500);
+    } finally {
+      await own.close();
+    }
+  });
 });

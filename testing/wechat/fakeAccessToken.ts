@@ -38,6 +38,8 @@ export function createAccessTokenRoutes(deps: {
   /** Newest session key per `${appId}\n${openId}`, filled by jscode2session. */
   sessionKeys: Map<string, string>;
   count(route: FakeApiRoute): void;
+  /** Makes each new token (default: 32 random bytes, base64url). */
+  mintToken?: (appId: string) => string;
 }): { stableToken: FakeHandler; checkSession: FakeHandler; resetSessionKey: FakeHandler; controls: FakeTokenControls } {
   const tokens = new Map<string, TokenRecord>();
   const currentToken = new Map<string, string>();
@@ -72,7 +74,8 @@ export function createAccessTokenRoutes(deps: {
     let token = currentToken.get(appId);
     let record = token ? tokens.get(token) : undefined;
     if (!token || !record || record.expiresAt <= now || input.force_refresh === true) {
-      token = randomBytes(32).toString("base64url");
+      token = deps.mintToken ? deps.mintToken(appId) : randomBytes(32).toString("base64url");
+      if (typeof token !== "string" || token === "" || tokens.has(token)) throw new TypeError("mintAccessToken must return a new non-empty string");
       record = { appId, expiresAt: now + 7_200_000, revoked: false };
       tokens.set(token, record);
       currentToken.set(appId, token);

@@ -93,6 +93,11 @@ export interface FakeWeChatServerOptions {
   clock?: Clock;
   /** Lifetime of a minted code (WeChat: 5 minutes). */
   codeTtlMs?: number;
+  /**
+   * Makes each access token stable_token issues (default: 32 random bytes, base64url), so a
+   * test knows every token, e.g. to search its outputs for them. Each must be new.
+   */
+  mintAccessToken?: (appId: string) => string;
 }
 
 interface CodeRecord {
@@ -189,7 +194,13 @@ export async function startFakeWeChatServer(options: FakeWeChatServerOptions = {
     sendJson(res, status, { ...answer, ...rule?.extraFields }, contentType);
   };
 
-  const { stableToken, checkSession, resetSessionKey, controls } = createAccessTokenRoutes({ clock, checkApp, sessionKeys, count: (route) => (counts[route] += 1) });
+  const { stableToken, checkSession, resetSessionKey, controls } = createAccessTokenRoutes({
+    clock,
+    checkApp,
+    sessionKeys,
+    count: (route) => (counts[route] += 1),
+    mintToken: options.mintAccessToken,
+  });
   const phone = createPhoneRoutes({ clock, codeTtlMs, tokens: controls, count: () => (counts.getuserphonenumber += 1) });
 
   const mintCode = (input: MintCodeInput): string => {
