@@ -9,8 +9,8 @@ export type WriteResult<K extends WriteOp> = ReturnType<SqliteWrites[K]>;
 /**
  * Where a SqliteStore's write units run. Both channels keep groupCommit.ts's contract
  * (durable before settled unless writes.ts's ACK_ON_COMMIT says otherwise, one unit
- * all-or-nothing, call order, reads see a write once it settled); they differ only in which thread pays for the statements, the commit and the
- * checkpoints.
+ * all-or-nothing, call order, reads see a write once it settled); they differ only in which
+ * thread pays for the statements, the commit and the checkpoints.
  */
 export interface WriteChannel {
   run<K extends WriteOp>(op: K, ...args: WriteArgs<K>): Promise<WriteResult<K>>;

@@ -18,12 +18,18 @@ export async function issueLoginCode(store: Store, clock: Clock, origin: LoginOr
   return result;
 }
 
+/** What an issuer answers before its write is durable: `written` MUST be awaited before `result` goes out. */
+export interface Queued<T> {
+  result: T;
+  written: Promise<void>;
+}
+
 /**
  * issueLoginCode's answer as soon as it is known, with the code's write still committing
  * (`written`, which the caller MUST await before handing the answer out; it never rejects
  * unobserved). Writes the caller queues before its next await share that commit.
  */
-export async function queueLoginCode(store: Store, clock: Clock, origin: LoginOrigin, userId: number): Promise<{ result: LoginCodeResult; written: Promise<void> }> {
+export async function queueLoginCode(store: Store, clock: Clock, origin: LoginOrigin, userId: number): Promise<Queued<LoginCodeResult>> {
   const now = clock.now();
   const loginCode = newSecretToken(32);
   const written = store.saveLoginCode(hashToken(loginCode), { appId: origin.appId, userId, expiresAt: now + CODE_TTL_MS, origin }, now);

@@ -28,6 +28,13 @@ export const CODE_TTL_MS = 300_000;
  *   `retryable` accepts (WeChat never named the user) leaves the code open for another try of
  *   the same use; any other failure spends it.
  */
+export interface ClaimOptions<T> {
+  /** Whether a result is the answer to repeats (kept sealed); otherwise repeats are WECHAT_CODE_USED. */
+  keep: (result: T) => boolean;
+  /** Which failures leave the code open for another try of the same use. */
+  retryable: (error: unknown) => boolean;
+}
+
 /**
  * A run's result whose own writes are queued in the store but not yet durable. Where the
  * store commits the writes of one turn together (Store.commitsTurnTogether: SQLite), the
@@ -44,13 +51,6 @@ export class Unwritten<T> {
     /** Settles when the run's writes are durable; must not be left unobserved by whoever made it. */
     readonly written: Promise<unknown>,
   ) {}
-}
-
-export interface ClaimOptions<T> {
-  /** Whether a result is the answer to repeats (kept sealed); otherwise repeats are WECHAT_CODE_USED. */
-  keep: (result: T) => boolean;
-  /** Which failures leave the code open for another try of the same use. */
-  retryable: (error: unknown) => boolean;
 }
 
 export interface LedgerDeps {
@@ -106,38 +106,32 @@ export function createCodeLedger(deps: LedgerDeps, inFlight: Map<string, Shared>
     run: ClaimRun<T>,
     options: ClaimOptions<T>,
   ): Promise<{ value: T; kept: boolean }> {
+    // A failure before the outcome is recorded: the caller hears it; the code is left open
+    // or spent as `retryable` says (a store that fails now leaves the lease to end).
+    const fail = async (error: unknown): Promise<never> => {
+      await store.settleWxCode(hash, holder, { state: options.retryable(error) ? "open" : "spent" }, deps.clock.now() + CODE_TTL_MS).catch(() => false);
+      throw error;
+    };
     let outcome: T | Unwritten<T>;
     try {
       outcome = await run();
     } catch (error) {
-      const state = options.retryable(error) ? "open" : "spent";
-      // The caller hears the run's own error; a store that fails now leaves the lease to end.
-      await store.settleWxCode(hash, holder, { state }, deps.clock.now() + CODE_TTL_MS).catch(() => false);
-      throw error;
+      return fail(error);
     }
-    let [value, written] = outcome instanceof Unwritten ? [outcome.value, outcome.written] : [outcome, null];
-    if (written && store.commitsTurnTogether !== true) {
-      // Each write commits on its own here: the record must not be readable (by a repeat in
-      // another process) before the writes it speaks for exist, so it waits for them.
-      try {
-        await written;
-      } catch (error) {
-        await store.settleWxCode(hash, holder, { state: options.retryable(error) ? "open" : "spent" }, deps.clock.now() + CODE_TTL_MS).catch(() => false);
-        throw error;
-      }
-      written = null;
-    }
+    const [value, written] = outcome instanceof Unwritten ? [outcome.value, outcome.written] : [outcome, null];
+    // Where each write commits on its own, the record must not be readable (by a repeat in
+    // another process) before the writes it speaks for exist: it waits for them.
+    const sharesCommit = written !== null && store.commitsTurnTogether === true;
+    if (written && !sharesCommit) await written.catch(fail);
     const kept = options.keep(value);
     const record = kept ? { state: "answered" as const, sealed: (await deps.seal()).sealText(deps.appId, hash, JSON.stringify(value)) } : { state: "spent" as const };
     // Queued in the turn the run's writes were: one commit holds both (see Unwritten).
     const settled = store.settleWxCode(hash, holder, record, deps.clock.now() + CODE_TTL_MS);
-    if (written) {
-      try {
-        await written;
-      } catch (error) {
+    if (sharesCommit) {
+      await written.catch(async (error: unknown) => {
         await settled.catch(() => false);
         throw error;
-      }
+      });
     }
     await settled;
     return { value, kept };

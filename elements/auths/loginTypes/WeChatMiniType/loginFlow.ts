@@ -2,7 +2,7 @@ import type { Clock } from "#runtime/clock.ts";
 import { isJitError } from "#runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
 import type { Store } from "#runtime/storage/Store.ts";
-import { queueLoginCode } from "../Meta/loginCodes.ts";
+import { queueLoginCode, type Queued } from "../Meta/loginCodes.ts";
 import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
 import type { WeChatIdentity } from "./gateway.ts";
 
@@ -40,12 +40,6 @@ export async function resolveUser(store: Store, identity: WeChatIdentity, now: n
     throw err;
   }
   return userId;
-}
-
-/** What an issuer answers before its write is durable: `written` MUST be awaited before `result` goes out. */
-export interface Queued<T> {
-  result: T;
-  written: Promise<void>;
 }
 
 /** A login code for a user recognised by a WeChat identity (the shared issuer, origin: this identity). */
