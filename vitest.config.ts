@@ -1,8 +1,8 @@
 import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
-// Tests run the TypeScript sources: the "jit-source" condition resolves `jit-runtime/...` and
-// `#runtime/...` (package.json exports and imports) to them instead of the compiled dist/.
+// Tests run the TypeScript sources: the "jit-source" condition resolves `jit-runtime/...`
+// (package.json exports) to them instead of the compiled dist/.
 const SOURCE = "jit-source";
 
 export default defineConfig({

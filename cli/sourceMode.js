@@ -1,6 +1,6 @@
 // Runs this repository's TypeScript sources directly (tests, benchmarks, the demo, cli/bin.js):
-// tsx for .ts files, and the "jit-source" condition so that `jit-runtime/...` and
-// `#runtime/...` resolve to the sources (package.json) instead of the compiled dist/.
+// tsx for .ts files, and the "jit-source" condition so that `jit-runtime/...`
+// resolves to the sources (package.json) instead of the compiled dist/.
 // A resolve hook registered after tsx's runs before it, so tsx sees the condition too.
 import { register as registerTsx } from "tsx/esm/api";
 import { register } from "node:module";

@@ -20,7 +20,6 @@ function reachable(entry: string): { files: Set<string>; packages: Set<string> }
     // Static imports and re-exports only: a dynamic import() is loaded when called, not with the module.
     for (const [, spec] of text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms)) {
       if (spec!.startsWith(".")) visit(path.resolve(path.dirname(file), spec!));
-      else if (spec!.startsWith("#runtime/")) visit(path.join(REPO, "runtime", spec!.slice("#runtime/".length)));
       else packages.add(spec!.startsWith("@") ? spec!.split("/").slice(0, 2).join("/") : spec!.split("/")[0]!);
     }
   };

@@ -1,4 +1,4 @@
-import type { AppContext } from "#runtime/element/types.ts";
+import type { AppContext } from "jit-runtime/element";
 import type { FakeApp } from "./fakeServer.ts";
 
 const WECHAT_MINI_TYPE = "auths.loginTypes.WeChatMiniType";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Clock } from "#runtime/clock.ts";
+import type { Clock } from "jit-runtime/element";
 import { sendJson, wxError, type FakeHandler } from "./fakeHttp.ts";
 import type { FakeTokenControls } from "./fakeAccessToken.ts";
 

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { systemClock, type Clock } from "#runtime/clock.ts";
-import { ConfigError } from "#runtime/errors/index.ts";
-import { safeEqual } from "#runtime/security/tokens.ts";
+import { systemClock, type Clock } from "jit-runtime/element";
+import { ConfigError } from "jit-runtime/element";
+import { safeEqual } from "jit-runtime/element";
 import { createAccessTokenRoutes, type FakeApiRoute } from "./fakeAccessToken.ts";
 import { createPhoneRoutes, type MintPhoneCodeInput } from "./fakePhone.ts";
 

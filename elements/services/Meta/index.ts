@@ -1,4 +1,4 @@
-import { ElementBase } from "#runtime/element/ElementBase.ts";
+import { ElementBase } from "jit-runtime/element";
 
 /**
  * The base class of service elements (services.*): plain server-side functions. An

@@ -1,4 +1,4 @@
-import { ElementError } from "#runtime/errors/index.ts";
+import { ElementError } from "jit-runtime/element";
 
 /** Longest text argument accepted (wx.login codes and our own codes are far shorter). */
 const MAX_TEXT = 256;

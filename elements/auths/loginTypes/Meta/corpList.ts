@@ -1,4 +1,4 @@
-import type { Store } from "#runtime/storage/Store.ts";
+import type { Store } from "jit-runtime/element";
 import type { CorpRef } from "./types.ts";
 
 /**

@@ -1,8 +1,8 @@
-import { currentCallContext } from "#runtime/context/callContext.ts";
-import { LoginError } from "#runtime/errors/index.ts";
-import type { AppContext } from "#runtime/element/types.ts";
-import { hashToken } from "#runtime/security/tokens.ts";
-import type { CorpRecord } from "#runtime/storage/Store.ts";
+import { currentCallContext } from "jit-runtime/element";
+import { LoginError } from "jit-runtime/element";
+import type { AppContext } from "jit-runtime/element";
+import { hashToken } from "jit-runtime/element";
+import type { CorpRecord } from "jit-runtime/element";
 
 /**
  * Checks every login Type makes the same way. Functions, not protected methods: the compiled

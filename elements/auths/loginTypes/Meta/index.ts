@@ -1,6 +1,6 @@
-import { ElementBase } from "#runtime/element/ElementBase.ts";
-import { ElementError, type JitError } from "#runtime/errors/index.ts";
-import type { RowData } from "#runtime/datatypes/RowData.ts";
+import { ElementBase } from "jit-runtime/element";
+import { ElementError, type JitError } from "jit-runtime/element";
+import type { RowData } from "jit-runtime/element";
 import type {
   GetLoginCodeResult,
   LoginConfig,

@@ -1,6 +1,6 @@
-import type { Clock } from "#runtime/clock.ts";
-import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
-import type { LoginOrigin, Store } from "#runtime/storage/Store.ts";
+import type { Clock } from "jit-runtime/element";
+import { hashToken, newSecretToken } from "jit-runtime/element";
+import type { LoginOrigin, Store } from "jit-runtime/element";
 import { corpListOf } from "./corpList.ts";
 import { CODE_TTL_SECONDS, type LoginCodeResult } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import type { RowData } from "#runtime/datatypes/RowData.ts";
+import type { RowData } from "jit-runtime/element";
 /** Results shared by every login Type (auths.loginTypes.*). */
 
 export interface CorpRef {

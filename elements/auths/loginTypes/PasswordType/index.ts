@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { currentCallContext } from "#runtime/context/callContext.ts";
-import { rowData, type RowData } from "#runtime/datatypes/RowData.ts";
-import { LoginError } from "#runtime/errors/index.ts";
-import { hashToken } from "#runtime/security/tokens.ts";
+import { currentCallContext } from "jit-runtime/element";
+import { rowData, type RowData } from "jit-runtime/element";
+import { LoginError } from "jit-runtime/element";
+import { hashToken } from "jit-runtime/element";
 import type { LoginType } from "../Meta/index.ts";
 import { requireText, requireUserId } from "../Meta/args.ts";
 import { corpListOf } from "../Meta/corpList.ts";

@@ -1,5 +1,5 @@
-import { hashToken } from "#runtime/security/tokens.ts";
-import type { LoginFailureRule, Store } from "#runtime/storage/Store.ts";
+import { hashToken } from "jit-runtime/element";
+import type { LoginFailureRule, Store } from "jit-runtime/element";
 
 /**
  * Failed-login backoff of a password login Type, kept in the store, so every process on the

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ElementError, LoginError } from "#runtime/errors/index.ts";
+import { ElementError, LoginError } from "jit-runtime/element";
 
 /**
  * What a username and a new password must be (OWASP ASVS 5.0 V6.2): a password of 8 to 128

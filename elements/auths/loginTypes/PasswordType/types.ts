@@ -1,4 +1,4 @@
-import type { RowData } from "#runtime/datatypes/RowData.ts";
+import type { RowData } from "jit-runtime/element";
 import type { LoginConfig, LoginCodeResult, RegisteredUser, UnbindResult } from "../Meta/types.ts";
 
 /** authConfig of a PasswordType instance (config.schema.json). */

@@ -1,8 +1,8 @@
-import type { AppContext } from "#runtime/element/types.ts";
-import { LoginError, VaultError } from "#runtime/errors/index.ts";
-import { memoizeSuccess } from "#runtime/memo.ts";
-import { parsePreviousMasterKeys } from "#runtime/security/masterKey.ts";
-import { hashToken } from "#runtime/security/tokens.ts";
+import type { AppContext } from "jit-runtime/element";
+import { LoginError, VaultError } from "jit-runtime/element";
+import { memoizeSuccess } from "jit-runtime/element";
+import { parsePreviousMasterKeys } from "jit-runtime/element";
+import { hashToken } from "jit-runtime/element";
 import { createAccessTokens, sharedAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
 import { limitIdentity } from "../Meta/guards.ts";
 import { createCodeLedger, type ClaimOptions, type ClaimRun, type CodeLedger } from "./codeLedger.ts";

@@ -1,7 +1,7 @@
-import { rowData, type RowData } from "#runtime/datatypes/RowData.ts";
-import { currentCallContext } from "#runtime/context/callContext.ts";
-import { ElementError, isJitError, LoginError } from "#runtime/errors/index.ts";
-import { hashToken } from "#runtime/security/tokens.ts";
+import { rowData, type RowData } from "jit-runtime/element";
+import { currentCallContext } from "jit-runtime/element";
+import { ElementError, isJitError, LoginError } from "jit-runtime/element";
+import { hashToken } from "jit-runtime/element";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
 import { CODE_TTL_SECONDS, type BindResult, type GetLoginCodeResult, type RegisteredUser, type UnbindResult } from "../Meta/types.ts";

@@ -1,4 +1,4 @@
-import { isJitError, WeChatApiError } from "#runtime/errors/index.ts";
+import { isJitError, WeChatApiError } from "jit-runtime/element";
 import type { WeChatGateway } from "./gateway.ts";
 
 /** What getPhoneNumber answers (countryCode always a string, whatever WeChat sent). */

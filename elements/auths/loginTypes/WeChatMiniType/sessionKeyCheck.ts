@@ -1,4 +1,4 @@
-import { isJitError, WeChatApiError, type WeChatError } from "#runtime/errors/index.ts";
+import { isJitError, WeChatApiError, type WeChatError } from "jit-runtime/element";
 import type { WeChatGateway } from "./gateway.ts";
 import { sessionSignature } from "./vault/index.ts";
 

@@ -1,4 +1,4 @@
-import type { RowData } from "#runtime/datatypes/RowData.ts";
+import type { RowData } from "jit-runtime/element";
 import type { LoginTypeApi, RegisteredUser } from "../Meta/types.ts";
 import type { PhoneNumberResult } from "./phone.ts";
 

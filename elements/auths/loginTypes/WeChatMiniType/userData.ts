@@ -1,4 +1,4 @@
-import { VaultError } from "#runtime/errors/index.ts";
+import { VaultError } from "jit-runtime/element";
 import { decryptUserData, verifyRawData } from "./vault/index.ts";
 import type { WeChatGateway } from "./gateway.ts";
 

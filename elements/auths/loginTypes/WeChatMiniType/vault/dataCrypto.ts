@@ -1,6 +1,6 @@
 import { createDecipheriv, createHash, createHmac } from "node:crypto";
-import { VaultError } from "#runtime/errors/index.ts";
-import { safeEqual } from "#runtime/security/tokens.ts";
+import { VaultError } from "jit-runtime/element";
+import { safeEqual } from "jit-runtime/element";
 
 /**
  * WeChat open data (wx.getUserInfo, legacy getPhoneNumber): AES-128-CBC with the user's

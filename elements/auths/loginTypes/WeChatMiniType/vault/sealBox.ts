@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync } from "node:crypto";
-import { VaultError } from "#runtime/errors/index.ts";
-import { secureRandomBytes } from "#runtime/security/tokens.ts";
+import { VaultError } from "jit-runtime/element";
+import { secureRandomBytes } from "jit-runtime/element";
 
 /**
  * AES-256-GCM sealing of a short secret text under a key derived from the master key with

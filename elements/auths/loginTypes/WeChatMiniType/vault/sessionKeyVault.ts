@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, randomBytes } from "node:crypto";
-import { systemClock, type Clock } from "#runtime/clock.ts";
-import { VaultError } from "#runtime/errors/index.ts";
-import type { Store } from "#runtime/storage/Store.ts";
+import { systemClock, type Clock } from "jit-runtime/element";
+import { VaultError } from "jit-runtime/element";
+import type { Store } from "jit-runtime/element";
 import { createSealBox } from "./sealBox.ts";
 
 /**

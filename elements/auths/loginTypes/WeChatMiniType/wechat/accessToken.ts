@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Clock } from "#runtime/clock.ts";
-import { isJitError, WeChatApiError, WeChatRequestError, type WeChatError } from "#runtime/errors/index.ts";
-import type { Store } from "#runtime/storage/Store.ts";
+import type { Clock } from "jit-runtime/element";
+import { isJitError, WeChatApiError, WeChatRequestError, type WeChatError } from "jit-runtime/element";
+import type { Store } from "jit-runtime/element";
 import type { AccessTokenSeal } from "../vault/index.ts";
 import type { WeChatServerApi } from "./api.ts";
 import { TOKEN_ERRCODES } from "./errcodes.ts";

@@ -1,4 +1,4 @@
-import { WeChatResponseError } from "#runtime/errors/index.ts";
+import { WeChatResponseError } from "jit-runtime/element";
 import { businessErrcodes } from "./errcodes.ts";
 import type { WeChatHttp } from "./http.ts";
 

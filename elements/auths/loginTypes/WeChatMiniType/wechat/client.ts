@@ -1,4 +1,4 @@
-import { ConfigError, WeChatResponseError } from "#runtime/errors/index.ts";
+import { ConfigError, WeChatResponseError } from "jit-runtime/element";
 import { codeForErrcode } from "./errcodes.ts";
 import { createWeChatHttp } from "./http.ts";
 

@@ -1,5 +1,5 @@
-import type { Clock } from "#runtime/clock.ts";
-import { hashToken } from "#runtime/security/tokens.ts";
+import type { Clock } from "jit-runtime/element";
+import { hashToken } from "jit-runtime/element";
 import { createWeChatClient, resolveApiBase, type WeChatClient, type WeChatSession } from "./client.ts";
 
 /** The shared exchange: code2Session with one request per code in flight. */

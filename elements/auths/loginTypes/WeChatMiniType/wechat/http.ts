@@ -1,6 +1,6 @@
 import type { Got } from "got";
-import type { ErrorCode } from "#runtime/errors/index.ts";
-import { WeChatApiError, WeChatRequestError, WeChatResponseError } from "#runtime/errors/index.ts";
+import type { ErrorCode } from "jit-runtime/element";
+import { WeChatApiError, WeChatRequestError, WeChatResponseError } from "jit-runtime/element";
 import { normaliseErrcode, parseRid } from "./errcodes.ts";
 
 /** One request to WeChat: the query and/or JSON body, and how its errcodes map to our codes. */

@@ -1,6 +1,6 @@
-import { currentCallContext } from "#runtime/context/callContext.ts";
-import { ElementError, LoginError, quoteInput } from "#runtime/errors/index.ts";
-import { hashToken, newSecretToken } from "#runtime/security/tokens.ts";
+import { currentCallContext } from "jit-runtime/element";
+import { ElementError, LoginError, quoteInput } from "jit-runtime/element";
+import { hashToken, newSecretToken } from "jit-runtime/element";
 import type { Service } from "../../../../services/Meta/index.ts";
 import type { CorpRef } from "../../Meta/types.ts";
 import { corpListOf } from "../../Meta/corpList.ts";
