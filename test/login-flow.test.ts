@@ -162,13 +162,13 @@ describe("WeChat mini program login flow", () => {
 
   it("reports each identity to the front door's rate-limit hook", async () => {
     fx = await makeLoginApp();
-    const seen: Array<{ appId: string; openId: string }> = [];
-    await runWithCallContext({ via: "http", onIdentity: (id) => void seen.push(id) }, () => fx!.login().getLoginCode(fx!.mint("o-hook")));
-    expect(seen).toEqual([{ appId: fx.instances[0]!.appId, openId: "o-hook" }]);
+    const seen: Array<{ name: string; key: string }> = [];
+    await runWithCallContext({ via: "http", limit: (name, key) => void seen.push({ name, key }) }, () => fx!.login().getLoginCode(fx!.mint("o-hook")));
+    expect(seen).toEqual([{ name: "identity", key: `${fx.instances[0]!.appId}\u0000o-hook` }]);
     const refuse = () => {
       throw new Error("refused by hook");
     };
-    await expect(runWithCallContext({ via: "http", onIdentity: refuse }, () => fx!.login().getLoginCode(fx!.mint("o-hook")))).rejects.toThrow("refused by hook");
+    await expect(runWithCallContext({ via: "http", limit: refuse }, () => fx!.login().getLoginCode(fx!.mint("o-hook")))).rejects.toThrow("refused by hook");
   });
 
   it("decrypts open data and checks rawData with the newest session key kept in the vault", async () => {

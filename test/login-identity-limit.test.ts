@@ -5,7 +5,7 @@ import { HttpError } from "../runtime/errors/index.ts";
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
 
 /**
- * Regression: the per-identity rate-limit hook (CallContext.onIdentity) ran after WeChat had
+ * Regression: the per-identity rate-limit hook (CallContext.limit) ran after WeChat had
  * exchanged the code (and replaced the user's session_key) but before the new key reached
  * the vault, so a refused login left the old, now stale key behind.
  */
@@ -33,7 +33,7 @@ describe("per-identity limit: the session key is kept even when the call is refu
     const login = fx.login();
     await login.getLoginCode(fx.mint("o-busy", { sessionKey: K_OLD }));
     expect(await storedKey("o-busy")).toBe(K_OLD);
-    const refused = runWithCallContext({ via: "test", onIdentity: refuse }, () => login.getLoginCode(fx!.mint("o-busy", { sessionKey: K_NEW })));
+    const refused = runWithCallContext({ via: "test", limit: refuse }, () => login.getLoginCode(fx!.mint("o-busy", { sessionKey: K_NEW })));
     await expect(refused).rejects.toMatchObject({ code: "RATE_LIMITED" });
     expect(await storedKey("o-busy")).toBe(K_NEW);
   });
@@ -42,7 +42,7 @@ describe("per-identity limit: the session key is kept even when the call is refu
     fx = await makeLoginApp();
     const store = await fx.app.getStore();
     const user = await store.createUser({ name: "b" }, fx.clock.now());
-    const refused = runWithCallContext({ via: "test", onIdentity: refuse }, () => fx!.login().bind(user.userId, fx!.mint("o-bind", { sessionKey: K_NEW })));
+    const refused = runWithCallContext({ via: "test", limit: refuse }, () => fx!.login().bind(user.userId, fx!.mint("o-bind", { sessionKey: K_NEW })));
     await expect(refused).rejects.toMatchObject({ code: "RATE_LIMITED" });
     expect(await store.findBindingByOpenId(fx.instances[0]!.appId, "o-bind")).toBeNull();
     expect(await storedKey("o-bind")).toBe(K_NEW);
@@ -59,7 +59,7 @@ describe("per-identity limit: the session key is kept even when the call is refu
       // The session key's write fails (the code ledger's writes, before it, still work).
       const store = await fx.app.getStore();
       store.putSessionKey = () => Promise.reject(new Error("disk full"));
-      const refused = runWithCallContext({ via: "test", onIdentity: refuse }, () => login.getLoginCode(fx!.mint("o-fail", { sessionKey: K_NEW })));
+      const refused = runWithCallContext({ via: "test", limit: refuse }, () => login.getLoginCode(fx!.mint("o-fail", { sessionKey: K_NEW })));
       await expect(refused).rejects.toMatchObject({ code: "RATE_LIMITED" });
       await new Promise((resolve) => setImmediate(resolve));
       await new Promise((resolve) => setImmediate(resolve));

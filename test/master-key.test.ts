@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { vaultError } from "./helpers/thrown.ts";
+import { configError } from "./helpers/thrown.ts";
 import type { Logger } from "../runtime/logging/logger.ts";
 import { loadMasterKey, parseMasterKey, resetMasterKeyWarning } from "../runtime/security/masterKey.ts";
 
@@ -41,7 +41,7 @@ describe("parseMasterKey", () => {
   ];
   for (const [what, value] of bad) {
     it(`rejects ${what} with MASTER_KEY_INVALID naming the source, never the value`, () => {
-      const err = vaultError(() => parseMasterKey(value, "JIT_MASTER_KEY"));
+      const err = configError(() => parseMasterKey(value, "JIT_MASTER_KEY"));
       expect(err.code).toBe("MASTER_KEY_INVALID");
       expect(err.message.startsWith("JIT_MASTER_KEY must be 32 bytes in base64 or hex: ")).toBe(true);
       if (value.trim()) expect(err.message).not.toContain(value.trim());

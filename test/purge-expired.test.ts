@@ -61,7 +61,7 @@ async function start(clock: ManualClock, purgeIntervalMs: number) {
       host: "127.0.0.1",
       env: {},
       logger: { level: "debug", stream: sink },
-      limits: { ipRate: null, identityRate: null },
+      limits: { ipRate: null, familyRates: { identity: null } },
       handleSignals: false,
       purgeIntervalMs,
     });

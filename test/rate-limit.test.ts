@@ -17,8 +17,22 @@ describe("rate limits", () => {
     expect(parseRate("5/10s", "x")).toEqual({ max: 5, windowMs: 10_000 });
     expect(parseRate("off", "x")).toBeNull();
     expect(() => parseRate("lots", "JIT_RATE_LIMIT_IP")).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
-    const limits = resolveLimits({ identityRate: { max: 1, windowMs: 1000 } }, { JIT_RATE_LIMIT_IP: "7/hour", JIT_RATE_LIMIT_OPENID: "9/minute", JIT_BODY_LIMIT: "8kb" });
-    expect(limits).toEqual({ bodyLimit: 8192, ipRate: { max: 7, windowMs: 3_600_000 }, userRate: { max: 10, windowMs: 60_000 }, identityRate: { max: 1, windowMs: 1000 }, rateKeys: 100_000 });
+    // Family limits: explicit option, else the family's variable, else the family's default.
+    const declared = {
+      identity: { env: "JIT_RATE_LIMIT_OPENID", default: "20/minute", description: "one identity" },
+      device: { env: "SHOP_RATE_LIMIT_DEVICE", default: "5/minute", description: "one device" },
+      visit: { env: "SHOP_RATE_LIMIT_VISIT", default: "3/second", description: "one visit" },
+    };
+    const env = { JIT_RATE_LIMIT_IP: "7/hour", JIT_RATE_LIMIT_OPENID: "9/minute", SHOP_RATE_LIMIT_DEVICE: "2/hour", JIT_BODY_LIMIT: "8kb" };
+    const limits = resolveLimits({ familyRates: { identity: { max: 1, windowMs: 1000 } } }, env, declared);
+    expect(limits).toEqual({
+      bodyLimit: 8192,
+      ipRate: { max: 7, windowMs: 3_600_000 },
+      userRate: { max: 10, windowMs: 60_000 },
+      familyRates: { identity: { max: 1, windowMs: 1000 }, device: { max: 2, windowMs: 3_600_000 }, visit: { max: 3, windowMs: 1000 } },
+      rateKeys: 100_000,
+    });
+    expect(() => resolveLimits({}, { SHOP_RATE_LIMIT_DEVICE: "lots" }, declared)).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("SHOP_RATE_LIMIT_DEVICE") }));
     expect(resolveLimits({}, {}).bodyLimit).toBe(16 * 1024);
   });
 
@@ -72,7 +86,7 @@ describe("rate limits", () => {
 
   it("limits per WeChat identity, whatever the IP, and opens again after the window", async () => {
     let now = 5_000_000;
-    stack = await startStack({ limits: { identityRate: { max: 2, windowMs: 30_000 } }, now: () => now });
+    stack = await startStack({ limits: { familyRates: { identity: { max: 2, windowMs: 30_000 } } }, now: () => now });
     const s = stack;
     expect((await s.call(`${LOGIN}/getLoginCode`, { code: s.code("busy-user") })).status).toBe(200);
     expect((await s.call(`${LOGIN}/getLoginCode`, { code: s.code("busy-user") })).status).toBe(200);

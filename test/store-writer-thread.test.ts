@@ -2,11 +2,12 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { ElementError, JitError, LoginError, StoreError } from "../runtime/errors/index.ts";
+import { ElementError, JitError, StoreError } from "../runtime/errors/index.ts";
 import { openSqliteStore, sqliteWriterFromEnv } from "../runtime/storage/sqlite/index.ts";
 import { WorkerWrites } from "../runtime/storage/sqlite/writer/WorkerWrites.ts";
 import { REPO_ROOT } from "./helpers/loginFixture.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
+import { LoginError } from "../elements/auths/loginTypes/Meta/errors.ts";
 
 /**
  * The SQLite store with its writes on a writer thread (runtime/storage/sqlite/writer/), as

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createSessionKeyVault } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 import { ManualClock } from "../runtime/clock.ts";
-import { VaultError } from "../runtime/errors/index.ts";
 import type { Store } from "../runtime/storage/Store.ts";
+import { VaultError } from "../elements/auths/loginTypes/WeChatMiniType/vault/errors.ts";
 
 /** Only the two Store methods the vault uses; same contract as the SQLite store (upsert, newest wins). */
 function memoryStore() {
@@ -88,6 +88,6 @@ describe("session key vault", () => {
   });
 
   it("refuses a master key that is not 32 bytes", () => {
-    expect(() => createSessionKeyVault({ masterKey: randomBytes(16), store: memoryStore().store })).toThrow(VaultError);
+    expect(() => createSessionKeyVault({ masterKey: randomBytes(16), store: memoryStore().store })).toThrow(expect.objectContaining({ code: "MASTER_KEY_INVALID", name: "ConfigError" }));
   });
 });

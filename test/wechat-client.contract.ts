@@ -1,7 +1,8 @@
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WeChatClient } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
-import { WeChatApiError, type ErrorCode } from "../runtime/errors/index.ts";
+import { type ErrorCode } from "../runtime/errors/index.ts";
+import { WeChatApiError } from "../elements/auths/loginTypes/WeChatMiniType/wechat/errors.ts";
 
 /**
  * The contract every WeChat client implementation must pass against a WeChat-compatible

@@ -5,8 +5,9 @@ import {
   type WeChatClient,
 } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
-import { ConfigError, WeChatApiError, WeChatError, WeChatRequestError, WeChatResponseError } from "../runtime/errors/index.ts";
+import { ConfigError } from "../runtime/errors/index.ts";
 import { describeWeChatClientContract, expectNoSecret } from "./wechat-client.contract.ts";
+import { WeChatApiError, WeChatError, WeChatRequestError, WeChatResponseError } from "../elements/auths/loginTypes/WeChatMiniType/wechat/errors.ts";
 
 const APP = { appId: "wx-client-test", appSecret: "s3cr3t-app-secret-client-test" };
 

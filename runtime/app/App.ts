@@ -4,6 +4,8 @@ import type { Clock } from "../clock.ts";
 import type { ElementClass } from "../element/ElementBase.ts";
 import type { AppContext, ElementDefine } from "../element/types.ts";
 import { ElementError, StoreError } from "../errors/index.ts";
+import type { Families } from "../family/load.ts";
+import { secretKeyTest } from "../family/secrets.ts";
 import type { Logger } from "../logging/logger.ts";
 import { resolveDatabase, resolveDbFile } from "../storage/location.ts";
 import { databaseLabel } from "../storage/openStore.ts";
@@ -23,6 +25,8 @@ export interface AppInit {
   logger: Logger;
   env: Readonly<Record<string, string | undefined>>;
   visible: Map<string, Def>;
+  /** What the element families the app sees bring: error codes, secrets, hooks. */
+  families: Families;
   dbFile?: string;
   sqliteWriter?: SqliteWriter;
   store?: Store;
@@ -40,6 +44,8 @@ export class App implements AppContext {
   readonly layers: readonly string[];
   readonly clock: Clock;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly families: Families;
+  readonly #isSecretKey: (key: string) => boolean;
   /** fullName → instance (once created) or the class of a Meta/Type: the getElement hot path. */
   readonly #cache = new Map<string, unknown>();
   readonly #visible: Map<string, Def>;
@@ -63,6 +69,8 @@ export class App implements AppContext {
     this.#logger = init.logger;
     this.env = init.env;
     this.#visible = init.visible;
+    this.families = init.families;
+    this.#isSecretKey = secretKeyTest(init.families.secrets);
     this.#dbFile = init.dbFile;
     this.#sqliteWriter = init.sqliteWriter;
     this.#injectedStore = init.store;
@@ -137,7 +145,7 @@ export class App implements AppContext {
     for (let link: Def | undefined = def; link; link = link.next) {
       if (link.raw.configSchema?.value !== undefined) schemas.push(link.raw.configSchema.value);
     }
-    return maskSecrets(def.config ?? {}, schemas) as Record<string, unknown>;
+    return maskSecrets(def.config ?? {}, schemas, this.#isSecretKey) as Record<string, unknown>;
   }
 
   /** The SQLite file this app uses (or will open), or null when a store was injected or the database is a server. */

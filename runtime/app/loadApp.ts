@@ -3,7 +3,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemClock, type Clock } from "../clock.ts";
 import { DeclarationError, type Problem } from "../errors/index.ts";
-import { createLogger, type Logger } from "../logging/logger.ts";
+import { loadFamilies } from "../family/load.ts";
+import { redactPaths } from "../family/secrets.ts";
+import { createLogger, withRedaction, type Logger } from "../logging/logger.ts";
 import type { Store } from "../storage/Store.ts";
 import { chooseAppId, linearizeApps } from "../registry/apps.ts";
 import { classOf, loadModules } from "../registry/code.ts";
@@ -134,6 +136,7 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
   );
   for (const def of usable) classOf(def, problems);
   for (const def of usable) if (def.ok) buildConfig(def, env, schemas, problems);
+  const families = await loadFamilies(visible, problems);
 
   if (problems.length > 0) {
     problems.sort(byLocation);
@@ -145,7 +148,9 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
     title: manifests.get(appId)?.title ?? appId,
     layers,
     clock: options.clock ?? systemClock,
-    logger,
+    // Element lines are redacted by what the app's families declare secret, too.
+    logger: withRedaction(logger, redactPaths(families.secrets)),
+    families,
     env,
     visible,
     ...(options.dbFile !== undefined ? { dbFile: options.dbFile } : {}),

@@ -9,16 +9,19 @@ export interface CallContext {
   readonly via: string;
   readonly requestId?: string;
   readonly ip?: string;
-  /** The logged-in user, when the caller presented a valid session token. */
+  /** The logged-in user, when the caller presented a valid session token (the family's session lookup said who). */
   readonly userId?: number;
+  /** The organisation the logged-in user's session acts for, when it has one. */
+  readonly corpId?: string | null;
   /** The caller's session token (never logged). */
   readonly token?: string;
   /**
-   * Called by login Types once the WeChat identity behind a code is known, so the front
-   * door can apply per-identity rate limits. Throws or rejects (RATE_LIMITED) to refuse the
-   * call; returns a promise only when its limit's store is asynchronous (shared).
+   * Counts one hit of `key` against the per-key limit `name` that a family declared
+   * (FamilyDefinition.limits), e.g. once the external identity behind a credential is known.
+   * Throws or rejects (RATE_LIMITED) to refuse the call; returns a promise only when the
+   * limit's store is asynchronous (shared). Absent, or a no-op, when the limit is off.
    */
-  readonly onIdentity?: (identity: { appId: string; openId: string }) => void | Promise<void>;
+  readonly limit?: (name: string, key: string) => void | Promise<void>;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

@@ -15,3 +15,4 @@ export { parsePreviousMasterKeys } from "../security/masterKey.ts";
 export { hashToken, newSecretToken, safeEqual, secureRandomBytes } from "../security/tokens.ts";
 export type { Logger } from "../logging/logger.ts";
 export type * from "../storage/Store.ts";
+export { defineFamily, type FamilyDefinition, type FamilySecrets, type KeyedLimit, type SessionCaller } from "../family/types.ts";

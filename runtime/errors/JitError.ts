@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode, type ErrorFamily, type ErrorSpec } from "./codes.ts";
+import { RUNTIME_ERROR_CODES, type ErrorCode, type ErrorFamily, type ErrorSpec, type ErrorTable, type RuntimeErrorCode } from "./codes.ts";
 import { escapeControls, quoteInput } from "./quote.ts";
 
 /** Values allowed in error params: names, paths, ids, numbers. Never secrets. */
@@ -12,11 +12,16 @@ export interface Problem {
   pointer?: string;
 }
 
+export interface JitErrorOptions {
+  problems?: Problem[];
+  message?: string;
+}
+
 /**
  * Fills a code's template. Every value has its control characters escaped (a message is a
  * log line too); the params that may carry client input are also cut (quote.ts).
  */
-function format(spec: ErrorSpec, params: ErrorParams): string {
+export function formatErrorMessage(spec: ErrorSpec, params: ErrorParams): string {
   return spec.message.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = params[name];
     if (value === undefined || value === null) return "";
@@ -24,10 +29,23 @@ function format(spec: ErrorSpec, params: ErrorParams): string {
   });
 }
 
+/** The codes each error class may carry; a subclass without its own entry carries its parent's. */
+const CODES = new WeakMap<Function, ErrorTable>();
+
+function codesOf(cls: Function): ErrorTable {
+  for (let c: Function | null = cls; c; c = Object.getPrototypeOf(c) as Function | null) {
+    const table = CODES.get(c);
+    if (table) return table;
+  }
+  return RUNTIME_ERROR_CODES;
+}
+
 /**
  * The base of every error the project raises on purpose. `code` is stable and
  * machine-readable; `message` is for humans; `toJSON` holds only safe fields, so a logger
  * that serialises the error cannot copy anything else (e.g. a request URL with a secret).
+ * Each class knows its own codes: the runtime's classes the runtime's table, a family's
+ * classes (made by `defineErrorClass`) the family's.
  */
 export class JitError extends Error {
   readonly code: ErrorCode;
@@ -35,16 +53,22 @@ export class JitError extends Error {
   readonly family: ErrorFamily;
   readonly params: ErrorParams;
   readonly problems: readonly Problem[];
+  /** Seconds a client should wait before retrying (the `retryAfter` param, else the code's own). */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, params: ErrorParams = {}, options: { problems?: Problem[]; message?: string } = {}) {
-    const spec = ERROR_CODES[code];
-    super(options.message ?? format(spec, params));
+  constructor(code: RuntimeErrorCode, params?: ErrorParams, options?: JitErrorOptions);
+  constructor(code: ErrorCode, params: ErrorParams = {}, options: JitErrorOptions = {}) {
+    const spec = codesOf(new.target)[code];
+    if (spec === undefined) throw new TypeError(`${new.target.name} has no error code ${code}`);
+    super(options.message ?? formatErrorMessage(spec, params));
     this.name = new.target.name;
     this.code = code;
     this.status = spec.status;
     this.family = spec.family;
     this.params = params;
     this.problems = options.problems ?? [];
+    const retry = typeof params.retryAfter === "number" ? params.retryAfter : spec.retryAfter;
+    this.retryAfter = retry !== undefined && Number.isFinite(retry) ? retry : undefined;
   }
 
   toJSON(): { code: ErrorCode; message: string; problems?: Problem[] } {
@@ -55,56 +79,50 @@ export class JitError extends Error {
 }
 
 /** Builds a problem record with the registry's message for that code. */
-export function problem(code: ErrorCode, params: ErrorParams, where: { file?: string; pointer?: string } = {}): Problem {
-  return { code, message: format(ERROR_CODES[code], params), ...where };
+export function problem(code: RuntimeErrorCode, params: ErrorParams, where: { file?: string; pointer?: string } = {}): Problem {
+  return { code, message: formatErrorMessage(RUNTIME_ERROR_CODES[code], params), ...where };
 }
 
-// One class per family. Each checks that its codes belong to it, so a code is never
-// raised under the wrong family by accident.
-function familyClass(family: ErrorFamily, name: string) {
-  const cls = class extends JitError {
-    constructor(code: ErrorCode, params: ErrorParams = {}, options: { problems?: Problem[]; message?: string } = {}) {
-      if (ERROR_CODES[code].family !== family) {
-        throw new TypeError(`${name} cannot carry ${code} (family ${ERROR_CODES[code].family})`);
-      }
-      super(code, params, options);
-    }
-  };
-  Object.defineProperty(cls, "name", { value: name });
-  return cls;
+/** An error class whose codes are `C`. */
+export interface JitErrorClass<C extends string> {
+  new (code: C, params?: ErrorParams, options?: JitErrorOptions): JitError & { readonly code: C };
+  readonly prototype: JitError;
 }
-
-export const DeclarationError = familyClass("declaration", "DeclarationError");
-export const ElementError = familyClass("element", "ElementError");
-export const LoginError = familyClass("login", "LoginError");
-export const VaultError = familyClass("vault", "VaultError");
-export const StoreError = familyClass("store", "StoreError");
-export const HttpError = familyClass("http", "HttpError");
-export const CliError = familyClass("cli", "CliError");
-export const ConfigError = familyClass("config", "ConfigError");
 
 /**
- * WeChat failures come through three channels (style.md §2), each its own class:
- * - WeChatRequestError: no answer at all (timeout, refused, reset) → WECHAT_UNAVAILABLE
- * - WeChatApiError: WeChat answered with an errcode (in an HTTP 200 body)
- * - WeChatResponseError: an answer that is not the expected shape (5xx, non-JSON)
+ * The error class of one family of codes: it carries exactly the codes of `codes` whose
+ * `family` is `family`, so a code is never raised under the wrong class by accident.
+ * A family's module makes its classes with this (ARCHITECTURE.md, "Error codes").
  */
-export class WeChatError extends JitError {
-  readonly errcode: number | undefined;
-  readonly rid: string | undefined;
-  constructor(code: ErrorCode, params: ErrorParams & { errcode?: number; rid?: string } = {}) {
-    if (ERROR_CODES[code].family !== "wechat") throw new TypeError(`WeChatError cannot carry ${code}`);
-    super(code, { ...params, rid: params.rid ? ` (rid: ${params.rid})` : "" });
-    this.errcode = params.errcode;
-    this.rid = params.rid;
-  }
-  override toJSON() {
-    return { ...super.toJSON(), ...(this.errcode !== undefined ? { errcode: this.errcode } : {}), ...(this.rid ? { rid: this.rid } : {}) };
-  }
+export function defineErrorClass<T extends ErrorTable, F extends string>(
+  name: string,
+  family: F,
+  codes: T,
+): JitErrorClass<{ [K in keyof T & string]: T[K]["family"] extends F ? K : never }[keyof T & string]> {
+  const own: Record<string, ErrorSpec> = {};
+  for (const [code, spec] of Object.entries(codes)) if (spec.family === family) own[code] = spec;
+  const all = codes;
+  const cls = class extends JitError {
+    constructor(code: string, params: ErrorParams = {}, options: JitErrorOptions = {}) {
+      if (!Object.hasOwn(own, code)) {
+        const other = all[code]?.family;
+        throw new TypeError(`${name} cannot carry ${code}${other ? ` (family ${other})` : ""}`);
+      }
+      super(code as RuntimeErrorCode, params, options);
+    }
+  };
+  CODES.set(cls, Object.freeze(own));
+  Object.defineProperty(cls, "name", { value: name });
+  return cls as never;
 }
-export class WeChatRequestError extends WeChatError {}
-export class WeChatApiError extends WeChatError {}
-export class WeChatResponseError extends WeChatError {}
+
+export const DeclarationError = defineErrorClass("DeclarationError", "declaration", RUNTIME_ERROR_CODES);
+export const ElementError = defineErrorClass("ElementError", "element", RUNTIME_ERROR_CODES);
+export const SessionError = defineErrorClass("SessionError", "session", RUNTIME_ERROR_CODES);
+export const StoreError = defineErrorClass("StoreError", "store", RUNTIME_ERROR_CODES);
+export const HttpError = defineErrorClass("HttpError", "http", RUNTIME_ERROR_CODES);
+export const CliError = defineErrorClass("CliError", "cli", RUNTIME_ERROR_CODES);
+export const ConfigError = defineErrorClass("ConfigError", "config", RUNTIME_ERROR_CODES);
 
 /**
  * A brand shared by every copy of this module (Symbol.for is process-wide): an app's code may

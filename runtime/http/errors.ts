@@ -66,29 +66,13 @@ function fastifyToJit(err: FastifyError, bodyLimit: number): JitError | null {
   return null;
 }
 
-/**
- * Seconds a client should wait before retrying, for the codes that have one. WeChat's own
- * rate limit (45011) is per minute; "busy" and unreachable are transient; a closing server
- * is replaced by a new one within seconds.
- */
-export const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = {
-  WECHAT_RATE_LIMITED: 60,
-  WECHAT_BUSY: 5,
-  WECHAT_UNAVAILABLE: 5,
-  SERVER_CLOSING: 5,
-  STORE_UNAVAILABLE: 5,
-};
-
 /** What a client is told of a database that does not answer (the log gets which database, and why). */
 export const STORE_UNAVAILABLE_PUBLIC = "the database does not answer; retry in a moment";
 
-function retryAfterOf(err: JitError): number {
-  if (err.code === "RATE_LIMITED" || err.code === "LOGIN_LOCKED") return Number(err.params.retryAfter);
-  return RETRY_AFTER_S[err.code] ?? NaN;
-}
-
 export function errorReply(err: JitError, requestId: string): { status: number; body: ErrorBody; retryAfter?: number } {
-  const retry = retryAfterOf(err);
+  // The code's own Retry-After (its spec) or the error's `retryAfter` param; errors made by
+  // another copy of the runtime carry the field too.
+  const retry = Number(err.retryAfter);
   return {
     status: err.status,
     body: { error: { code: err.code, message: err.message, requestId } },
@@ -108,7 +92,7 @@ export function makeErrorHandler(bodyLimit: number) {
       // A store error that is not a fault (STORE_UNAVAILABLE: 503) keeps its code for the
       // client, not its message, which names the database host or file.
       request.log.error({ code: err.code, status: err.status, detail: err.message }, "request failed");
-      err = new StoreError(err.code, {}, { message: STORE_UNAVAILABLE_PUBLIC });
+      err = new StoreError(err.code as ConstructorParameters<typeof StoreError>[0], {}, { message: STORE_UNAVAILABLE_PUBLIC });
     } else if (err) {
       const level = err.status >= 500 ? "error" : "info";
       request.log[level]({ code: err.code, status: err.status }, "request failed");

@@ -1,7 +1,9 @@
 import pino from "pino";
 import { currentCallContext } from "../context/callContext.ts";
 import { quoteInput } from "../errors/index.ts";
-import { REDACT_PATHS, resolveLogLevel, type Logger } from "../logging/logger.ts";
+import { redactPaths, RUNTIME_SECRETS } from "../family/secrets.ts";
+import type { FamilySecrets } from "../family/types.ts";
+import { REDACTED, resolveLogLevel, type Logger } from "../logging/logger.ts";
 
 /**
  * Structured JSON logs for the server: one line per event, the request id on every line
@@ -16,18 +18,10 @@ export interface HttpLogOptions {
   stream?: NodeJS.WritableStream;
 }
 
-const HTTP_REDACT = [
-  ...REDACT_PATHS,
-  "req.headers.cookie",
-  "headers.cookie",
-  "*.body.code",
-  "*.body.bindCode",
-  "*.body.loginCode",
-  "*.body.token",
-  "*.body.password",
-  "*.body.oldPassword",
-  "*.body.newPassword",
-];
+/** The server's redaction: the runtime's secrets and those of the app's families (their family modules). */
+export function httpRedactPaths(secrets: readonly FamilySecrets[] = [RUNTIME_SECRETS]): string[] {
+  return redactPaths(secrets);
+}
 
 export function stripQuery(url: string | undefined): string {
   if (!url) return "";
@@ -85,12 +79,12 @@ export function logStream(options: HttpLogOptions): { write(line: string): unkno
   return options.stream ?? stderrStream();
 }
 
-export function fastifyLoggerOptions(options: HttpLogOptions) {
+export function fastifyLoggerOptions(options: HttpLogOptions, secrets?: readonly FamilySecrets[]) {
   return {
     level: resolveLogLevel(options.level),
     stream: logStream(options),
     base: undefined,
-    redact: { paths: HTTP_REDACT, censor: "[redacted]" },
+    redact: { paths: httpRedactPaths(secrets), censor: REDACTED },
     serializers: {
       req: (req: { method?: string; url?: string; ip?: string; headers?: Record<string, unknown> }) => ({
         method: req.method,

@@ -1,5 +1,6 @@
 import type { ElementDefine, FunctionDecl } from "../element/types.ts";
-import { ERROR_CODES, type ErrorCode, type ErrorFamily } from "../errors/codes.ts";
+import { RUNTIME_ERROR_CODES, type ErrorCode, type ErrorSpec } from "../errors/codes.ts";
+import { inFamily } from "../family/types.ts";
 import { elementPath, rateLimitsOf, servedElements, servedFunctions } from "./routes.ts";
 import { bodySchema } from "./schema.ts";
 import type { ServedApp } from "./types.ts";
@@ -7,8 +8,9 @@ import type { ServedApp } from "./types.ts";
 /**
  * The OpenAPI 3.1 document of an app's HTTP API, built from the same declarations the routes
  * are built from: the paths from servedElements/elementPath, each request body from
- * bodySchema (the schema the route validates with), the error codes from the one registry.
- * Nothing is written by hand per function, so the document cannot drift from the server.
+ * bodySchema (the schema the route validates with), the error codes from the app's merged
+ * table (the runtime's and its families'). Nothing is written by hand per function, so the
+ * document cannot drift from the server.
  */
 
 type Json = Record<string, unknown>;
@@ -18,49 +20,30 @@ const ALWAYS: ErrorCode[] = ["API_PARAMS_ERROR", "BODY_MALFORMED", "BODY_TOO_LAR
 const WITH_LOGIN: ErrorCode[] = ["LOGIN_REQUIRED", "TOKEN_INVALID"];
 const WITH_USER_ID: ErrorCode[] = ["FORBIDDEN"];
 const WITH_LIMIT: ErrorCode[] = ["RATE_LIMITED"];
-/** Elements of the login family answer the login, WeChat and vault codes. */
-const LOGIN_FAMILIES: ErrorFamily[] = ["login", "wechat", "vault"];
-const LOGIN_ROOT = "auths.loginTypes.";
-const WECHAT_TYPE = "auths.loginTypes.WeChatMiniType";
-const PASSWORD_TYPE = "auths.loginTypes.PasswordType";
-/** Login codes only one login Type answers; the wechat and vault families are WeChatMiniType's too. */
-const TYPE_ONLY: Partial<Record<ErrorCode, string>> = {
-  USER_AUTH_MISS: WECHAT_TYPE,
-  BIND_CODE_INVALID: WECHAT_TYPE,
-  BIND_CODE_EXPIRED: WECHAT_TYPE,
-  ALREADY_BOUND: WECHAT_TYPE,
-  WECHAT_ALREADY_BOUND: WECHAT_TYPE,
-  NOT_BOUND: WECHAT_TYPE,
-  REGISTRATION_CLOSED: PASSWORD_TYPE,
-  USERNAME_TAKEN: PASSWORD_TYPE,
-  PASSWORD_TOO_WEAK: PASSWORD_TYPE,
-  CREDENTIALS_INVALID: PASSWORD_TYPE,
-  LOGIN_LOCKED: PASSWORD_TYPE,
-  PASSWORD_ALREADY_SET: PASSWORD_TYPE,
-  PASSWORD_NOT_SET: PASSWORD_TYPE,
-};
 
-/** The login Type whose codes `code` belongs to, or undefined for codes every login element may answer. */
-function ownerType(code: ErrorCode): string | undefined {
-  const family = ERROR_CODES[code].family;
-  return family === "wechat" || family === "vault" ? WECHAT_TYPE : TYPE_ONLY[code];
+/** The app's codes: its families' beside the runtime's (the runtime's alone for an app without families). */
+function specsOf(app: Pick<ServedApp, "families">): ReadonlyMap<ErrorCode, ErrorSpec> {
+  const table = new Map<ErrorCode, ErrorSpec>(Object.entries(RUNTIME_ERROR_CODES));
+  for (const [code, entry] of app.families?.errors ?? []) table.set(code, entry.spec);
+  return table;
 }
 
-/** The error codes a function may answer over HTTP. */
-export function errorCodesOf(define: ElementDefine, decl: FunctionDecl): ErrorCode[] {
+/**
+ * The error codes a function may answer over HTTP: the server's own, and the codes of every
+ * family the element belongs to, narrowed to those whose `answeredBy` Types are in its chain.
+ */
+export function errorCodesOf(define: ElementDefine, decl: FunctionDecl, app: Pick<ServedApp, "families"> = {}): ErrorCode[] {
   const codes = new Set<ErrorCode>(ALWAYS);
   if (decl.loginRequired !== 0) WITH_LOGIN.forEach((c) => codes.add(c));
   if (decl.args?.some((a) => a.name === "userId")) WITH_USER_ID.forEach((c) => codes.add(c));
   if (rateLimitsOf(decl).size > 0) WITH_LIMIT.forEach((c) => codes.add(c));
-  if (define.chain.some((link) => link.fullName.startsWith(LOGIN_ROOT))) {
-    const inChain = new Set(define.chain.map((link) => link.fullName));
-    for (const [code, spec] of Object.entries(ERROR_CODES)) {
-      if (!(LOGIN_FAMILIES as string[]).includes(spec.family)) continue;
-      const owner = ownerType(code as ErrorCode);
-      if (owner !== undefined && !inChain.has(owner)) continue;
-      // A start-up code, and the session codes (added above only where a token is needed).
-      if (code === "MASTER_KEY_INVALID" || code === "LOGIN_REQUIRED" || code === "TOKEN_INVALID") continue;
-      codes.add(code as ErrorCode);
+  const chain = [{ fullName: define.fullName }, ...define.chain];
+  const inChain = new Set(chain.map((link) => link.fullName));
+  for (const family of app.families?.list ?? []) {
+    if (!inFamily(family, chain)) continue;
+    for (const [code, spec] of Object.entries(family.definition.errors ?? {})) {
+      if (spec.answeredBy && !spec.answeredBy.some((type) => inChain.has(type))) continue;
+      codes.add(code);
     }
   }
   return [...codes].sort();
@@ -79,10 +62,11 @@ function errorResponse(codes: ErrorCode[]): Json {
   };
 }
 
-function operation(appId: string, define: ElementDefine, decl: FunctionDecl): Json {
+function operation(app: ServedApp, specs: ReadonlyMap<ErrorCode, ErrorSpec>, define: ElementDefine, decl: FunctionDecl): Json {
+  const appId = app.appId;
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of errorCodesOf(define, decl)) {
-    const status = ERROR_CODES[code].status;
+  for (const code of errorCodesOf(define, decl, app)) {
+    const status = specs.get(code)!.status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const responses: Json = {
@@ -99,7 +83,7 @@ function operation(appId: string, define: ElementDefine, decl: FunctionDecl): Js
     description: [
       `${define.fullName}.${decl.name}(${args.map((a) => `${a.name}: ${a.dataType}`).join(", ")})`,
       define.description ?? "",
-      decl.loginRequired !== 0 ? "Needs `Authorization: Bearer <token>` (from loginByCode)." : "No login needed.",
+      decl.loginRequired !== 0 ? "Needs `Authorization: Bearer <token>` (a session token)." : "No login needed.",
     ]
       .filter(Boolean)
       .join("\n\n"),
@@ -119,11 +103,12 @@ function operation(appId: string, define: ElementDefine, decl: FunctionDecl): Js
 export function buildOpenApi(app: ServedApp, info: { version?: string; serverUrl?: string } = {}): Json {
   const paths: Json = {};
   const tags: Json[] = [];
+  const specs = specsOf(app);
   for (const define of servedElements(app)) {
     tags.push({ name: define.fullName, description: define.title });
     // Functions declared "http": false have no route, so no path either.
     for (const decl of servedFunctions(define)) {
-      paths[`${elementPath(app.appId, define.fullName)}/${decl.name}`] = { post: operation(app.appId, define, decl) };
+      paths[`${elementPath(app.appId, define.fullName)}/${decl.name}`] = { post: operation(app, specs, define, decl) };
     }
   }
   return {
@@ -137,7 +122,7 @@ export function buildOpenApi(app: ServedApp, info: { version?: string; serverUrl
     tags,
     paths,
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "The session token from loginByCode." } },
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "A session token." } },
       schemas: {
         Error: {
           type: "object",
@@ -147,7 +132,7 @@ export function buildOpenApi(app: ServedApp, info: { version?: string; serverUrl
               type: "object",
               required: ["code", "message", "requestId"],
               properties: {
-                code: { type: "string", enum: Object.keys(ERROR_CODES) },
+                code: { type: "string", enum: [...specs.keys()] },
                 message: { type: "string" },
                 requestId: { type: "string" },
               },

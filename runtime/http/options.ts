@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors/index.ts";
+import type { KeyedLimit } from "../family/types.ts";
 
 /** A fixed-window rate: at most `max` requests per `windowMs`. */
 export interface Rate {
@@ -17,8 +18,11 @@ export interface HttpLimits {
   ipRate: Rate | null;
   /** Per logged-in user, shared by every function whose `rateLimit` names "user" (bind). Default 10/minute. */
   userRate: Rate | null;
-  /** Per WeChat identity (appId + openId), applied when a login Type reports it. Default 20/minute. */
-  identityRate: Rate | null;
+  /**
+   * The per-key limits the app's families declare (FamilyDefinition.limits), by name; set here
+   * to override the family's environment variable and default (null: off).
+   */
+  familyRates: Readonly<Record<string, Rate | null>>;
   /** Most keys each in-memory limit remembers (rateStore.ts). Default 100,000. */
   rateKeys: number;
 }
@@ -27,7 +31,7 @@ export const DEFAULT_LIMITS: HttpLimits = {
   bodyLimit: 16 * 1024,
   ipRate: { max: 60, windowMs: 60_000 },
   userRate: { max: 10, windowMs: 60_000 },
-  identityRate: { max: 20, windowMs: 60_000 },
+  familyRates: {},
   rateKeys: 100_000,
 };
 
@@ -67,15 +71,18 @@ function parseCount(text: string, source: string): number {
 
 /**
  * Effective limits: explicit options win over the environment (JIT_BODY_LIMIT,
- * JIT_RATE_LIMIT_IP, JIT_RATE_LIMIT_USER, JIT_RATE_LIMIT_OPENID, JIT_RATE_LIMIT_KEYS), which
- * wins over the defaults.
+ * JIT_RATE_LIMIT_IP, JIT_RATE_LIMIT_USER, JIT_RATE_LIMIT_KEYS, and each family limit's own
+ * variable), which wins over the defaults (a family limit's: the family's).
  */
-export function resolveLimits(options: Partial<HttpLimits> = {}, env: Readonly<Record<string, string | undefined>> = process.env): HttpLimits {
+export function resolveLimits(
+  options: Partial<HttpLimits> = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  declared: Readonly<Record<string, KeyedLimit>> = {},
+): HttpLimits {
   const fromEnv: Partial<HttpLimits> = {};
   if (env.JIT_BODY_LIMIT) fromEnv.bodyLimit = parseBytes(env.JIT_BODY_LIMIT, "JIT_BODY_LIMIT");
   if (env.JIT_RATE_LIMIT_IP) fromEnv.ipRate = parseRate(env.JIT_RATE_LIMIT_IP, "JIT_RATE_LIMIT_IP");
   if (env.JIT_RATE_LIMIT_USER) fromEnv.userRate = parseRate(env.JIT_RATE_LIMIT_USER, "JIT_RATE_LIMIT_USER");
-  if (env.JIT_RATE_LIMIT_OPENID) fromEnv.identityRate = parseRate(env.JIT_RATE_LIMIT_OPENID, "JIT_RATE_LIMIT_OPENID");
   if (env.JIT_RATE_LIMIT_KEYS) fromEnv.rateKeys = parseCount(env.JIT_RATE_LIMIT_KEYS, "JIT_RATE_LIMIT_KEYS");
   const pick = <K extends keyof HttpLimits>(key: K): HttpLimits[K] =>
     options[key] !== undefined ? (options[key] as HttpLimits[K]) : fromEnv[key] !== undefined ? (fromEnv[key] as HttpLimits[K]) : DEFAULT_LIMITS[key];
@@ -83,7 +90,14 @@ export function resolveLimits(options: Partial<HttpLimits> = {}, env: Readonly<R
     bodyLimit: pick("bodyLimit"),
     ipRate: pick("ipRate"),
     userRate: pick("userRate"),
-    identityRate: pick("identityRate"),
+    familyRates: Object.fromEntries(
+      Object.entries(declared).map(([name, limit]) => {
+        const explicit = options.familyRates?.[name];
+        if (explicit !== undefined) return [name, explicit];
+        const fromVariable = env[limit.env];
+        return [name, fromVariable ? parseRate(fromVariable, limit.env) : parseRate(limit.default, `the default of limit "${name}"`)];
+      }),
+    ),
     rateKeys: pick("rateKeys"),
   };
 }

@@ -11,8 +11,8 @@ import { MemoryRateStore, type RateStore, type WindowCount } from "./rateStore.t
  *   and `bind`), so an attacker cannot spread over functions;
  * - per logged-in user, shared by every function that declares it, checked after the session
  *   is known and before the function runs (so before any call to WeChat);
- * - per WeChat identity, applied when a login Type reports the openId behind a code
- *   (currentCallContext().onIdentity).
+ * - the per-key limits families declare (FamilyDefinition.limits), counted when their
+ *   elements call currentCallContext().limit(name, key).
  * All refuse with 429 RATE_LIMITED and Retry-After.
  */
 
@@ -74,18 +74,19 @@ async function ipRateLimitHook(server: FastifyInstance, rate: Rate, store: RateS
   return server.rateLimit({ max: rate.max, timeWindow: rate.windowMs }) as onRequestHookHandler;
 }
 
-export type LimitName = "ip" | "user" | "identity";
+/** "ip", "user", or the name of a family's limit. */
+export type LimitName = string;
 
 /**
- * The three limits as the routes take them; a limit set to null (off) is left out. Each limit
- * has its own store (by default a bounded in-memory one), so a flood of addresses cannot
- * crowd out the users' or identities' counts.
+ * The limits as the routes take them; a limit set to null (off) is left out. Each limit has
+ * its own store (by default a bounded in-memory one), so a flood of addresses cannot crowd
+ * out the users' or identities' counts.
  */
 export async function createLimiters(
   server: FastifyInstance,
   limits: HttpLimits,
   options: { rateStore?: (limit: LimitName) => RateStore; now?: () => number },
-): Promise<Pick<RouteDeps, "ipRateHook" | "limitUser" | "onIdentity">> {
+): Promise<Pick<RouteDeps, "ipRateHook" | "limitUser" | "limit">> {
   const storeOf =
     options.rateStore ??
     ((limit: LimitName) =>
@@ -96,10 +97,16 @@ export async function createLimiters(
           server.log.warn({ limit, keys, retryAfterMs }, `the ${limit} rate limit holds ${keys} limited keys: new keys are refused for ${retryAfterS(retryAfterMs)} s`),
       }));
   const user = limits.userRate ? new FixedWindowLimiter(limits.userRate, storeOf("user")) : null;
-  const identity = limits.identityRate ? new FixedWindowLimiter(limits.identityRate, storeOf("identity")) : null;
+  const keyed = new Map<string, FixedWindowLimiter | null>();
+  for (const [name, rate] of Object.entries(limits.familyRates)) keyed.set(name, rate ? new FixedWindowLimiter(rate, storeOf(name)) : null);
+  const limit = (name: string, key: string): void | Promise<void> => {
+    const limiter = keyed.get(name);
+    if (limiter === undefined) throw new TypeError(`no family declares the limit "${name}" (FamilyDefinition.limits)`);
+    return limiter?.hit(key);
+  };
   return {
     ipRateHook: limits.ipRate ? await ipRateLimitHook(server, limits.ipRate, storeOf("ip")) : null,
     ...(user ? { limitUser: (userId: number) => user.hit(String(userId)) } : {}),
-    ...(identity ? { onIdentity: ({ appId, openId }: { appId: string; openId: string }) => identity.hit(`${appId}\u0000${openId}`) } : {}),
+    ...([...keyed.values()].some(Boolean) ? { limit } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, onRequestHookHandler } from "fastify";
 import { runWithCallContext, type CallContext } from "../context/callContext.ts";
 import type { ElementDefine, FunctionDecl, RateLimitName } from "../element/types.ts";
-import { ElementError, HttpError, LoginError, type JitError } from "../errors/index.ts";
+import { ElementError, HttpError, SessionError, type JitError } from "../errors/index.ts";
 import { bearerToken } from "./auth.ts";
 import { bodySchema, positionalArgs } from "./schema.ts";
 import type { Caller, ServedApp } from "./types.ts";
@@ -19,8 +19,8 @@ export interface RouteDeps {
   ipRateHook: onRequestHookHandler | null;
   /** Per-user limit, for the functions that declare "user"; throws RATE_LIMITED. */
   limitUser?: (userId: number) => void | Promise<void>;
-  /** Per-identity limit, called by login Types through the call context. */
-  onIdentity?: CallContext["onIdentity"];
+  /** The families' per-key limits, which their elements apply through the call context. */
+  limit?: CallContext["limit"];
 }
 
 export function elementPath(appId: string, fullName: string): string {
@@ -47,7 +47,7 @@ export function rateLimitsOf(decl: FunctionDecl): ReadonlySet<RateLimitName> {
 function guardUserId(decl: FunctionDecl, body: Record<string, unknown>, caller: Caller): void {
   // Over HTTP a logged-in user acts on themself only; trusted server code calls elements directly.
   if (body.userId !== undefined && body.userId !== caller.userId) {
-    throw new LoginError("FORBIDDEN", { reason: `over HTTP, ${decl.name} acts on the logged-in user only: userId must be your own` });
+    throw new SessionError("FORBIDDEN", { reason: `over HTTP, ${decl.name} acts on the logged-in user only: userId must be your own` });
   }
 }
 
@@ -81,10 +81,10 @@ export function registerFunctionRoutes(server: FastifyInstance, deps: RouteDeps)
           }
           let caller: Caller | undefined;
           if (loginRequired) {
-            if (token === null) throw new LoginError("LOGIN_REQUIRED");
+            if (token === null) throw new SessionError("LOGIN_REQUIRED");
             caller = await deps.resolveSession(token, request.id);
             guardUserId(decl, request.body, caller);
-            // Before the function runs: a refused call never reaches WeChat.
+            // Before the function runs: a refused call spends no upstream quota.
             if (limitUser) await limitUser(caller.userId);
           }
           element ??= app.getElement<Record<string, unknown>>(define.fullName);
@@ -94,9 +94,9 @@ export function registerFunctionRoutes(server: FastifyInstance, deps: RouteDeps)
             via: "http",
             requestId: request.id,
             ip: request.ip,
-            ...(caller ? { userId: caller.userId } : {}),
+            ...(caller ? { userId: caller.userId, corpId: caller.corpId } : {}),
             ...(token !== null ? { token } : {}),
-            ...(deps.onIdentity ? { onIdentity: deps.onIdentity } : {}),
+            ...(deps.limit ? { limit: deps.limit } : {}),
           };
           const result = await runWithCallContext(context, () => fn.apply(element, positionalArgs(decl, request.body)));
           return { data: result === undefined ? null : result };
@@ -116,7 +116,7 @@ export function makeClassifier(app: ServedApp, defines: ElementDefine[]) {
   return (method: string, path: string): JitError => {
     // The path is client input: the registry quotes and cuts it (ROUTE_NOT_FOUND's `input`).
     const route = () => new HttpError("ROUTE_NOT_FOUND", { method, url: path });
-    // Routes are exact (no trailing-slash folding): ".../getLoginCode/" or "//" is no route,
+    // Routes are exact (no trailing-slash folding): ".../someFunction/" or "//" is no route,
     // not a function of an element with a misleading name.
     if (!path.startsWith("/") || path.endsWith("/") || path.includes("//")) return route();
     const segments = path.slice(1).split("/");

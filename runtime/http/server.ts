@@ -43,13 +43,14 @@ export interface CreateServerOptions {
  */
 export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
   const { app } = options;
-  const limits = resolveLimits(options.limits, options.env);
+  const declaredLimits = Object.assign({}, ...(app.families?.list ?? []).map((family) => family.definition.limits ?? {}));
+  const limits = resolveLimits(options.limits, options.env, declaredLimits);
   const timeouts = resolveTimeouts(options.timeouts, options.env);
   const errorHandler = makeErrorHandler(limits.bodyLimit);
   const logOptions = options.logger === false ? null : (options.logger ?? {});
   const trustProxy = compileTrustProxy(options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY));
   const server = Fastify({
-    logger: logOptions ? fastifyLoggerOptions(logOptions) : false,
+    logger: logOptions ? fastifyLoggerOptions(logOptions, app.families?.secrets) : false,
     // Only over a real logger: with logging off Fastify's stand-in has no isLevelEnabled.
     ...(logOptions ? { childLoggerFactory: lazyChildLoggerFactory as never } : {}),
     bodyLimit: limits.bodyLimit,

@@ -1,4 +1,5 @@
 import type { AppContext, ElementDefine } from "../element/types.ts";
+import type { Families } from "../family/load.ts";
 import type { Logger } from "../logging/logger.ts";
 
 /**
@@ -8,6 +9,8 @@ import type { Logger } from "../logging/logger.ts";
 export type ServedApp = Pick<AppContext, "appId" | "getElement" | "getElementDefine" | "getStore" | "close"> &
   Partial<Pick<AppContext, "clock" | "findElements">> & {
     listElements?: (...args: never[]) => ReadonlyArray<ElementDefine | string>;
+    /** What the app's families bring (session lookup, limits, codes, secrets); none when absent. */
+    families?: Families;
     /** When present, the server hands the app its own logger (see App.useLogger). */
     useLogger?: (logger: Logger) => void;
   };

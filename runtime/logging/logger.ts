@@ -1,5 +1,6 @@
 import pino from "pino";
 import { ConfigError } from "../errors/index.ts";
+import { redactPaths, RUNTIME_SECRETS } from "../family/secrets.ts";
 
 /** The logging port: pino-compatible, so the server's logger can be passed straight in. */
 export interface Logger {
@@ -7,23 +8,22 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
-  child(bindings: Record<string, unknown>): Logger;
+  /** pino's second argument; a logger that ignores it gets no redaction of the app's family secrets. */
+  child(bindings: Record<string, unknown>, options?: { redact?: { paths: string[]; censor: string } }): Logger;
 }
 
 /**
- * Object paths that may hold secrets (not a bare `code`: error codes travel under that name). pino's redact matches paths only, not secrets inside
- * strings (style.md), so code must also never put a secret into a message or URL it logs.
+ * The runtime's own redaction (sessions, anything named a secret, credentials in headers).
+ * The families an app loads add theirs (`withRedaction`, from their family modules' `secrets`).
  */
-export const REDACT_PATHS = [
-  "appSecret", "*.appSecret", "authConfig.appSecret", "*.authConfig.appSecret",
-  "secret", "*.secret", "session_key", "*.session_key", "sessionKey", "*.sessionKey",
-  "access_token", "*.access_token", "js_code", "*.js_code", "jsCode", "*.jsCode", "args.code", "*.args.code",
-  "bindCode", "*.bindCode", "loginCode", "*.loginCode", "token", "*.token",
-  "req.headers.authorization", "headers.authorization", "*.headers.authorization",
-  "body.code", "body.bindCode", "body.loginCode", "body.token",
-  "password", "*.password", "oldPassword", "*.oldPassword", "newPassword", "*.newPassword", "passwordHash", "*.passwordHash",
-  "body.password", "body.oldPassword", "body.newPassword",
-];
+export const REDACT_PATHS = redactPaths([RUNTIME_SECRETS]);
+
+/** `logger` redacting `paths` as well (a pino child replaces its parent's redaction, so pass them all). */
+export function withRedaction(logger: Logger, paths: readonly string[]): Logger {
+  return logger.child({}, { redact: { paths: [...paths], censor: REDACTED } });
+}
+
+export const REDACTED = "[redacted]";
 
 /** pino's own levels; we define no custom ones. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -47,7 +47,7 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
   const level = resolveLogLevel(options.level);
   const destination = options.destination ?? 2; // stderr: stdout carries command results
   return pino(
-    { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: undefined },
+    { level, redact: { paths: REDACT_PATHS, censor: REDACTED }, base: undefined },
     typeof destination === "number" ? pino.destination({ fd: destination, sync: true }) : destination,
   ) as unknown as Logger;
 }

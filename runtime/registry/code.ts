@@ -99,7 +99,7 @@ export async function loadModules(defs: Def[], problems: Problem[]): Promise<voi
  * `"type": "module"`, a .ts or .js file may load as CommonJS, and `export default f` then
  * arrives as `{ default: { default: f } }`.
  */
-function defaultExport(mod: unknown): unknown {
+export function defaultExport(mod: unknown): unknown {
   const value = (mod as { default?: unknown } | null)?.default;
   if (value !== null && typeof value === "object" && typeof (value as { default?: unknown }).default === "function") {
     return (value as { default: unknown }).default;

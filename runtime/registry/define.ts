@@ -46,7 +46,8 @@ export function defineOf(def: Def): ElementDefine {
   return (def.define = deepFreeze(define));
 }
 
-const SECRET_KEY = /secret|password|token|sessionkey/i;
+/** Keys secret by name whatever the families declare. */
+const SECRET_KEY = /secret|token/i;
 export const MASK = "******";
 
 /** JSON-schema nodes along a config path, to honour `"secret": true`. */
@@ -66,16 +67,17 @@ function childSchemas(schemas: unknown[], key: string): unknown[] {
 
 /**
  * A copy of a config with secret values replaced by "******": keys marked `"secret": true`
- * in a config schema of the chain, and any key that looks secret by name.
+ * in a config schema of the chain, and any key that looks secret by name (`isSecretKey`: the
+ * names the app's families declare secret, see App.getMaskedConfig).
  */
-export function maskSecrets(value: unknown, schemas: unknown[]): unknown {
-  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, schemas.flatMap((s) => (isPlainObject(s) && s.items ? [s.items] : []))));
+export function maskSecrets(value: unknown, schemas: unknown[], isSecretKey: (key: string) => boolean = () => false): unknown {
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, schemas.flatMap((s) => (isPlainObject(s) && s.items ? [s.items] : [])), isSecretKey));
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const sub = childSchemas(schemas, key);
-    const secret = SECRET_KEY.test(key) || sub.some((s) => isPlainObject(s) && s.secret === true);
-    out[key] = secret && value[key] !== undefined && value[key] !== null ? MASK : maskSecrets(value[key], sub);
+    const secret = SECRET_KEY.test(key) || isSecretKey(key) || sub.some((s) => isPlainObject(s) && s.secret === true);
+    out[key] = secret && value[key] !== undefined && value[key] !== null ? MASK : maskSecrets(value[key], sub, isSecretKey);
   }
   return out;
 }

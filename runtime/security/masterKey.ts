@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { VaultError } from "../errors/index.ts";
 import type { Logger } from "../logging/logger.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "./privateFiles.ts";
+import { ConfigError } from "../errors/index.ts";
 
 /**
  * The master key seals WeChat session keys at rest (AES-256-GCM). Production sets
@@ -21,14 +21,14 @@ const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 /** 32 bytes from base64 (standard or URL alphabet) or 64 hex characters. */
 export function parseMasterKey(text: string, source: string): Buffer {
   const value = typeof text === "string" ? text.trim() : "";
-  if (!value) throw new VaultError("MASTER_KEY_INVALID", { source, reason: "it is empty" });
+  if (!value) throw new ConfigError("MASTER_KEY_INVALID", { source, reason: "it is empty" });
   if (HEX.test(value)) return Buffer.from(value, "hex");
   let bytes: Buffer;
   if (BASE64.test(value)) bytes = Buffer.from(value, "base64");
   else if (BASE64URL.test(value)) bytes = Buffer.from(value, "base64url");
-  else throw new VaultError("MASTER_KEY_INVALID", { source, reason: `it is neither base64 nor hex (${value.length} characters)` });
+  else throw new ConfigError("MASTER_KEY_INVALID", { source, reason: `it is neither base64 nor hex (${value.length} characters)` });
   if (bytes.length !== MASTER_KEY_BYTES) {
-    throw new VaultError("MASTER_KEY_INVALID", { source, reason: `it decodes to ${bytes.length} bytes` });
+    throw new ConfigError("MASTER_KEY_INVALID", { source, reason: `it decodes to ${bytes.length} bytes` });
   }
   return bytes;
 }

@@ -1,5 +1,5 @@
-import { LoginError } from "../errors/index.ts";
 import type { BindCodeRecord, BindingRecord, LoginCodeRecord, LoginOrigin, PasswordCredentialRecord, SessionRecord, UserRecord } from "./Store.ts";
+import { LoginError } from "../../elements/auths/loginTypes/Meta/errors.ts";
 
 /**
  * Rows as both stores read them (snake_case columns; times and ids as numbers), and their

@@ -110,7 +110,7 @@ export interface StackOptions {
   keepLogs?: boolean;
 }
 
-const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, identityRate: null };
+const NO_LIMITS: Partial<HttpLimits> = { ipRate: null, userRate: null, familyRates: { identity: null } };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = await makeTempRoot(options.extraFiles);

@@ -1,4 +1,6 @@
-import { ERROR_CODES } from "../../runtime/errors/codes.ts";
+import { platformErrorTable } from "../helpers/errorTable.ts";
+
+const ERROR_CODES = Object.fromEntries(await platformErrorTable());
 
 /** A stack frame ("at fn (file:1:2)") or a file path of this machine in a response body. */
 const INTERNALS = [/\bat [^\n]*:\d+:\d+/, /(?:\/(?:work|home|root|tmp|usr|var|opt)\/[\w.-]+)/, /node_modules/, /\bfile:\/\//, /\.(?:ts|js|mjs):\d+/];

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { runWithCallContext } from "../../context/callContext.ts";
 import { elementView } from "../../app/elementView.ts";
-import { HttpError, LoginError } from "../../errors/index.ts";
+import { HttpError } from "../../errors/index.ts";
 import { elementPath, servedElements } from "../routes.ts";
 import type { ServedApp } from "../types.ts";
 import { fakeWeChatBase, mintAtFake } from "./fakeWeChat.ts";
+import { LoginError } from "../../../elements/auths/loginTypes/Meta/errors.ts";
 
 /**
  * The console's JSON API under /console/api (the admin token and loopback checks run before

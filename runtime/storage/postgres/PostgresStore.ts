@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { ElementError, LoginError, StoreError } from "../../errors/index.ts";
+import { ElementError, StoreError } from "../../errors/index.ts";
 import type {
   AdminSessionView,
   AdminUserQuery,
@@ -55,6 +55,7 @@ import {
   type UserRow,
 } from "../rows.ts";
 import { PG_SQL } from "./sql.ts";
+import { LoginError } from "../../../elements/auths/loginTypes/Meta/errors.ts";
 
 type Statements = { readonly [K in keyof typeof PG_SQL]: { readonly name?: string; readonly text: string } };
 

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
-import { LoginError } from "../../errors/index.ts";
 import { usernameTaken } from "../rows.ts";
+import { LoginError } from "../../../elements/auths/loginTypes/Meta/errors.ts";
 
 /** SQLite's constraint errors as the store's typed errors. */
 

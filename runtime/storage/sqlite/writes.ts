@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { ElementError, LoginError } from "../../errors/index.ts";
+import { ElementError } from "../../errors/index.ts";
 import type {
   BindCodeRecord,
   BindingRecord,
@@ -26,6 +26,7 @@ import { wxCodeState, type WxCodeRow } from "../wxCodeRow.ts";
 import { toBindCode, toLoginCode, toUser, usernameTaken, type BindCodeRow, type BindingRow, type LoginCodeRow, type UserRow } from "../rows.ts";
 import { bindingConflict, missingUser, passwordConflict } from "./constraintErrors.ts";
 import type { Statements } from "./statements.ts";
+import { LoginError } from "../../../elements/auths/loginTypes/Meta/errors.ts";
 
 /** Thrown inside a transaction to roll it back when a bind code belongs to another mini program. */
 const FOREIGN_CODE = Symbol("foreign bind code");

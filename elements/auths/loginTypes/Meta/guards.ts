@@ -1,8 +1,9 @@
+import { SessionError } from "jit-runtime/element";
 import { currentCallContext } from "jit-runtime/element";
-import { LoginError } from "jit-runtime/element";
 import type { AppContext } from "jit-runtime/element";
 import { hashToken } from "jit-runtime/element";
 import type { CorpRecord } from "jit-runtime/element";
+import { LoginError } from "./errors.ts";
 
 /**
  * Checks every login Type makes the same way. Functions, not protected methods: the compiled
@@ -20,11 +21,11 @@ export function requireRegistrationOpen(login: { allowRegister: 0 | 1; fullName:
 }
 
 /**
- * Lets the front door apply its per-identity limit once a credential names an identity
- * (realm + subject: AppID + openId, or password realm + username). Throws RATE_LIMITED.
+ * Applies the family's per-identity limit (family.ts, `limits.identity`) once a credential
+ * names an identity (realm + subject: AppID + openId). Throws RATE_LIMITED.
  */
 export async function limitIdentity(appId: string, openId: string): Promise<void> {
-  const limited = currentCallContext()?.onIdentity?.({ appId, openId });
+  const limited = currentCallContext()?.limit?.("identity", `${appId}\u0000${openId}`);
   if (limited) await limited; // a shared limit store answers asynchronously
 }
 
@@ -43,8 +44,8 @@ export function registerCorpOf(authConfig: Readonly<Record<string, unknown>>): C
 export async function requireCaller(app: Pick<AppContext, "getStore" | "clock">): Promise<{ userId: number; token: string | null }> {
   const context = currentCallContext();
   if (context?.userId !== undefined) return { userId: context.userId, token: context.token ?? null };
-  if (!context?.token) throw new LoginError("LOGIN_REQUIRED");
+  if (!context?.token) throw new SessionError("LOGIN_REQUIRED");
   const session = await (await app.getStore()).getSession(hashToken(context.token), app.clock.now());
-  if (!session) throw new LoginError("TOKEN_INVALID");
+  if (!session) throw new SessionError("TOKEN_INVALID");
   return { userId: session.userId, token: context.token };
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { currentCallContext } from "jit-runtime/element";
 import { rowData, type RowData } from "jit-runtime/element";
-import { LoginError } from "jit-runtime/element";
 import { hashToken } from "jit-runtime/element";
 import type { LoginType } from "../Meta/index.ts";
 import { requireText, requireUserId } from "../Meta/args.ts";
@@ -13,6 +12,7 @@ import { beginAttempt, retryAfterSeconds } from "./lockout.ts";
 import { DEFAULT_PARAMS, hashPassword, needsRehash, verifyPassword, type ScryptParams } from "./passwordHash.ts";
 import { normaliseUsername, requireNewPassword, requirePasswordInput } from "./policy.ts";
 import type { PasswordAuthConfig, PasswordBindResult } from "./types.ts";
+import { LoginError } from "../Meta/errors.ts";
 
 export type { PasswordLogin, PasswordAuthConfig, PasswordBindResult } from "./types.ts";
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { ElementError, LoginError } from "jit-runtime/element";
+import { ElementError } from "jit-runtime/element";
+import { LoginError } from "../Meta/errors.ts";
 
 /**
  * What a username and a new password must be (OWASP ASVS 5.0 V6.2): a password of 8 to 128

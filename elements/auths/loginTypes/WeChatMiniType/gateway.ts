@@ -1,5 +1,4 @@
 import type { AppContext } from "jit-runtime/element";
-import { LoginError, VaultError } from "jit-runtime/element";
 import { memoizeSuccess } from "jit-runtime/element";
 import { parsePreviousMasterKeys } from "jit-runtime/element";
 import { hashToken } from "jit-runtime/element";
@@ -8,6 +7,8 @@ import { limitIdentity } from "../Meta/guards.ts";
 import { createCodeLedger, type ClaimOptions, type ClaimRun, type CodeLedger } from "./codeLedger.ts";
 import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
+import { LoginError } from "../Meta/errors.ts";
+import { VaultError } from "./vault/errors.ts";
 
 /** Who a wx.login code belongs to, per mini program AppID. */
 export interface WeChatIdentity {

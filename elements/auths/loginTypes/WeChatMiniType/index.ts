@@ -1,6 +1,6 @@
 import { rowData, type RowData } from "jit-runtime/element";
 import { currentCallContext } from "jit-runtime/element";
-import { ElementError, isJitError, LoginError } from "jit-runtime/element";
+import { ElementError, isJitError } from "jit-runtime/element";
 import { hashToken } from "jit-runtime/element";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
@@ -15,6 +15,7 @@ import { decryptForUser, verifyForUser } from "./userData.ts";
 import { phoneNumberFor, storedPhone, type PhoneNumberResult } from "./phone.ts";
 import { checkSessionKeyOf, resetSessionKeyOf } from "./sessionKeyCheck.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
+import { LoginError } from "../Meta/errors.ts";
 
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./types.ts";
 export type { GetLoginCodeResult } from "../Meta/types.ts";

@@ -1,5 +1,6 @@
-import { isJitError, WeChatApiError } from "jit-runtime/element";
+import { isJitError } from "jit-runtime/element";
 import type { WeChatGateway } from "./gateway.ts";
+import { WeChatApiError } from "./wechat/errors.ts";
 
 /** What getPhoneNumber answers (countryCode always a string, whatever WeChat sent). */
 export interface PhoneNumberResult {

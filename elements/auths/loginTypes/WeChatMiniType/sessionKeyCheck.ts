@@ -1,6 +1,7 @@
-import { isJitError, WeChatApiError, type WeChatError } from "jit-runtime/element";
+import { isJitError } from "jit-runtime/element";
 import type { WeChatGateway } from "./gateway.ts";
 import { sessionSignature } from "./vault/index.ts";
+import { WeChatApiError, type WeChatError } from "./wechat/errors.ts";
 
 /**
  * checksession and resetusersessionkey: both prove the server holds the user's session_key

@@ -1,6 +1,6 @@
-import { VaultError } from "jit-runtime/element";
 import { decryptUserData, verifyRawData } from "./vault/index.ts";
 import type { WeChatGateway } from "./gateway.ts";
+import { VaultError } from "./vault/errors.ts";
 
 /**
  * Open data of a bound user, decrypted with the session key the vault holds for them. The

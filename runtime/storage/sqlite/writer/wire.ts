@@ -1,18 +1,8 @@
-import {
-  ConfigError,
-  DeclarationError,
-  ElementError,
-  HttpError,
-  JitError,
-  LoginError,
-  StoreError,
-  VaultError,
-  CliError,
-  type ErrorParams,
-  type Problem,
-} from "../../../errors/index.ts";
+import { ConfigError, DeclarationError, ElementError, HttpError, JitError, StoreError, CliError, type ErrorParams, type Problem } from "../../../errors/index.ts";
 import type { ErrorCode, ErrorFamily } from "../../../errors/codes.ts";
 import type { WriteOp } from "../writes.ts";
+import { LoginError } from "../../../../elements/auths/loginTypes/Meta/errors.ts";
+import { VaultError } from "../../../../elements/auths/loginTypes/WeChatMiniType/vault/errors.ts";
 
 /** What crosses between a store and its writer thread (structured clone: plain data only). */
 
@@ -42,7 +32,7 @@ export type WireError =
   | { kind: "jit"; family: ErrorFamily; code: ErrorCode; params: ErrorParams; problems: Problem[]; message: string }
   | { kind: "other"; name: string; message: string; code?: string };
 
-const FAMILIES: Partial<Record<ErrorFamily, new (code: ErrorCode, params?: ErrorParams, options?: { problems?: Problem[]; message?: string }) => JitError>> = {
+const FAMILIES: Partial<Record<ErrorFamily, new (code: never, params?: ErrorParams, options?: { problems?: Problem[]; message?: string }) => JitError>> = {
   declaration: DeclarationError,
   element: ElementError,
   login: LoginError,
@@ -67,7 +57,7 @@ export function toWire(err: unknown): WireError {
 export function fromWire(wire: WireError): Error {
   if (wire.kind === "jit") {
     const Family = FAMILIES[wire.family]!;
-    return new Family(wire.code, wire.params, { problems: wire.problems, message: wire.message });
+    return new Family(wire.code as never, wire.params, { problems: wire.problems, message: wire.message });
   }
   const err = new Error(wire.message);
   err.name = wire.name;

@@ -1,5 +1,5 @@
-import { VaultError } from "jit-runtime/element";
 import { createSealBox } from "./sealBox.ts";
+import { VaultError } from "./errors.ts";
 
 /**
  * Seals a mini program's access token for the store: its own HKDF purpose (not the session

@@ -1,6 +1,6 @@
 import { createDecipheriv, createHash, createHmac } from "node:crypto";
-import { VaultError } from "jit-runtime/element";
 import { safeEqual } from "jit-runtime/element";
+import { VaultError } from "./errors.ts";
 
 /**
  * WeChat open data (wx.getUserInfo, legacy getPhoneNumber): AES-128-CBC with the user's

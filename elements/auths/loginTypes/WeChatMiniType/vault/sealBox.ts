@@ -1,6 +1,7 @@
+import { ConfigError } from "jit-runtime/element";
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync } from "node:crypto";
-import { VaultError } from "jit-runtime/element";
 import { secureRandomBytes } from "jit-runtime/element";
+import { VaultError } from "./errors.ts";
 
 /**
  * AES-256-GCM sealing of a short secret text under a key derived from the master key with
@@ -22,7 +23,7 @@ const VERSION = "v1";
 export function createSealBox(masterKey: Buffer, info: string, previousMasterKeys: readonly Buffer[] = []): SealBox {
   for (const master of [masterKey, ...previousMasterKeys]) {
     if (!Buffer.isBuffer(master) || master.length !== 32) {
-      throw new VaultError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
+      throw new ConfigError("MASTER_KEY_INVALID", { source: "the vault's master key", reason: "it is not 32 bytes" });
     }
   }
   // KeyObjects: imported once, not from a Buffer on every seal.

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "jit-runtime/element";
-import { isJitError, WeChatApiError, WeChatRequestError, type WeChatError } from "jit-runtime/element";
+import { isJitError } from "jit-runtime/element";
 import type { Store } from "jit-runtime/element";
 import type { AccessTokenSeal } from "../vault/index.ts";
 import type { WeChatServerApi } from "./api.ts";
 import { TOKEN_ERRCODES } from "./errcodes.ts";
+import { WeChatApiError, WeChatRequestError, type WeChatError } from "./errors.ts";
 
 /**
  * The access token of one AppID, shared by every process and server through the store:

@@ -1,6 +1,6 @@
-import { WeChatResponseError } from "jit-runtime/element";
 import { businessErrcodes } from "./errcodes.ts";
 import type { WeChatHttp } from "./http.ts";
+import { WeChatResponseError } from "./errors.ts";
 
 /**
  * The calls behind the login Type's other functions (wechat-api.md): stable_token, and the

@@ -1,6 +1,7 @@
-import { ConfigError, WeChatResponseError } from "jit-runtime/element";
+import { ConfigError } from "jit-runtime/element";
 import { codeForErrcode } from "./errcodes.ts";
 import { createWeChatHttp } from "./http.ts";
+import { WeChatResponseError } from "./errors.ts";
 
 export const DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com";
 export const DEFAULT_WECHAT_TIMEOUT_MS = 5000;

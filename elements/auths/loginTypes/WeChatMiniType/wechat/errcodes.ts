@@ -1,4 +1,4 @@
-import type { ErrorCode } from "jit-runtime/element";
+import type { WeChatErrorCode as ErrorCode } from "./errors.ts";
 
 /** WeChat errcodes of jscode2session and the stable code each maps to (wechat-api.md). */
 const ERRCODE_TO_CODE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([

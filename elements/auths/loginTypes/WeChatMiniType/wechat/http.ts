@@ -1,7 +1,7 @@
 import type { Got } from "got";
-import type { ErrorCode } from "jit-runtime/element";
-import { WeChatApiError, WeChatRequestError, WeChatResponseError } from "jit-runtime/element";
+import type { WeChatErrorCode as ErrorCode } from "./errors.ts";
 import { normaliseErrcode, parseRid } from "./errcodes.ts";
+import { WeChatApiError, WeChatRequestError, WeChatResponseError } from "./errors.ts";
 
 /** One request to WeChat: the query and/or JSON body, and how its errcodes map to our codes. */
 export interface WeChatCall {

@@ -1,9 +1,11 @@
+import { SessionError } from "jit-runtime/element";
 import { currentCallContext } from "jit-runtime/element";
-import { ElementError, LoginError, quoteInput } from "jit-runtime/element";
+import { ElementError, quoteInput } from "jit-runtime/element";
 import { hashToken, newSecretToken } from "jit-runtime/element";
 import type { Service } from "../../../../services/Meta/index.ts";
 import type { CorpRef } from "../../Meta/types.ts";
 import { corpListOf } from "../../Meta/corpList.ts";
+import { LoginError } from "../../Meta/errors.ts";
 
 /** 7 days, unless the config's sessionTtlSeconds says otherwise. */
 const DEFAULT_SESSION_TTL_SECONDS = 604_800;
@@ -72,9 +74,9 @@ export default (Parent: typeof Service) =>
     async getCurrentUser(token?: string): Promise<CurrentUser> {
       const store = await this.app.getStore();
       const session = await store.getSession(hashToken(this.#token(token)), this.app.clock.now());
-      if (!session) throw new LoginError("TOKEN_INVALID");
+      if (!session) throw new SessionError("TOKEN_INVALID");
       const user = await store.getUser(session.userId);
-      if (!user) throw new LoginError("TOKEN_INVALID");
+      if (!user) throw new SessionError("TOKEN_INVALID");
       const corpList = await corpListOf(store, user.userId);
       return { userId: user.userId, name: user.name, corpId: session.corpId, corpList };
     }
@@ -86,15 +88,15 @@ export default (Parent: typeof Service) =>
       // An expired session is as good as unknown: refuse, but still delete the row.
       const live = await store.getSession(tokenHash, this.app.clock.now());
       const deleted = await store.deleteSession(tokenHash);
-      if (!live || !deleted) throw new LoginError("TOKEN_INVALID");
+      if (!live || !deleted) throw new SessionError("TOKEN_INVALID");
       this.app.logger.info({ element: this.fullName, userId: live.userId }, "session closed");
       return { success: true };
     }
 
     #token(token: unknown): string {
       const value = token ?? currentCallContext()?.token;
-      if (value === undefined || value === null || value === "") throw new LoginError("LOGIN_REQUIRED");
-      if (typeof value !== "string" || value.length > MAX_TEXT) throw new LoginError("TOKEN_INVALID");
+      if (value === undefined || value === null || value === "") throw new SessionError("LOGIN_REQUIRED");
+      if (typeof value !== "string" || value.length > MAX_TEXT) throw new SessionError("TOKEN_INVALID");
       return value;
     }
 
