@@ -15,4 +15,14 @@ export { parsePreviousMasterKeys } from "../security/masterKey.ts";
 export { hashToken, newSecretToken, safeEqual, secureRandomBytes } from "../security/tokens.ts";
 export type { Logger } from "../logging/logger.ts";
 export type * from "../storage/Store.ts";
-export { defineFamily, type FamilyDefinition, type FamilySecrets, type KeyedLimit, type SessionCaller } from "../family/types.ts";
+export {
+  defineFamily,
+  type ConsoleKit,
+  type FamilyConsole,
+  type FamilyDefinition,
+  type FamilySecrets,
+  type KeyedLimit,
+  type SessionCaller,
+} from "../family/types.ts";
+/** Types of the console's browser kit, for a family's console tabs (FamilyConsole). */
+export type { ConsoleTab, ConsoleTabs, ConsoleUiKit } from "../family/consoleUi.ts";

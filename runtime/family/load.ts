@@ -9,7 +9,7 @@ import type { FamilyDefinition, FamilySecrets, LoadedFamily } from "./types.ts";
 /** Family module names looked for beside a Meta's e.json, in this order. */
 export const FAMILY_FILES = ["family.ts", "family.mts", "family.js", "family.mjs"];
 
-const KEYS = new Set(["errors", "secrets", "sessionLookup", "limits"]);
+const KEYS = new Set(["errors", "secrets", "sessionLookup", "limits", "console"]);
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 const LIMIT_NAME = /^[a-z][A-Za-z0-9]*$/;
 
@@ -56,6 +56,12 @@ export function checkFamily(value: unknown): string[] {
     else for (const k of lists) if (s[k] !== undefined && !(Array.isArray(s[k]) && (s[k] as unknown[]).every((n) => typeof n === "string" && n !== ""))) reasons.push(`secrets.${k} must be a list of names`);
   }
   if (def.sessionLookup !== undefined && typeof def.sessionLookup !== "function") reasons.push("sessionLookup must be a function (token, app) => Promise<{ userId, corpId } | null>");
+  if (def.console !== undefined) {
+    const c = def.console as Record<string, unknown> | null;
+    if (!c || typeof c !== "object" || Object.keys(c).some((k) => k !== "overview" && k !== "routes") || [c.overview, c.routes].some((f) => f !== undefined && typeof f !== "function")) {
+      reasons.push("console must be { overview?: (app, kit) => object, routes?: (server, app, kit) => void }");
+    }
+  }
   if (def.limits !== undefined) {
     if (def.limits === null || typeof def.limits !== "object") reasons.push("limits must be an object");
     else {

@@ -1,4 +1,5 @@
-import type { AppContext } from "../element/types.ts";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AppContext, ElementDefine } from "../element/types.ts";
 import type { ErrorTable } from "../errors/codes.ts";
 
 /**
@@ -24,6 +25,33 @@ export interface FamilyDefinition {
    * limits (shared across processes when the server's rate store is).
    */
   limits?: Readonly<Record<string, KeyedLimit>>;
+  /** What the family adds to the browser console (`jit serve --console`). */
+  console?: FamilyConsole;
+}
+
+/**
+ * A family's part of the console. Its routes sit behind the console's admin token and
+ * loopback check; its browser tabs are a module `console/ui/index.ts` in the Meta's folder,
+ * bundled with the console's shell (ARCHITECTURE.md, "What a family brings").
+ */
+export interface FamilyConsole {
+  /** Fields the family adds to GET /console/api/overview (which its tabs read). */
+  overview?: (app: AppContext, kit: ConsoleKit) => Record<string, unknown>;
+  /** Registers the family's routes under /console/api/. */
+  routes?: (server: FastifyInstance, app: AppContext, kit: ConsoleKit) => void;
+}
+
+/** What the console hands a family's routes. */
+export interface ConsoleKit {
+  /** The environment the app runs with (the app's own first). */
+  env: Readonly<Record<string, string | undefined>>;
+  now(): number;
+  /** The URL path of an element's functions. */
+  elementPath(fullName: string): string;
+  /** The instances served over HTTP. */
+  servedElements(): ElementDefine[];
+  /** One log line per admin action, with the request id (never the admin token). */
+  adminLog(request: FastifyRequest, action: string, fields: Record<string, unknown>): void;
 }
 
 export interface FamilySecrets {

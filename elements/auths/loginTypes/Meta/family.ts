@@ -1,13 +1,15 @@
 import { defineFamily } from "jit-runtime/element";
 import { VAULT_ERROR_CODES } from "../WeChatMiniType/vault/errors.ts";
 import { WECHAT_ERROR_CODES } from "../WeChatMiniType/wechat/errors.ts";
+import { loginConsole } from "./console/api.ts";
 import { LOGIN_ERROR_CODES } from "./errors.ts";
 import { lookupSession } from "./session.ts";
 
 /**
  * What the login family brings to the runtime (ARCHITECTURE.md, "What a family brings"):
  * its error codes, the values it holds secret, the session lookup behind every function that
- * needs a login, and the per-identity limit its login Types apply.
+ * needs a login, the per-identity limit its login Types apply, and its console tabs (users,
+ * the simulated mini program).
  */
 export default defineFamily({
   errors: { ...LOGIN_ERROR_CODES, ...WECHAT_ERROR_CODES, ...VAULT_ERROR_CODES },
@@ -18,6 +20,7 @@ export default defineFamily({
     paths: ["authConfig.appSecret", "*.authConfig.appSecret"],
   },
   sessionLookup: lookupSession,
+  console: loginConsole,
   limits: {
     identity: {
       env: "JIT_RATE_LIMIT_OPENID",

@@ -1,10 +1,15 @@
 import { admin, AdminRefused, adminToken, takeTokenFromUrl } from "./adminApi.ts";
 import { h, replace } from "./dom.ts";
 import { elementsView } from "./elements.ts";
-import { simulatorView, type Overview } from "./simulator.ts";
-import { usersView } from "./users.ts";
+import type { ConsoleTab, ConsoleTabs } from "../../../family/consoleUi.ts";
+import { uiKit } from "./kit.ts";
 
-/** The console shell: the admin-token gate, the tabs, a message line. */
+/**
+ * The console shell: the admin-token gate, the tabs, a message line. The families' tabs come
+ * first (the bundle's entry, made by scripts/consoleBuild.ts, passes them), then the element
+ * tree every app has.
+ */
+type Overview = Record<string, unknown> & { appId: string };
 const root = document.getElementById("root")!;
 const message = h("div", { class: "message", role: "status", "data-testid": "message" });
 
@@ -37,6 +42,8 @@ function gate(reason?: string): void {
   );
 }
 
+let familyTabs: ConsoleTab[] = [];
+
 async function start(): Promise<void> {
   if (!adminToken.get()) return gate();
   let overview: Overview;
@@ -47,8 +54,7 @@ async function start(): Promise<void> {
   }
   const main = h("main", {});
   const tabs: [string, string, () => void | Promise<void>][] = [
-    ["sim", "Mini program", () => simulatorView(main, overview)],
-    ["users", "Users", () => usersView(main, say)],
+    ...familyTabs.map((tab): [string, string, () => void | Promise<void>] => [tab.id, tab.label, () => tab.open(main, overview)]),
     ["elements", "Elements", () => elementsView(main)],
   ];
   const nav = h("nav", { class: "tabs" });
@@ -59,7 +65,7 @@ async function start(): Promise<void> {
   };
   replace(nav, tabs.map(([id, label]) => h("button", { "data-tab": id, "data-testid": `tab-${id}`, onclick: () => open(id) }, label)), h("a", { href: "/docs", target: "_blank", rel: "noopener" }, "API docs"));
   replace(root, h("header", {}, h("div", { class: "brand" }, "jit-runtime", h("span", { class: "muted" }, ` app ${overview.appId}`)), nav, h("button", { class: "secondary small", onclick: () => gate() }, "Lock")), message, main);
-  open("sim");
+  open(tabs[0]![0]);
 }
 
 window.addEventListener("unhandledrejection", (event) => {
@@ -67,11 +73,16 @@ window.addEventListener("unhandledrejection", (event) => {
   else say(`${(event.reason as { code?: string })?.code ?? "error"}: ${(event.reason as Error)?.message ?? String(event.reason)}`, true);
 });
 
-takeTokenFromUrl();
-void start();
-// The start-up link opened in a tab already on the console changes only the fragment.
-window.addEventListener("hashchange", () => {
-  if (!/token=/.test(location.hash)) return;
+/** Starts the console with the tabs of the app's families. */
+export function startConsole(families: readonly ConsoleTabs[]): void {
+  const kit = { ...uiKit, say };
+  familyTabs = families.flatMap((tabsOf) => tabsOf(kit));
   takeTokenFromUrl();
   void start();
-});
+  // The start-up link opened in a tab already on the console changes only the fragment.
+  window.addEventListener("hashchange", () => {
+    if (!/token=/.test(location.hash)) return;
+    takeTokenFromUrl();
+    void start();
+  });
+}

@@ -1,6 +1,5 @@
-import { createClient, createWxShim, type JitClient, type Step } from "../../../miniprogram/index.ts";
-import { admin } from "./adminApi.ts";
-import { h, json, replace } from "./dom.ts";
+import type { ConsoleTab, ConsoleUiKit } from "jit-runtime/element";
+import type { JitClient, Step } from "jit-runtime/miniprogram";
 
 export interface Overview {
   appId: string;
@@ -21,7 +20,12 @@ function shorten(request: unknown): unknown {
  * shim: wx.request is fetch to this server, wx.login asks the console to mint a code at the
  * fake WeChat server. Each test WeChat user has its own phone storage, like a separate phone.
  */
-export function simulatorView(root: HTMLElement, overview: Overview): void {
+export function simulatorTab(kit: ConsoleUiKit): ConsoleTab {
+  return { id: "sim", label: "Mini program", open: (root, overview) => simulatorView(kit, root, overview as unknown as Overview) };
+}
+
+function simulatorView(kit: ConsoleUiKit, root: HTMLElement, overview: Overview): void {
+  const { h, json, replace, admin, createClient, createWxShim } = kit;
   const login = overview.loginElements.find((l) => l.simulator);
   if (!login) {
     replace(root, h("p", { class: "notice" }, "The simulated mini program needs the fake WeChat server: start with WECHAT_API_BASE on 127.0.0.1 (npm start does)."));

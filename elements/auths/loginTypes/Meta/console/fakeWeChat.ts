@@ -1,4 +1,4 @@
-import { WeChatRequestError } from "../../../elements/auths/loginTypes/WeChatMiniType/wechat/errors.ts";
+import { WeChatRequestError } from "../../WeChatMiniType/wechat/errors.ts";
 
 /**
  * The console's simulated mini program asks the fake WeChat server for wx.login codes. Only

@@ -1,5 +1,4 @@
-import { admin } from "./adminApi.ts";
-import { h, replace, time } from "./dom.ts";
+import type { ConsoleTab, ConsoleUiKit } from "jit-runtime/element";
 
 interface Binding { appId: string; openId: string; unionId: string | null; createdAt: number }
 interface UserView { user: { userId: number; name: string | null; createdAt: number; phone?: string }; bindings: Binding[]; corps: { corpId: string; corpName: string }[]; liveSessions: number }
@@ -9,7 +8,12 @@ interface SessionView { sessionId: string; corpId: string | null; createdAt: num
 const PAGE = 20;
 
 /** Users, paged and searchable by userId, openId or unionId; unbind and end sessions. */
-export function usersView(root: HTMLElement, say: (text: string, error?: boolean) => void): void {
+export function usersTab(kit: ConsoleUiKit): ConsoleTab {
+  return { id: "users", label: "Users", open: (root) => usersView(kit, root) };
+}
+
+function usersView(kit: ConsoleUiKit, root: HTMLElement): void {
+  const { h, replace, time, admin, say } = kit;
   let search = "";
   let offset = 0;
   const table = h("div", { "data-testid": "users" });
