@@ -21,7 +21,7 @@ export interface FunctionDecl {
   /**
    * Which of the server's rate limits apply over HTTP: "ip" (per client address), "user" (per
    * logged-in user; loginRequired 1 only). Default: ["ip"] when loginRequired is 0, else none.
-   * A function that spends a shared quota (e.g. calls WeChat) declares its limits here.
+   * A function that spends a shared quota (e.g. calls an upstream API) declares its limits here.
    */
   rateLimit?: RateLimitName[];
   /**

@@ -71,7 +71,7 @@ export const RUNTIME_ERROR_CODES = {
 
   // --- store ---
   // {file} names the database: the SQLite file, or host:port/database for a server (never
-  // its URL, which may carry a password).
+  // its URL, which may carry credentials).
   STORE_OPEN_FAILED: { family: "store", status: 500, message: "cannot open database {file}: {reason}" },
   STORE_MIGRATION_FAILED: { family: "store", status: 500, message: "database {file}: migration {version} failed: {reason}" },
   STORE_WRITER_FAILED: { family: "store", status: 500, message: "database {file}: the writer thread stopped: {reason}" },

@@ -27,7 +27,7 @@ const normalise = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, "")
 
 /**
  * Whether a config key holds a secret by its name: it contains a declared field name, case
- * and separators ignored (`appSecret`, `session_key` for `sessionKey`).
+ * and separators ignored (`appSecret` for `secret`, `api_key` for `apiKey`).
  */
 export function secretKeyTest(declarations: readonly FamilySecrets[]): (key: string) => boolean {
   const names = [...new Set(declarations.flatMap((d) => d.fields ?? []).map(normalise))].filter(Boolean);

@@ -80,7 +80,7 @@ export interface KeyedLimit {
 
 /** A family as the loader found it. */
 export interface LoadedFamily {
-  /** The namespace of its Meta (`auths.loginTypes` for `auths.loginTypes.Meta`). */
+  /** The namespace of its Meta (`shop.orders` for `shop.orders.Meta`). */
   name: string;
   /** The fullName of its Meta. */
   meta: string;

@@ -6,11 +6,11 @@ import type { RouteDeps } from "./routes.ts";
 import { MemoryRateStore, type RateStore, type WindowCount } from "./rateStore.ts";
 
 /**
- * The server's three limits, each a fixed window over a RateStore (rateStore.ts):
- * - per client IP, shared by every route that declares it (the login functions by default,
- *   and `bind`), so an attacker cannot spread over functions;
+ * The server's limits, each a fixed window over a RateStore (rateStore.ts):
+ * - per client IP, shared by every route that declares it (by default every function that
+ *   needs no login), so an attacker cannot spread over functions;
  * - per logged-in user, shared by every function that declares it, checked after the session
- *   is known and before the function runs (so before any call to WeChat);
+ *   is known and before the function runs (so before it spends any upstream quota);
  * - the per-key limits families declare (FamilyDefinition.limits), counted when their
  *   elements call currentCallContext().limit(name, key).
  * All refuse with 429 RATE_LIMITED and Retry-After.

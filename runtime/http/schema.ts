@@ -8,12 +8,13 @@ import type { FunctionArg, FunctionDecl } from "../element/types.ts";
 
 type JsonSchema = Record<string, unknown>;
 
-/** A declared argument may say `"required": false` (e.g. AuthSvc.loginByCode's corpId). */
+/** A declared argument may say `"required": false` (e.g. an optional organisation id). */
 export function isOptionalArg(arg: FunctionArg): boolean {
   return (arg as FunctionArg & { required?: unknown }).required === false;
 }
 
-// Strings are capped well below the body limit; an empty code is a client bug, not a WeChat call.
+// Strings are capped well below the body limit; an empty string is a client bug, never worth
+// an upstream call.
 const MAX_STRING = 4096;
 
 /** JitAi data type → JSON Schema. Unknown types accept any JSON value (the element checks). */

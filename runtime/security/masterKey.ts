@@ -6,7 +6,7 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE } from "./privateFiles.ts";
 import { ConfigError } from "../errors/index.ts";
 
 /**
- * The master key seals WeChat session keys at rest (AES-256-GCM). Production sets
+ * The master key with which families seal secrets at rest (AES-256-GCM). Production sets
  * JIT_MASTER_KEY; development falls back to `<dataDir>/master.key`, created on first use.
  * Error messages name where the key came from, never the key.
  */
