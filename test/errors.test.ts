@@ -61,8 +61,8 @@ describe("error registry", () => {
 
   it("refuses a code two owners define, naming both", () => {
     const clash: Record<string, ErrorSpec> = { TOKEN_INVALID: { family: "mine", status: 401, message: "mine" } };
-    const { duplicates } = mergeErrorTables([RUNTIME_ERRORS, { owner: "shop.orders", file: "elements/shop/orders/Meta/family.ts", codes: clash }]);
-    expect(duplicates.map((d) => [d.code, d.first.owner, d.second.owner])).toEqual([["TOKEN_INVALID", "jit-runtime", "shop.orders"]]);
+    const { clashes } = mergeErrorTables([RUNTIME_ERRORS, { owner: "shop.orders", file: "elements/shop/orders/Meta/family.ts", codes: clash }]);
+    expect(clashes.map((d) => [d.code, d.first.owner, d.second.owner])).toEqual([["TOKEN_INVALID", "jit-runtime", "shop.orders"]]);
   });
 
   it("fills message templates and serialises only safe fields", () => {

@@ -62,7 +62,7 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 /**
- * The login contract: every login Type must pass it (style.md §7). `make` builds a fresh
+ * The login contract: every login Type must pass it (ARCHITECTURE.md, "Conventions"). `make` builds a fresh
  * subject (own database, own clock) per test.
  */
 export function describeLoginContract(name: string, make: (options: ContractOptions) => Promise<ContractSubject>): void {

@@ -81,8 +81,10 @@ afterAll(async () => {
 });
 
 // Acme-style override by fullName (.ts in a CommonJS folder), and a Type extending the
-// WeChat Type with isType (.mts), both typed through the package's entry points.
-const OVERRIDE = `import type { GetLoginCodeResult, WeChatMiniClass } from "jit-runtime/login";
+// WeChat Type with isType (.mts), both typed through the package's entry points; the
+// override reads its caller through the public entry of element code, jit-runtime/element.
+const OVERRIDE = `import { currentCallContext } from "jit-runtime/element";
+import type { GetLoginCodeResult, WeChatMiniClass } from "jit-runtime/login";
 
 export default (Parent: WeChatMiniClass) =>
   class ShopWeChatMiniType extends Parent {
@@ -91,7 +93,7 @@ export default (Parent: WeChatMiniClass) =>
       return result;
     }
     async describeLogin(): Promise<string> {
-      return "shop override of " + this.appId;
+      return "shop override of " + this.appId + " via " + (currentCallContext()?.via ?? "a script");
     }
   };
 `;
@@ -265,18 +267,18 @@ describe("the packed package in an app developer's own folder", () => {
 
     // The override (app layer) and the Type extending it, in their .ts and .mts modules.
     const described = await post(base!, `${login}/describeLogin`, {});
-    expect(described.body).toEqual({ data: `shop override of ${shopAppId}` });
+    expect(described.body).toEqual({ data: `shop override of ${shopAppId} via http` });
     const vip = await post(base!, "/api/shop/auths/loginTypes/vipLogin/vipGreeting", {});
-    expect(vip.body).toEqual({ data: `vip, shop override of ${VIP_APP_ID}` });
+    expect(vip.body).toEqual({ data: `vip, shop override of ${VIP_APP_ID} via http` });
 
     // From the user's own script, through the package's main entry.
     const script = await run(process.execPath, ["scripts/greet.mjs"], { cwd: project, env: { ...process.env, ...env }, timeout: 60_000 });
-    expect(JSON.parse(script.stdout)).toEqual({ greeting: `vip, shop override of ${VIP_APP_ID}`, layers: ["shop", "platform"] });
+    expect(JSON.parse(script.stdout)).toEqual({ greeting: `vip, shop override of ${VIP_APP_ID} via a script`, layers: ["shop", "platform"] });
 
     // The same function from the command line, without a server.
     const called = await jit(["--app", "shop", "call", "auths.loginTypes.vipLogin", "vipGreeting", "--db", path.join(project, ".jit", "cli.sqlite")], env);
     expect(called.code).toBe(0);
-    expect(JSON.parse(called.stdout)).toBe(`vip, shop override of ${VIP_APP_ID}`);
+    expect(JSON.parse(called.stdout)).toBe(`vip, shop override of ${VIP_APP_ID} via cli`);
 
     server.kill("SIGTERM");
     expect((await server.exited).code).toBe(0);

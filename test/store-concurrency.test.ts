@@ -1,5 +1,5 @@
 /**
- * Single use under concurrency (issue 3): a CLI process beside a server on one database
+ * Single use under concurrency: a CLI process beside a server on one database
  * file is a real case, so the guarded UPDATE must hold across processes, not just inside
  * one event loop.
  */

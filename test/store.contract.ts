@@ -1,5 +1,5 @@
 /**
- * The contract every Store implementation must pass (style.md §7). Not a test file by
+ * The contract every Store implementation must pass (ARCHITECTURE.md, "Conventions"). Not a test file by
  * itself: an implementation's test file calls runStoreContract with a factory.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

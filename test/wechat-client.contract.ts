@@ -6,7 +6,7 @@ import { WeChatApiError } from "../elements/auths/loginTypes/WeChatMiniType/wech
 
 /**
  * The contract every WeChat client implementation must pass against a WeChat-compatible
- * server (style.md §7). `setup` gives a server where `appId`/`appSecret` are registered and
+ * server (ARCHITECTURE.md, "Conventions"). `setup` gives a server where `appId`/`appSecret` are registered and
  * `mintCode` issues a fresh wx.login code; run it against the fake in wechat-client.test.ts.
  */
 export interface WeChatContractEnv {

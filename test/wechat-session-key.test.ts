@@ -4,7 +4,7 @@ import { sessionSignature } from "../elements/auths/loginTypes/WeChatMiniType/va
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
 import { thrown } from "./helpers/thrown.ts";
 
-/** The known-answer key of wechat-api.md: its HMAC over {"foo":"bar"} is pinned in data-crypto.test.ts. */
+/** The known-answer key of WeChat's own documentation: its HMAC over {"foo":"bar"} is pinned in data-crypto.test.ts. */
 const KAT_KEY = "o0q0otL8aEzpcZL/FT9WsQ==";
 
 /**

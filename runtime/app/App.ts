@@ -34,7 +34,7 @@ export interface AppInit {
 
 /**
  * A loaded app: the resolved elements one appId sees. Runtime state lives in #private
- * fields so element code cannot reach or collide with it (style.md §9).
+ * fields so element code cannot reach or collide with it (ARCHITECTURE.md, "Element folders").
  */
 export class App implements AppContext {
   readonly appId: string;

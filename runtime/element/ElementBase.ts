@@ -7,7 +7,7 @@ export interface ElementInit {
 
 /**
  * The root of every element class. Runtime state lives in #private fields so a Type's
- * subclass cannot collide with it by accident (style.md §9).
+ * subclass cannot collide with it by accident (ARCHITECTURE.md, "Element folders").
  */
 export class ElementBase {
   readonly #app: AppContext;

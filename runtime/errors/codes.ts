@@ -130,19 +130,19 @@ export const RUNTIME_ERRORS: ErrorTableSource = { owner: "jit-runtime", file: "r
  */
 export function mergeErrorTables(sources: readonly ErrorTableSource[]): {
   table: ReadonlyMap<ErrorCode, MergedErrorCode>;
-  duplicates: Array<{ code: string; first: MergedErrorCode; second: MergedErrorCode }>;
+  clashes: Array<{ code: string; first: MergedErrorCode; second: MergedErrorCode }>;
 } {
   const table = new Map<ErrorCode, MergedErrorCode>();
-  const duplicates: Array<{ code: string; first: MergedErrorCode; second: MergedErrorCode }> = [];
+  const clashes: Array<{ code: string; first: MergedErrorCode; second: MergedErrorCode }> = [];
   for (const source of sources) {
     for (const [code, spec] of Object.entries(source.codes)) {
       const entry = { spec, owner: source.owner, file: source.file };
       const first = table.get(code);
-      if (first) duplicates.push({ code, first, second: entry });
+      if (first) clashes.push({ code, first, second: entry });
       else table.set(code, entry);
     }
   }
-  return { table, duplicates };
+  return { table, clashes };
 }
 
 export function isRuntimeErrorCode(value: unknown): value is RuntimeErrorCode {

@@ -105,8 +105,8 @@ export async function loadFamilies(visible: ReadonlyMap<string, Def>, problems: 
   const list = found.filter((f): f is LoadedFamily => f !== undefined);
 
   const sources: ErrorTableSource[] = [RUNTIME_ERRORS, ...list.filter((f) => f.definition.errors).map((f) => ({ owner: f.name, file: f.file, codes: f.definition.errors! }))];
-  const { table, duplicates } = mergeErrorTables(sources);
-  for (const { code, first, second } of duplicates) {
+  const { table, clashes } = mergeErrorTables(sources);
+  for (const { code, first, second } of clashes) {
     problems.push(problem("ERROR_CODE_DUPLICATE", { code, owner: second.owner, file: second.file, otherOwner: first.owner, otherFile: first.file }, { file: second.file }));
   }
   const limitOwner = new Map<string, LoadedFamily>();

@@ -5,7 +5,7 @@ import { stripQuery } from "./logging.ts";
 
 /**
  * The server's last-resort error handling. Fastify's default handler sends `error.message`
- * to the client (style.md); ours sends only registered codes and their safe messages, and
+ * to the client (ARCHITECTURE.md, "Pitfalls"); ours sends only registered codes and their safe messages, and
  * anything unexpected becomes INTERNAL_ERROR with the request id, the detail in the log only.
  */
 

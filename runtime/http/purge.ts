@@ -4,8 +4,8 @@ import type { Store } from "../storage/Store.ts";
 
 /**
  * Housekeeping while serving: expired and used single-use codes and expired sessions are
- * deleted at start-up and then every `intervalMs` (issue 3: "expired rows are purged").
- * Expiry is judged by the app's clock, like every other expiry check.
+ * deleted at start-up and then every `intervalMs`, so tables of dead rows do not grow without
+ * bound. Expiry is judged by the app's clock, like every other expiry check.
  */
 
 export const DEFAULT_PURGE_INTERVAL_MS = 10 * 60_000;

@@ -64,7 +64,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     // Bad URLs and unparseable requests get our envelope, not Fastify's (which echoes the URL).
     frameworkErrors: errorHandler,
     clientErrorHandler,
-    // Reject, do not repair: unknown keys and wrong types are the client's bug (style.md).
+    // Reject, do not repair: unknown keys and wrong types are the client's bug (ARCHITECTURE.md, "Pitfalls").
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     // Off: Fastify's 503 has its own raw body and no request id; the onRequest hook below
     // answers SERVER_CLOSING in our envelope instead.

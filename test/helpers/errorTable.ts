@@ -31,7 +31,7 @@ export async function platformErrorTable(): Promise<ReadonlyMap<string, MergedEr
     const family = (await import(pathToFileURL(file).href)).default as FamilyDefinition;
     if (family.errors) sources.push({ owner: path.relative(ELEMENTS, path.dirname(path.dirname(file))).split(path.sep).join("."), file, codes: family.errors });
   }
-  const { table, duplicates } = mergeErrorTables(sources);
-  if (duplicates.length > 0) throw new Error(duplicates.map((d) => `${d.code}: ${d.first.owner} and ${d.second.owner}`).join("; "));
+  const { table, clashes } = mergeErrorTables(sources);
+  if (clashes.length > 0) throw new Error(clashes.map((d) => `${d.code}: ${d.first.owner} and ${d.second.owner}`).join("; "));
   return table;
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Small HTTP helpers of the fake WeChat server. */
 
-/** The errmsg texts WeChat uses (wechat-api.md); the fake answers with them. */
+/** The errmsg texts WeChat uses; the fake answers with them. */
 export const ERRMSG: Readonly<Record<number, string>> = {
   [-1]: "system error",
   40013: "invalid appid",

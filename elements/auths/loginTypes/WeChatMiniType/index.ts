@@ -24,7 +24,7 @@ export type { PhoneNumberResult } from "./phone.ts";
 /** auths.loginTypes.WeChatMiniType: WeChat Mini Program login (see the seed document). */
 export default (Parent: typeof LoginType) =>
   class WeChatMiniType extends Parent {
-    // #private, so a subclass cannot clash with it (style.md §9).
+    // #private, so a subclass cannot clash with it (ARCHITECTURE.md, "Element folders").
     #gatewayInstance: WeChatGateway | undefined;
 
     get appId(): string {

@@ -14,7 +14,7 @@ const CODE_TTL_MS = CODE_TTL_SECONDS * 1000;
  * binding here too. Returns null for an unregistered identity.
  *
  * An identity unbound in this AppID is not linked again through its unionId: unbind means
- * "unregistered here" until an explicit bind or register (issue 3). Without this check the
+ * "unregistered here" until an explicit bind or register. Without this check the
  * next login silently re-created the binding that unbind had just removed.
  */
 export async function resolveUser(store: Store, identity: WeChatIdentity, now: number): Promise<number | null> {

@@ -3,7 +3,7 @@ import type { WeChatHttp } from "./http.ts";
 import { WeChatResponseError } from "./errors.ts";
 
 /**
- * The calls behind the login Type's other functions (wechat-api.md): stable_token, and the
+ * The calls behind the login Type's other functions (WeChat's server API): stable_token, and the
  * three that need its access token. Each keeps only the fields it uses. The token goes in the
  * query string, where only wechat/http.ts sees it.
  */

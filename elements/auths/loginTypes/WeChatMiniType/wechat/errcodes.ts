@@ -1,6 +1,6 @@
 import type { WeChatErrorCode as ErrorCode } from "./errors.ts";
 
-/** WeChat errcodes of jscode2session and the stable code each maps to (wechat-api.md). */
+/** WeChat errcodes of jscode2session and the stable code each maps to. */
 const ERRCODE_TO_CODE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
   [40029, "WECHAT_CODE_INVALID"],
   [40163, "WECHAT_CODE_USED"],

@@ -43,7 +43,7 @@ function networkReason(err: unknown, timeoutMs: number): string {
 
 /**
  * The one way to WeChat's server API: every failure is one of our three error classes
- * (style.md §2), never got's error (it holds the request options, URL and secrets).
+ * (ARCHITECTURE.md, "Pitfalls"), never got's error (it holds the request options, URL and secrets).
  */
 export function createWeChatHttp(base: string, timeoutMs: number): WeChatHttp {
   // One got instance, its options merged and checked once: per call, got then sets only the
