@@ -24,7 +24,14 @@ export interface CallContext {
   readonly limit?: (name: string, key: string) => void | Promise<void>;
 }
 
-const storage = new AsyncLocalStorage<CallContext>();
+/**
+ * One store per process, shared by every copy of this module (Symbol.for is process-wide): an
+ * app's code may load another copy of the runtime than the server's (a Type in a CommonJS
+ * folder gets its own compiled copy of `jit-runtime/element`), and it must still read the
+ * context the server set.
+ */
+const STORE = Symbol.for("jit-runtime.callContext");
+const storage: AsyncLocalStorage<CallContext> = ((globalThis as Record<symbol, unknown>)[STORE] ??= new AsyncLocalStorage<CallContext>()) as AsyncLocalStorage<CallContext>;
 
 export function runWithCallContext<T>(context: CallContext, fn: () => T): T {
   return storage.run(context, fn);
