@@ -1,6 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import type { Clock } from "jit-runtime/element";
-import { safeEqual } from "jit-runtime/element";
+import { type Clock, safeEqual } from "jit-runtime/element";
 import { sendJson, wxError, type FakeHandler, type WxErrorBody } from "./fakeHttp.ts";
 
 /** The routes of the fake that count their calls. */

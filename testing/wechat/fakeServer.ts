@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { systemClock, type Clock } from "jit-runtime/element";
-import { ConfigError } from "jit-runtime/element";
-import { safeEqual } from "jit-runtime/element";
+import { systemClock, type Clock, ConfigError, safeEqual } from "jit-runtime/element";
 import { createAccessTokenRoutes, type FakeApiRoute } from "./fakeAccessToken.ts";
 import { createPhoneRoutes, type MintPhoneCodeInput } from "./fakePhone.ts";
 

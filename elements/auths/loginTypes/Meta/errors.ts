@@ -1,5 +1,4 @@
-import type { ErrorTable } from "jit-runtime/element";
-import { defineErrorClass } from "jit-runtime/element";
+import { type ErrorTable, defineErrorClass } from "jit-runtime/element";
 
 /**
  * The login family's codes: the login flow of every login Type. The family module

@@ -1,8 +1,4 @@
-import { SessionError } from "jit-runtime/element";
-import { currentCallContext } from "jit-runtime/element";
-import type { AppContext } from "jit-runtime/element";
-import { hashToken } from "jit-runtime/element";
-import type { CorpRecord } from "jit-runtime/element";
+import { SessionError, currentCallContext, type AppContext, hashToken, type CorpRecord } from "jit-runtime/element";
 import { LoginError } from "./errors.ts";
 
 /**

@@ -1,6 +1,4 @@
-import { ElementBase } from "jit-runtime/element";
-import { ElementError, type JitError } from "jit-runtime/element";
-import type { RowData } from "jit-runtime/element";
+import { ElementBase, ElementError, type JitError, type RowData } from "jit-runtime/element";
 import type {
   GetLoginCodeResult,
   LoginConfig,

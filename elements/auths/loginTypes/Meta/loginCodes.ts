@@ -1,6 +1,4 @@
-import type { Clock } from "jit-runtime/element";
-import { hashToken, newSecretToken } from "jit-runtime/element";
-import type { LoginOrigin, Store } from "jit-runtime/element";
+import { type Clock, hashToken, newSecretToken, type LoginOrigin, type Store } from "jit-runtime/element";
 import { corpListOf } from "./corpList.ts";
 import { CODE_TTL_SECONDS, type LoginCodeResult } from "./types.ts";
 

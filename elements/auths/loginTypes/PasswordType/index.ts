@@ -1,7 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { currentCallContext } from "jit-runtime/element";
-import { rowData, type RowData } from "jit-runtime/element";
-import { hashToken } from "jit-runtime/element";
+import { currentCallContext, rowData, type RowData, hashToken } from "jit-runtime/element";
 import type { LoginType } from "../Meta/index.ts";
 import { requireText, requireUserId } from "../Meta/args.ts";
 import { corpListOf } from "../Meta/corpList.ts";

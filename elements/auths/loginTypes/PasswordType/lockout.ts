@@ -1,5 +1,4 @@
-import { hashToken } from "jit-runtime/element";
-import type { LoginFailureRule, Store } from "jit-runtime/element";
+import { hashToken, type LoginFailureRule, type Store } from "jit-runtime/element";
 
 /**
  * Failed-login backoff of a password login Type, kept in the store, so every process on the

@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Clock } from "jit-runtime/element";
-import { hashToken } from "jit-runtime/element";
-import type { Store } from "jit-runtime/element";
+import { type Clock, hashToken, type Store } from "jit-runtime/element";
 import { WeChatApiError } from "./wechat/errors.ts";
 
 /** A wx.login code lives 5 minutes: the ledger remembers it that long after its last run. */

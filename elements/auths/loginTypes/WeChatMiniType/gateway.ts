@@ -1,7 +1,4 @@
-import type { AppContext } from "jit-runtime/element";
-import { memoizeSuccess } from "jit-runtime/element";
-import { parsePreviousMasterKeys } from "jit-runtime/element";
-import { hashToken } from "jit-runtime/element";
+import { type AppContext, memoizeSuccess, parsePreviousMasterKeys, hashToken } from "jit-runtime/element";
 import { createAccessTokens, sharedAccessTokens, createWeChatHttp, createWeChatServerApi, DEFAULT_WECHAT_TIMEOUT_MS, getSharedExchange, resolveApiBase, type AccessTokens, type WeChatServerApi } from "./wechat/index.ts";
 import { limitIdentity } from "../Meta/guards.ts";
 import { createCodeLedger, type ClaimOptions, type ClaimRun, type CodeLedger } from "./codeLedger.ts";

@@ -1,7 +1,4 @@
-import { rowData, type RowData } from "jit-runtime/element";
-import { currentCallContext } from "jit-runtime/element";
-import { ElementError, isJitError } from "jit-runtime/element";
-import { hashToken } from "jit-runtime/element";
+import { rowData, type RowData, currentCallContext, ElementError, isJitError, hashToken } from "jit-runtime/element";
 import type { LoginType } from "../Meta/index.ts";
 import { corpListOf } from "../Meta/corpList.ts";
 import { CODE_TTL_SECONDS, type BindResult, type GetLoginCodeResult, type RegisteredUser, type UnbindResult } from "../Meta/types.ts";

@@ -1,7 +1,4 @@
-import type { Clock } from "jit-runtime/element";
-import { isJitError } from "jit-runtime/element";
-import { hashToken, newSecretToken } from "jit-runtime/element";
-import type { Store } from "jit-runtime/element";
+import { type Clock, isJitError, hashToken, newSecretToken, type Store } from "jit-runtime/element";
 import { queueLoginCode, type Queued } from "../Meta/loginCodes.ts";
 import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
 import type { WeChatIdentity } from "./gateway.ts";

@@ -1,5 +1,4 @@
-import type { ErrorTable } from "jit-runtime/element";
-import { defineErrorClass } from "jit-runtime/element";
+import { type ErrorTable, defineErrorClass } from "jit-runtime/element";
 import { WECHAT_MINI_TYPE } from "../../Meta/errors.ts";
 
 /** Session keys and encrypted user data: the vault's codes. */

@@ -1,6 +1,5 @@
-import { ConfigError } from "jit-runtime/element";
+import { ConfigError, secureRandomBytes } from "jit-runtime/element";
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync } from "node:crypto";
-import { secureRandomBytes } from "jit-runtime/element";
 import { VaultError } from "./errors.ts";
 
 /**

@@ -1,6 +1,5 @@
 import { createHmac, createSecretKey, randomBytes } from "node:crypto";
-import { systemClock, type Clock } from "jit-runtime/element";
-import type { Store } from "jit-runtime/element";
+import { systemClock, type Clock, type Store } from "jit-runtime/element";
 import { createSealBox } from "./sealBox.ts";
 import { VaultError } from "./errors.ts";
 

@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Clock } from "jit-runtime/element";
-import { isJitError } from "jit-runtime/element";
-import type { Store } from "jit-runtime/element";
+import { type Clock, isJitError, type Store } from "jit-runtime/element";
 import type { AccessTokenSeal } from "../vault/index.ts";
 import type { WeChatServerApi } from "./api.ts";
 import { TOKEN_ERRCODES } from "./errcodes.ts";

@@ -1,5 +1,4 @@
-import type { ErrorTable } from "jit-runtime/element";
-import { defineErrorClass, type ErrorParams } from "jit-runtime/element";
+import { type ErrorTable, defineErrorClass, type ErrorParams } from "jit-runtime/element";
 import { WECHAT_MINI_TYPE } from "../../Meta/errors.ts";
 
 /**

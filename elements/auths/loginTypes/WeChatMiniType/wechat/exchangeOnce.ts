@@ -1,5 +1,4 @@
-import type { Clock } from "jit-runtime/element";
-import { hashToken } from "jit-runtime/element";
+import { type Clock, hashToken } from "jit-runtime/element";
 import { createWeChatClient, resolveApiBase, type WeChatClient, type WeChatSession } from "./client.ts";
 
 /** The shared exchange: code2Session with one request per code in flight. */

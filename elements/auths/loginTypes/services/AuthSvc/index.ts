@@ -1,7 +1,4 @@
-import { SessionError } from "jit-runtime/element";
-import { currentCallContext } from "jit-runtime/element";
-import { ElementError, quoteInput } from "jit-runtime/element";
-import { hashToken, newSecretToken } from "jit-runtime/element";
+import { SessionError, currentCallContext, ElementError, quoteInput, hashToken, newSecretToken } from "jit-runtime/element";
 import type { Service } from "../../../../services/Meta/index.ts";
 import type { CorpRef } from "../../Meta/types.ts";
 import { corpListOf } from "../../Meta/corpList.ts";
