@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import fs from "node:fs/promises";
 import { systemClock } from "../runtime/clock.ts";
-import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { startFakeWeChatServer } from "../testing/index.ts";
 import { createAccessTokens, createWeChatHttp, createWeChatServerApi } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { createAccessTokenSeal } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";

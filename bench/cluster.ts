@@ -16,7 +16,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { openStore } from "../runtime/storage/openStore.ts";
+import { openStore } from "../elements/auths/storage/openStore.ts";
 import { BENCH_APP, envInt, percentile, printTable, runLoad, seedDatabase, startFake, startJitServe, timedLogin, writeResult, type LoadResult, type Proc } from "./lib/loginHarness.ts";
 
 const USERS = envInt("BENCH_USERS", 10_000);
@@ -57,7 +57,7 @@ async function seedPostgres(count: number): Promise<{ url: string; seedMs: numbe
     const now = Date.now();
     await c.query("INSERT INTO users (name, created_at) SELECT NULL, $1 FROM generate_series(1, $2)", [now, count]);
     await c.query("INSERT INTO corps (corp_id, corp_name) VALUES ('demo-corp', 'Demo Corp')");
-    await c.query("INSERT INTO wechat_mini_bindings (app_id, open_id, union_id, user_id, created_at) SELECT $1, $2 || (user_id - 1), NULL, user_id, $3 FROM users", [BENCH_APP.appId, PREFIX, now]);
+    await c.query("INSERT INTO identities (provider, realm, subject, union_id, user_id, created_at, updated_at) SELECT 'wechat-mini', $1, $2 || (user_id - 1), NULL, user_id, $3, $3 FROM users", [BENCH_APP.appId, PREFIX, now]);
     await c.query("INSERT INTO corp_members (corp_id, user_id, joined_at) SELECT 'demo-corp', user_id, $1 FROM users", [now]);
     await c.query("VACUUM ANALYZE");
   });

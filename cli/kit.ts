@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadApp } from "../runtime/app/loadApp.ts";
 import type { App } from "../runtime/app/App.ts";
-import type { SqliteWriter } from "../runtime/storage/sqlite/index.ts";
+import type { SqliteWriter } from "../runtime/database/sqlite/open.ts";
 import { CliError, isJitError, type JitError, type Problem } from "../runtime/errors/index.ts";
 import { resolveLogLevel } from "../runtime/logging/logger.ts";
 

@@ -13,6 +13,8 @@ export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./auths/loginTypes/W
 export type { PasswordLogin, PasswordAuthConfig, PasswordBindResult } from "./auths/loginTypes/PasswordType/types.ts";
 export type { PhoneNumberResult } from "./auths/loginTypes/WeChatMiniType/phone.ts";
 export type { AuthService, CurrentUser, LoginSession } from "./auths/loginTypes/services/AuthSvc/index.ts";
+export type { Store } from "./auths/storage/Store.ts";
+export { storeOf } from "./auths/storage/storeOf.ts";
 
 /**
  * `Parent` of a WeChatMiniType override: `export default (Parent: WeChatMiniClass) => class

@@ -10,4 +10,5 @@ export { listAppIds } from "./registry/apps.ts";
 export * from "./errors/index.ts";
 export { systemClock, ManualClock, type Clock } from "./clock.ts";
 export { createLogger, silentLogger, type Logger } from "./logging/logger.ts";
-export type { Store } from "./storage/Store.ts";
+export type * from "./database/types.ts";
+export type { AppStore } from "./database/stores.ts";

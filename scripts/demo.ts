@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { isJitError, loadApp, serveApp } from "jit-runtime";
 import { resolveAdminToken } from "../runtime/http/console/adminToken.ts";
 import { consoleLine } from "../cli/commands/serve.ts";
-import { sqliteWriterFromEnv } from "../runtime/storage/sqlite/index.ts";
+import { sqliteWriterFromEnv } from "../runtime/database/sqlite/open.ts";
 import { parsePort } from "../cli/kit.ts";
 import { elementPath } from "../runtime/http/routes.ts";
 import { miniProgramsOf, startFakeWeChatServer } from "jit-runtime/testing";

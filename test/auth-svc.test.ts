@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /** AuthSvc: login code → session token; the token is the caller's identity until logout or expiry. */
 describe("AuthSvc sessions", () => {
@@ -62,7 +63,7 @@ describe("AuthSvc sessions", () => {
   // LOGIN_CODE_INVALID with the right corp).
   it("refuses a corpId the user is not in with CORP_NOT_MEMBER and keeps the login code for the right one", async () => {
     fx = await makeLoginApp({ registerCorpId: "acme", registerCorpName: "Acme" });
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     await store.upsertCorp({ corpId: "elsewhere", corpName: "Elsewhere" });
     const login = fx.login();
     const first = await login.getLoginCode(fx.mint("o-corp"));

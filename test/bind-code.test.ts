@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { WeChatMiniLogin } from "../elements/auths/loginTypes/WeChatMiniType/index.ts";
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /** Bind codes: issued to unregistered identities, redeemed once by register() within 5 minutes. */
 describe("bind codes", () => {
@@ -33,7 +34,7 @@ describe("bind codes", () => {
   it("remembers openId and unionId: the new user is bound to both", async () => {
     fx = await makeLoginApp({ registerCorpId: "team" });
     const user = await fx.login().register(await bindCodeFor("o-remember", "u-remember"));
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     expect(await store.findBindingByUser(fx.instances[0]!.appId, user.userId.value)).toMatchObject({ openId: "o-remember", unionId: "u-remember" });
     expect(await store.findUserIdByUnionId("u-remember")).toBe(user.userId.value);
     // registerCorpName defaults to the corp id.
@@ -49,14 +50,14 @@ describe("bind codes", () => {
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
     expect(ok).toHaveLength(1);
     expect(refused.map((o) => (o.reason as { code: string }).code)).toEqual(Array(19).fill("BIND_CODE_INVALID"));
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     expect(await store.getUser(2)).toBeNull();
   });
 
   it("leaves the code usable when the identity was bound meanwhile (WECHAT_ALREADY_BOUND, nothing written)", async () => {
     fx = await makeLoginApp();
     const code = await bindCodeFor("o-taken");
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const existing = await store.createUser({ name: "existing" }, fx.clock.now());
     await fx.login().bind(existing.userId, fx.mint("o-taken"));
     await expect(fx.login().register(code)).rejects.toMatchObject({ code: "WECHAT_ALREADY_BOUND" });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { hashToken } from "../runtime/security/tokens.ts";
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /** bind(userId, code) / unbind(userId): attaching WeChat identities to existing users, per AppID. */
 describe("bind and unbind", () => {
@@ -11,7 +12,7 @@ describe("bind and unbind", () => {
   });
 
   async function newUser(name = "u"): Promise<number> {
-    return (await (await fx!.app.getStore()).createUser({ name }, fx!.clock.now())).userId;
+    return (await (await storeOf(fx!.app)).createUser({ name }, fx!.clock.now())).userId;
   }
 
   it("binds an identity, logs that user in, and after unbind the identity is unregistered again", async () => {
@@ -42,7 +43,7 @@ describe("bind and unbind", () => {
     await fx.login().bind(a, fx.mint("o-shared"));
     await expect(fx.login().bind(b, fx.mint("o-shared"))).rejects.toMatchObject({ code: "WECHAT_ALREADY_BOUND", status: 409 });
     await expect(fx.login().unbind(b)).rejects.toMatchObject({ code: "NOT_BOUND", message: expect.stringContaining(fx.instances[0]!.appId) });
-    expect(await (await fx.app.getStore()).findBindingByOpenId(fx.instances[0]!.appId, "o-shared")).toMatchObject({ userId: a });
+    expect(await (await storeOf(fx.app)).findBindingByOpenId(fx.instances[0]!.appId, "o-shared")).toMatchObject({ userId: a });
   });
 
   it("lets exactly one of two users win a concurrent bind of one identity", async () => {
@@ -85,7 +86,7 @@ describe("bind and unbind", () => {
     expect(await b.getLoginCode(fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).toMatchObject({ loginCode: expect.any(String), userId });
     expect(await b.unbind(userId)).toEqual({ success: true });
     await expect(b.getLoginCode(fx.mint("o-b", { unionId: "u-1", instance: "bMini" }))).rejects.toMatchObject({ code: "USER_AUTH_MISS" });
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     expect(await store.findBindingByOpenId(fx.instances[1]!.appId, "o-b")).toBeNull();
     // A still logs the user in; an explicit bind in B lifts the mark and logins work again.
     expect(await a.getLoginCode(fx.mint("o-a", { unionId: "u-1", instance: "aMini" }))).toMatchObject({ userId });
@@ -99,7 +100,7 @@ describe("bind and unbind", () => {
   it("unbind voids the login codes and ends the sessions issued through that identity, and only those", async () => {
     fx = await makeLoginApp({ instances: [{ name: "aMini" }, { name: "bMini" }] });
     const [a, b] = [fx.login("aMini"), fx.login("bMini")];
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const first = (await a.getLoginCode(fx.mint("o-a", { unionId: "u-3", instance: "aMini" }))) as { bindCode: string };
     const registered = (await a.register(first.bindCode)).toJSON();
     const userId = registered.userId;
@@ -139,7 +140,7 @@ describe("bind and unbind", () => {
     expect(again).toEqual({ bindCode: expect.any(String), expiresIn: 300 });
     const newUserId = (await b.register((again as { bindCode: string }).bindCode)).userId.value;
     expect(newUserId).not.toBe(userId);
-    expect(await (await fx.app.getStore()).wasUnbound(fx.instances[1]!.appId, "o-b")).toBe(false);
+    expect(await (await storeOf(fx.app)).wasUnbound(fx.instances[1]!.appId, "o-b")).toBe(false);
     expect(await b.getLoginCode(fx.mint("o-b", { unionId: "u-2", instance: "bMini" }))).toMatchObject({ userId: newUserId });
   });
 });

@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH_SVC, makeLoginApp, REPO_ROOT, TEST_APP_ID, type LoginFixture } from "./helpers/loginFixture.ts";
 import { errorOf, runJit } from "./helpers/cliRun.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /** `jit call` as a child process against a real SQLite file and the fake WeChat server. */
 describe("jit call", () => {
@@ -49,7 +50,7 @@ describe("jit call", () => {
   });
 
   it("parses JSON args and reports errors as JSON on stderr with exit 1", async () => {
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const u = await store.createUser({ name: "cli" }, fx.clock.now());
     const login = fx.instances[0]!.fullName;
     const [bound, missing, unknownFn, dashed] = await Promise.all([

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../runtime/clock.ts";
 import { hashToken } from "../runtime/security/tokens.ts";
-import { openSqliteStore, type SqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { openSqliteStore, type SqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { CODE_TTL_MS, createCodeLedger, Unwritten, type LedgerDeps } from "../elements/auths/loginTypes/WeChatMiniType/codeLedger.ts";
 import { createSessionKeyVault } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 import { tempSqliteStore } from "./helpers/storeTemp.ts";

@@ -4,9 +4,10 @@ import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeWeChatServer } from "jit-runtime/testing";
 import { createLogger, loadApp } from "../runtime/index.ts";
-import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { DEMO_APPID, DEMO_SECRET, LOGIN, makeTempRoot, post, removeDir } from "./helpers/http.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /**
  * Regression: the database files (`.jit/*.sqlite`, `-wal`, `-shm`) were 0644 in a 0755
@@ -72,7 +73,7 @@ describe.skipIf(process.platform === "win32")("data file modes", () => {
     sink.on("data", (c: Buffer) => lines.push(c.toString("utf8")));
     const app = await loadApp({ root, appId: "demo", env: { JIT_MASTER_KEY: "11".repeat(32) }, logger: createLogger({ level: "info", destination: sink }) });
     try {
-      const store = await app.getStore();
+      const store = await storeOf(app);
       expect((await store.getUser(user.userId))?.name).toBe("kept");
       expect(await modeOf(dir)).toBe(0o700);
       for (const f of [db, `${db}-wal`, `${db}-shm`]) expect([f, await modeOf(f)]).toEqual([f, 0o600]);

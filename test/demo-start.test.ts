@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { AUTH, DEMO_APPID, LOGIN, REPO, TEST_MASTER_KEY, post, removeDir } from "./helpers/http.ts";
 import { startChild } from "./helpers/httpChild.ts";
 

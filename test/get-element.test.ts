@@ -3,8 +3,9 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ElementBase } from "../runtime/index.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
-import type { Store } from "../runtime/storage/Store.ts";
+import type { Store } from "../elements/auths/storage/Store.ts";
 import { appJson, loadFixtureApp, ELEMENT_BASE_URL, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -112,41 +113,43 @@ describe("app.getElement", () => {
     let closed = 0;
     const store = { close: async () => void closed++ } as unknown as Store;
     const app = await loadFixtureApp({ root: await fixture({ ...greeterFamily(), ...appJson("demo") }), logger: silentLogger, env: {}, store });
-    expect(await app.getStore()).toBe(store);
-    expect(await app.getStore()).toBe(store);
+    expect(await storeOf(app)).toBe(store);
+    expect(await storeOf(app)).toBe(store);
     await app.close();
     await app.close();
     expect(closed).toBe(0);
   });
 
-  it("a failed store open is not cached: the next getStore opens the file once it is fixed", async () => {
+  it("a failed database open is not cached: the next getDatabase opens the file once it is fixed", async () => {
     const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
     const file = path.join(root, "data", "app.sqlite");
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, "this is not a database, just some text that is long enough ".repeat(20));
     const app = await loadFixtureApp({ root, logger: silentLogger, env: {}, dbFile: file });
     try {
-      await expect(app.getStore()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED", params: { file } });
-      await expect(app.getStore()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED" });
+      await expect(app.getDatabase()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED", params: { file } });
+      await expect(app.getDatabase()).rejects.toMatchObject({ code: "STORE_OPEN_FAILED" });
       await fs.rm(file);
-      const store = await app.getStore();
-      expect(await app.getStore()).toBe(store);
+      const db = await app.getDatabase();
+      expect(await app.getDatabase()).toBe(db);
+      await db.ping();
     } finally {
       await app.close();
     }
-    // An app closed before its store ever opened does not open one that nothing would close.
+    // An app closed before its database ever opened does not open one that nothing would close.
     const closed = await loadFixtureApp({ root, logger: silentLogger, env: {}, dbFile: path.join(root, "data", "never.sqlite") });
     await closed.close();
+    await expect(closed.getDatabase()).rejects.toMatchObject({ code: "STORE_CLOSED" });
     await expect(closed.getStore()).rejects.toMatchObject({ code: "STORE_CLOSED" });
     await expect(fs.stat(path.join(root, "data", "never.sqlite"))).rejects.toMatchObject({ code: "ENOENT" });
   });
 
-  it("an empty JIT_DB counts as unset: the database is <root>/.jit/<appId>.sqlite (storage/location.ts)", async () => {
+  it("an empty JIT_DB counts as unset: the database is <root>/.jit/<appId>.sqlite (database/location.ts)", async () => {
     const root = await fixture({ ...greeterFamily(), ...appJson("demo") });
     const app = await loadFixtureApp({ root, logger: silentLogger, env: { JIT_DB: "" } });
     try {
       expect(app.dbFile).toBe(path.join(root, ".jit", "demo.sqlite"));
-      await app.getStore();
+      await app.getDatabase();
       await expect(fs.stat(path.join(root, ".jit", "demo.sqlite"))).resolves.toMatchObject({ size: expect.any(Number) });
     } finally {
       await app.close();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeWeChatServer } from "jit-runtime/testing";
 import { AUTH, DEMO_APPID, DEMO_SECRET, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir, startStack, type Stack } from "./helpers/http.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 // The HTTP API over a real socket: the seed's full flow, the envelope, request ids, routing.
 describe("HTTP API: full login flow", () => {
@@ -97,7 +98,7 @@ describe("HTTP API: full login flow", () => {
     expect(second.body.error.code).toBe("LOGIN_CODE_INVALID");
 
     // Someone else, logged in and bound to nothing, tries to bind the code's owner to their own account.
-    const other = (await (await stack.app.getStore()).createUser({ name: "replay-other" }, stack.app.clock.now())).userId;
+    const other = (await (await storeOf(stack.app)).createUser({ name: "replay-other" }, stack.app.clock.now())).userId;
     const token = await stack.signInElsewhere(other);
     const stolen = await stack.call(`${LOGIN}/bind`, { userId: other, code }, { token });
     expect(stolen.status).toBe(400);

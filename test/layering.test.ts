@@ -17,7 +17,7 @@ const FAMILY_WORDS = /wechat|openid|unionid|session_?key|password|bind ?code|log
  * Folders of runtime/ that still hold login-family code while it moves into the database
  * handle and elements/auths/; this list is emptied once that move is merged.
  */
-const NOT_YET_MOVED = ["runtime/storage/"];
+const NOT_YET_MOVED: string[] = [];
 
 /** The mini-program client library: its own package entry (jit-runtime/miniprogram), the login family's client by design. */
 const CLIENT_LIBRARY = ["runtime/miniprogram/"];
@@ -26,6 +26,7 @@ const CLIENT_LIBRARY = ["runtime/miniprogram/"];
 const GENERIC_TERMS = [
   { file: "runtime/http/schema.ts", text: 'case "Password":', why: "JitAi's masked-text data type of a function argument" },
   { file: "runtime/http/console/ui/main.ts", text: 'type: "password"', why: "the HTML input type that hides the admin token as it is typed" },
+  { file: "runtime/database/postgres/config.ts", text: "password", why: "the database user's password in a postgres:// URL, which the pool config takes and no message shows" },
 ];
 
 const SOURCE = /\.(ts|mts|js|mjs|json|html|css)$/;

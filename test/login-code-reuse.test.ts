@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { hashToken } from "../runtime/security/tokens.ts";
 import { makeLoginApp, randomAppId, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /**
  * One wx.login code, one WeChat exchange, one use (WeChatMiniType/codeLedger.ts, kept in the
@@ -52,7 +53,7 @@ describe("a wx.login code used again", () => {
   it("the registering code, replayed before, during or after register, opens no session for the replayer", async () => {
     fx = await makeLoginApp({ allowRegister: 1 });
     const login = fx.login();
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const code = fx.mint("o-victim-reg");
     const first = await login.getLoginCode(code);
     if (!("bindCode" in first)) throw new Error("expected a bind code");
@@ -82,7 +83,7 @@ describe("a wx.login code used again", () => {
   it("a code that served getLoginCode cannot bind, and a code that bound one user cannot bind another or log in", async () => {
     fx = await makeLoginApp({ allowRegister: 1 });
     const login = fx.login();
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const mallory = (await store.createUser({ name: "mallory" }, fx.clock.now())).userId;
     const alice = (await store.createUser({ name: "alice" }, fx.clock.now())).userId;
 
@@ -110,7 +111,7 @@ describe("a wx.login code used again", () => {
     expect(await codeOf(login.getLoginCode(code))).toBe("WECHAT_UNAVAILABLE");
     expect(await login.getLoginCode(code)).toMatchObject({ bindCode: expect.any(String) });
     // Still its use: another function is refused.
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const someone = (await store.createUser({ name: "someone" }, fx.clock.now())).userId;
     expect(await codeOf(login.bind(someone, code))).toBe("WECHAT_CODE_USED");
   });
@@ -121,7 +122,7 @@ describe("a wx.login code used again", () => {
     const code = fx.mint("o-unknown");
     expect(await codeOf(login.getLoginCode(code))).toBe("USER_AUTH_MISS");
     // Registered meanwhile (say by bind after a password sign-in): the old code still answers nothing.
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const userId = (await store.createUser({ name: "late" }, fx.clock.now())).userId;
     await store.createBinding({ appId: fx.instances[0]!.appId, openId: "o-unknown", unionId: null, userId }, fx.clock.now());
     expect(await codeOf(login.getLoginCode(code))).toBe("WECHAT_CODE_USED");
@@ -141,7 +142,7 @@ describe("a wx.login code used again", () => {
   it("bind, unbind, then bind again with the same code really binds again", async () => {
     fx = await makeLoginApp({ allowRegister: 1 });
     const login = fx.login();
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const appId = fx.instances[0]!.appId;
     const alice = (await store.createUser({ name: "alice" }, fx.clock.now())).userId;
     const code = fx.mint("o-rebind");

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuthService } from "../elements/auths/loginTypes/services/AuthSvc/index.ts";
 import { AUTH_SVC, makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /** Login codes: issued to registered users by getLoginCode, spent once by AuthSvc.loginByCode within 5 minutes. */
 describe("login codes", () => {
@@ -48,7 +49,7 @@ describe("login codes", () => {
   it("lists the user's organisations and opens the session in the chosen one", async () => {
     fx = await makeLoginApp({ registerCorpId: "alpha", registerCorpName: "Alpha" });
     const userId = await registered("o-corp");
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     await store.upsertCorp({ corpId: "beta", corpName: "Beta" });
     await store.addCorpMember("beta", userId, fx.clock.now());
 

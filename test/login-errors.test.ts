@@ -5,6 +5,7 @@ import { loadApp } from "../runtime/app/loadApp.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
 import { JitError } from "../runtime/errors/index.ts";
 import { makeLoginApp, makeTempRoot, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /** The error a call fails with, with its serialised form (what a client would see). */
 async function failure(promise: Promise<unknown>): Promise<{ code: string; json: string; err: JitError }> {
@@ -28,7 +29,7 @@ describe("login error codes", () => {
     fx = await makeLoginApp({ allowRegister: 1, registerCorpId: "corp-1" });
     const login = fx.login();
     const auth = fx.authSvc();
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const expectCode = async (p: Promise<unknown>, code: string) => expect((await failure(p)).code).toBe(code);
 
     await expectCode(login.getLoginCode(""), "ARGUMENT_INVALID");

@@ -7,6 +7,7 @@ import { describeClientCodeContract, describeLoginContract, type ContractOptions
 import { loadApp } from "../runtime/app/loadApp.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
 import { loginContractSubject, makeLoginApp, REPO_ROOT, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 // The login contract, run against WeChatMiniType with the fake WeChat server.
 const weChatSubject = async (options: ContractOptions) =>
@@ -123,7 +124,7 @@ describe("WeChat mini program login flow", () => {
     // Same unionId in the other mini program: the same user, and a binding is recorded there.
     const viaUnion = await blog.getLoginCode(fx.mint("o-blog", { instance: "blogMini", unionId: "u-42" }));
     expect(viaUnion).toMatchObject({ loginCode: expect.any(String), userId: user.userId.value });
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     expect(await store.findBindingByOpenId(fx.instances[1]!.appId, "o-blog")).toMatchObject({ userId: user.userId.value, unionId: "u-42" });
     // Next time it is found by its own binding, without the unionId.
     expect(await blog.getLoginCode(fx.mint("o-blog", { instance: "blogMini" }))).toMatchObject({ userId: user.userId.value });
@@ -144,7 +145,7 @@ describe("WeChat mini program login flow", () => {
     await b.bind(userId, fx.mint("o-b-1", { instance: "bMini" }));
     const result = await b.getLoginCode(fx.mint("o-b-2", { instance: "bMini", unionId: "u-7" }));
     expect(result).toMatchObject({ userId });
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     expect(await store.findBindingByOpenId(fx.instances[1]!.appId, "o-b-2")).toBeNull();
   });
 
@@ -210,7 +211,7 @@ describe("WeChat mini program login flow", () => {
     }
 
     // A user without a binding here has no session key.
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const other = await store.createUser({ name: null }, fx.clock.now());
     await expect(login.decryptData(other.userId, sealedNew.encryptedData, sealedNew.iv)).rejects.toMatchObject({ code: "SESSION_KEY_MISSING" });
     await login.unbind(userId);

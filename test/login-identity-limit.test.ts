@@ -3,6 +3,7 @@ import { createSessionKeyVault } from "../elements/auths/loginTypes/WeChatMiniTy
 import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { HttpError } from "../runtime/errors/index.ts";
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /**
  * Regression: the per-identity rate-limit hook (CallContext.limit) ran after WeChat had
@@ -24,7 +25,7 @@ describe("per-identity limit: the session key is kept even when the call is refu
   });
 
   async function storedKey(openId: string): Promise<string | null> {
-    const vault = createSessionKeyVault({ masterKey: Buffer.from(fx!.env.JIT_MASTER_KEY!, "hex"), store: await fx!.app.getStore() });
+    const vault = createSessionKeyVault({ masterKey: Buffer.from(fx!.env.JIT_MASTER_KEY!, "hex"), store: await storeOf(fx!.app) });
     return vault.get(fx!.instances[0]!.appId, openId);
   }
 
@@ -40,7 +41,7 @@ describe("per-identity limit: the session key is kept even when the call is refu
 
   it("bind: refused with RATE_LIMITED, no binding, the vault holds the new key", async () => {
     fx = await makeLoginApp();
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const user = await store.createUser({ name: "b" }, fx.clock.now());
     const refused = runWithCallContext({ via: "test", limit: refuse }, () => fx!.login().bind(user.userId, fx!.mint("o-bind", { sessionKey: K_NEW })));
     await expect(refused).rejects.toMatchObject({ code: "RATE_LIMITED" });
@@ -57,7 +58,7 @@ describe("per-identity limit: the session key is kept even when the call is refu
     process.on("unhandledRejection", onUnhandled);
     try {
       // The session key's write fails (the code ledger's writes, before it, still work).
-      const store = await fx.app.getStore();
+      const store = await storeOf(fx.app);
       store.putSessionKey = () => Promise.reject(new Error("disk full"));
       const refused = runWithCallContext({ via: "test", limit: refuse }, () => login.getLoginCode(fx!.mint("o-fail", { sessionKey: K_NEW })));
       await expect(refused).rejects.toMatchObject({ code: "RATE_LIMITED" });

@@ -5,6 +5,7 @@ import { runWithCallContext } from "../runtime/context/callContext.ts";
 import { makeLoginApp, TEST_APP_ID, type LoginFixture } from "./helpers/loginFixture.ts";
 import { runJit } from "./helpers/cliRun.ts";
 import { createAccessTokenSeal } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /**
  * Runs the whole login flow (in process and through `jit call`), records every log line,
@@ -134,7 +135,7 @@ describe("no secret leaks from the login flow, the phone number, the session-key
       record(`${label} stdout`, r.stdout);
       record(`${label} stderr`, r.stderr);
     }
-    const sealedToken = (await (await fx.app.getStore()).getAccessToken(appId))?.sealed;
+    const sealedToken = (await (await storeOf(fx.app)).getAccessToken(appId))?.sealed;
     const accessToken = createAccessTokenSeal(Buffer.from(fx.env.JIT_MASTER_KEY!, "hex")).open(appId, sealedToken!);
     secrets.set(accessToken, "access_token");
     expect(outputs.find((o) => o.label === "CLI checkSessionKey stdout")!.text).toContain("valid");

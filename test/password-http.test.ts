@@ -99,7 +99,7 @@ describe("password login joined to WeChat, over jit serve", () => {
 
   it("never shows a password or a hash: not in any answer, not in any log line", async () => {
     const db = new Database(`${root}/data/pw.sqlite`, { readonly: true });
-    const hashes = (db.prepare("SELECT password_hash FROM password_credentials").all() as { password_hash: string }[]).map((r) => r.password_hash);
+    const hashes = (db.prepare("SELECT password_hash FROM (SELECT realm, subject AS username, user_id, secret_hash AS password_hash FROM identities WHERE provider = 'password') p").all() as { password_hash: string }[]).map((r) => r.password_hash);
     db.close();
     expect(hashes.length).toBeGreaterThan(0);
     // Every piece of each hash (its salt, its key), not only the whole string.

@@ -1,11 +1,11 @@
 /**
  * The password lockout's rules and keys (lockout.ts) and the backoff arithmetic the stores
- * apply (runtime/storage/loginFailures.ts), as pure functions. The stores' side is in the
+ * apply (elements/auths/storage/loginFailures.ts), as pure functions. The stores' side is in the
  * store contract; the element's in password-login.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { failureRules, LOGIN_RULES, loginKeys, retryAfterSeconds } from "../elements/auths/loginTypes/PasswordType/lockout.ts";
-import { afterFailure, isLive, type LoginFailureRow } from "../runtime/storage/loginFailures.ts";
+import { afterFailure, isLive, type LoginFailureRow } from "../elements/auths/storage/loginFailures.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;

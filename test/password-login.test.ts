@@ -5,6 +5,7 @@ import { commonPasswords } from "../elements/auths/loginTypes/PasswordType/polic
 import { codeOf, describeLoginContract, type ContractOptions } from "./login.contract.ts";
 import type { PasswordLogin } from "../elements/auths/loginTypes/PasswordType/index.ts";
 import { contractPasswordOf, makeLoginApp, passwordContractSubject, type LoginFixture, type PasswordInstanceSpec } from "./helpers/loginFixture.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 const passwordOf = contractPasswordOf;
 
@@ -50,7 +51,7 @@ describe("PasswordType", () => {
     const f = await open({ scrypt: { ln: 11, r: 8, p: 1 } });
     const login = f.password();
     const user = await login.register("rita", passwordOf("rita"));
-    const store = await f.app.getStore();
+    const store = await storeOf(f.app);
     const stored = (await store.findPasswordCredentialByUser(login.realm, user.userId.value))!.passwordHash;
     expect(stored).toMatch(/^\$scrypt\$ln=11,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     // A hash from before the parameters were raised:
@@ -172,7 +173,7 @@ describe("PasswordType", () => {
     const f = await open();
     const login = f.password();
     await login.register("sam", passwordOf("sam"));
-    const store = await f.app.getStore();
+    const store = await storeOf(f.app);
     const record = vi.spyOn(store, "recordLoginFailure");
     const clear = vi.spyOn(store, "clearLoginFailures");
     await login.getLoginCode("sam", passwordOf("sam"));

@@ -52,7 +52,7 @@ describePg("a server on PostgreSQL", () => {
     const token = session.body.data.token as string;
     expect((await me(token)).body.data).toMatchObject({ userId });
 
-    const tables = ["users", "corps", "corp_members", "wechat_mini_bindings", "bind_codes", "login_codes", "login_sessions", "session_keys"];
+    const tables = ["users", "corps", "corp_members", "identities", "bind_codes", "login_codes", "login_sessions", "session_keys"];
     const dump = JSON.stringify(await Promise.all(tables.map((t) => db.query(`SELECT * FROM ${t}`))));
     expect(dump).toContain("o-flow");
     expect(await db.query("SELECT open_id FROM session_keys")).toContainEqual({ open_id: "o-flow" }); // stored, sealed

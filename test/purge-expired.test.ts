@@ -6,8 +6,9 @@ import { loadApp, silentLogger } from "../runtime/index.ts";
 import { serveApp, type Serving } from "../runtime/http/listen.ts";
 import { DEFAULT_PURGE_INTERVAL_MS, resolvePurgeInterval } from "../runtime/http/purge.ts";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
-import type { Store } from "../runtime/storage/Store.ts";
+import type { Store } from "../elements/auths/storage/Store.ts";
 import { DEMO_APPID, TEST_MASTER_KEY, makeTempRoot, removeDir } from "./helpers/http.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 // Issue 3 says expired rows are purged: `jit serve` (serveApp) purges at start-up and then
 // on an interval, judging expiry by the app's clock. Guards against purgeExpired having no
@@ -53,7 +54,7 @@ async function start(clock: ManualClock, purgeIntervalMs: number) {
     await app.close();
     await removeDir(root);
   });
-  const store = await app.getStore();
+  const store = await storeOf(app);
   const launch = async () => {
     serving = await serveApp({
       app,

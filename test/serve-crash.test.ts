@@ -111,8 +111,8 @@ describe("kill -9 in the middle of registrations", () => {
 
     const users = await pgDb.query<{ user_id: number }>("SELECT user_id FROM users WHERE user_id = ANY($1::bigint[])", [run.acked]);
     expect(users).toHaveLength(run.acked.length);
-    const orphanUsers = await pgDb.query("SELECT u.user_id FROM users u LEFT JOIN wechat_mini_bindings b ON b.user_id = u.user_id WHERE b.user_id IS NULL");
-    const orphanBindings = await pgDb.query("SELECT b.user_id FROM wechat_mini_bindings b LEFT JOIN users u ON u.user_id = b.user_id WHERE u.user_id IS NULL");
+    const orphanUsers = await pgDb.query("SELECT u.user_id FROM users u LEFT JOIN (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') b ON b.user_id = u.user_id WHERE b.user_id IS NULL");
+    const orphanBindings = await pgDb.query("SELECT b.user_id FROM (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') b LEFT JOIN users u ON u.user_id = b.user_id WHERE u.user_id IS NULL");
     expect(orphanUsers).toEqual([]);
     expect(orphanBindings).toEqual([]);
     await second.stop();
@@ -136,8 +136,8 @@ describe("kill -9 in the middle of registrations", () => {
       expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
       const stored = db.prepare(`SELECT count(*) AS n FROM users WHERE user_id IN (SELECT value FROM json_each(?))`).get(JSON.stringify(run.acked)) as { n: number };
       expect(stored.n).toBe(run.acked.length);
-      expect(db.prepare("SELECT u.user_id FROM users u LEFT JOIN wechat_mini_bindings b ON b.user_id = u.user_id WHERE b.user_id IS NULL").all()).toEqual([]);
-      expect(db.prepare("SELECT b.user_id FROM wechat_mini_bindings b LEFT JOIN users u ON u.user_id = b.user_id WHERE u.user_id IS NULL").all()).toEqual([]);
+      expect(db.prepare("SELECT u.user_id FROM users u LEFT JOIN (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') b ON b.user_id = u.user_id WHERE b.user_id IS NULL").all()).toEqual([]);
+      expect(db.prepare("SELECT b.user_id FROM (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') b LEFT JOIN users u ON u.user_id = b.user_id WHERE u.user_id IS NULL").all()).toEqual([]);
     } finally {
       db.close();
     }

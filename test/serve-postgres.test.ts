@@ -9,7 +9,7 @@ import { makeTempRoot, removeDir, TEST_MASTER_KEY } from "./helpers/http.ts";
 import { JIT_BIN, startChild, type Child } from "./helpers/httpChild.ts";
 import { createTestDatabase, describePg, PG_ADMIN_URL, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 import { startTcpProxy } from "./helpers/tcpProxy.ts";
-import { PG_MIGRATIONS } from "../runtime/storage/postgres/index.ts";
+import { PG_MIGRATIONS } from "../elements/auths/storage/postgres/index.ts";
 
 const VERSIONS = PG_MIGRATIONS.map((m) => m.version);
 
@@ -53,7 +53,7 @@ describePg("jit serve on PostgreSQL", () => {
   }
 
   const tablesIn = async (schema: string) =>
-    (await db.query<{ version: number }>("SELECT version FROM jit_schema_migrations ORDER BY version", [], schema).catch(() => [])).map((r) => r.version);
+    (await db.query<{ version: number }>("SELECT version FROM jit_migrations WHERE owner = 'auths' ORDER BY version", [], schema).catch(() => [])).map((r) => r.version);
 
   for (const via of ["--db", "JIT_DB", "DATABASE_URL"] as const) {
     it(`serves from the database named by ${via}`, async () => {
@@ -85,7 +85,7 @@ describePg("jit serve on PostgreSQL", () => {
     const servers = [0, 1, 2].map(() => serve(["--db", db.url({ schema })], {}));
     const bases = await Promise.all(servers.map(started));
     for (const base of bases) expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    const rows = await db.query<{ version: number }>("SELECT version FROM jit_schema_migrations ORDER BY version", [], schema);
+    const rows = await db.query<{ version: number }>("SELECT version FROM jit_migrations WHERE owner = 'auths' ORDER BY version", [], schema);
     expect(rows.map((r) => r.version)).toEqual(VERSIONS);
     for (const child of servers) expect(await stopped(child)).toEqual({ code: 0, signal: null });
   });

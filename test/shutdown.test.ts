@@ -1,7 +1,7 @@
 import net, { type Socket } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { DEMO_APPID, LOGIN, TEST_MASTER_KEY, fakeWeChatAndRoot, post, startStack, type Stack } from "./helpers/http.ts";
 import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 

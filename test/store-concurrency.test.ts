@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
-import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -86,7 +86,7 @@ describe("single use across processes", () => {
     const raw = new Database(file, { readonly: true });
     const count = (sql: string) => (raw.prepare(sql).get() as { n: number }).n;
     expect(count("SELECT count(*) AS n FROM users")).toBe(CODES);
-    expect(count("SELECT count(*) AS n FROM wechat_mini_bindings")).toBe(CODES);
+    expect(count("SELECT count(*) AS n FROM identities")).toBe(CODES);
     expect(count("SELECT count(*) AS n FROM corp_members")).toBe(CODES);
     expect(count("SELECT count(*) AS n FROM bind_codes WHERE used_at IS NULL")).toBe(0);
     raw.close();

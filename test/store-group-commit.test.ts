@@ -2,12 +2,12 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { JitError } from "../runtime/errors/index.ts";
-import { openSqliteStore } from "../runtime/storage/sqlite/index.ts";
-import { GroupCommit } from "../runtime/storage/sqlite/groupCommit.ts";
+import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
+import { GroupCommit } from "../runtime/database/sqlite/groupCommit.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
 
 /**
- * The SQLite store's group commit (runtime/storage/sqlite/groupCommit.ts): the writes of one
+ * The SQLite store's group commit (runtime/database/sqlite/groupCommit.ts): the writes of one
  * event-loop turn share one transaction and one fsync. Guards its contract: durable before
  * resolved, one failing write rejects alone, call order kept, a failed commit rejects all.
  */

@@ -29,7 +29,7 @@ function reachable(entry: string): { files: Set<string>; packages: Set<string> }
 
 describe("store layering", () => {
   it("the PostgreSQL store reaches no SQLite module and not better-sqlite3", () => {
-    const { files, packages } = reachable(path.join(REPO, "runtime/storage/postgres/index.ts"));
+    const { files, packages } = reachable(path.join(REPO, "elements/auths/storage/postgres/index.ts"));
     expect(files.size).toBeGreaterThan(5); // the walk followed the store's own modules
     expect([...files].map((f) => path.relative(REPO, f)).filter((f) => f.includes("/sqlite/"))).toEqual([]);
     expect(packages).toContain("pg");

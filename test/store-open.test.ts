@@ -1,9 +1,9 @@
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadApp, silentLogger } from "../runtime/index.ts";
-import { resolveDatabase, resolveDbFile } from "../runtime/storage/location.ts";
-import { databaseLabel, openStore } from "../runtime/storage/openStore.ts";
-import { SqliteStore } from "../runtime/storage/sqlite/index.ts";
+import { resolveDatabase, resolveDbFile } from "../runtime/database/location.ts";
+import { databaseLabel, openStore } from "../elements/auths/storage/openStore.ts";
+import { SqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { REPO } from "./helpers/http.ts";
 import { storeTempDir } from "./helpers/storeTemp.ts";
 

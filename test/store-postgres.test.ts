@@ -4,11 +4,12 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JitError, StoreError } from "../runtime/errors/index.ts";
-import { openStore } from "../runtime/storage/openStore.ts";
-import { openPostgresStore, parsePostgresUrl, PG_LATEST_VERSION, PG_MIGRATIONS, type PostgresStore } from "../runtime/storage/postgres/index.ts";
-import { parseInt8 } from "../runtime/storage/postgres/rows.ts";
-import { PG_SQL, type PgStatementName } from "../runtime/storage/postgres/sql.ts";
-import { ADMIN_PG } from "../runtime/storage/postgres/adminReads.ts";
+import { openStore } from "../elements/auths/storage/openStore.ts";
+import { parsePostgresUrl } from "../runtime/database/postgres/config.ts";
+import { openPostgresStore, PG_LATEST_VERSION, PG_MIGRATIONS, type PostgresStore } from "../elements/auths/storage/postgres/index.ts";
+import { parseInt8 } from "../runtime/database/postgres/types.ts";
+import { PG_SQL, type PgStatementName } from "../elements/auths/storage/postgres/sql.ts";
+import { ADMIN_PG } from "../elements/auths/storage/postgres/adminReads.ts";
 import { runStoreContract } from "./store.contract.ts";
 import { createTestDatabase, describePg, PG_ADMIN_URL, randomName, type TestDatabase } from "./helpers/pgTest.ts";
 import { startTcpProxy } from "./helpers/tcpProxy.ts";
@@ -79,7 +80,7 @@ describePg("PostgreSQL store", () => {
   runStoreContract("PostgresStore", schemaStore);
 
   describe("migrations", () => {
-    it("records each version in jit_schema_migrations and re-opens without re-applying", async () => {
+    it("records each version in the ledger (jit_migrations, owner auths) and re-opens without re-applying", async () => {
       expect(PG_MIGRATIONS.map((m) => m.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1)); // consecutive from 1
       const schema = randomName("s");
       const first = await openPostgresStore({ url: db.url({ schema }) });
@@ -87,7 +88,7 @@ describePg("PostgreSQL store", () => {
       await first.close();
       const again = await storeIn(schema);
       expect(await again.getUser(user.userId)).toEqual(user);
-      const rows = await db.query<{ version: number; name: string }>("SELECT version, name FROM jit_schema_migrations ORDER BY version", [], schema);
+      const rows = await db.query<{ version: number; name: string }>("SELECT version, name FROM jit_migrations WHERE owner = 'auths' ORDER BY version", [], schema);
       expect(rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     });
 
@@ -95,7 +96,7 @@ describePg("PostgreSQL store", () => {
       const schema = randomName("s");
       // Separate pools and connections, as separate processes have: they meet at the advisory lock.
       const stores = await Promise.all(Array.from({ length: 6 }, () => storeIn(schema)));
-      const rows = await db.query<{ version: number }>("SELECT version FROM jit_schema_migrations", [], schema);
+      const rows = await db.query<{ version: number }>("SELECT version FROM jit_migrations WHERE owner = 'auths'", [], schema);
       expect(rows.map((r) => r.version).sort()).toEqual(PG_MIGRATIONS.map((m) => m.version));
       const users = await Promise.all(stores.map((s, i) => s.createUser({ name: `u${i}` }, T0)));
       expect(new Set(users.map((u) => u.userId)).size).toBe(6);
@@ -104,7 +105,7 @@ describePg("PostgreSQL store", () => {
     it("refuses a database migrated by a newer runtime: STORE_MIGRATION_FAILED naming host:port/database", async () => {
       const schema = randomName("s");
       await storeIn(schema);
-      await db.query("INSERT INTO jit_schema_migrations (version, name) VALUES ($1, 'from the future')", [PG_LATEST_VERSION + 5], schema);
+      await db.query("INSERT INTO jit_migrations (owner, version, name, applied_at) VALUES ('auths', $1, 'from the future', 0)", [PG_LATEST_VERSION + 5], schema);
       const err = await openPostgresStore({ url: db.url({ schema }) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect(err).toMatchObject({ code: "STORE_MIGRATION_FAILED" });
@@ -330,7 +331,7 @@ describePg("PostgreSQL store", () => {
         await writeFile(
           script,
           [
-            `import { openStore } from ${JSON.stringify(path.join(REPO, "runtime/storage/openStore.ts"))};`,
+            `import { openStore } from ${JSON.stringify(path.join(REPO, "elements/auths/storage/openStore.ts"))};`,
             `const store = await openStore(${JSON.stringify(db.url({ schema: randomName("s") }))});`,
             `await store.upsertCorp({ corpId: "c1", corpName: "One" });`,
             `console.log("written");`,

@@ -4,10 +4,10 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { StoreError } from "../runtime/errors/index.ts";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
-import { resolveDbFile } from "../runtime/storage/location.ts";
-import { ADMIN_SQL } from "../runtime/storage/sqlite/adminReads.ts";
-import { LATEST_VERSION, MIGRATIONS, migrate, openSqliteStore, seedUsers, type SqliteStore } from "../runtime/storage/sqlite/index.ts";
-import { SQL, type StatementName } from "../runtime/storage/sqlite/statements.ts";
+import { resolveDbFile } from "../runtime/database/location.ts";
+import { ADMIN_SQL } from "../elements/auths/storage/sqlite/adminReads.ts";
+import { LATEST_VERSION, MIGRATIONS, openSqliteStore, seedUsers, type SqliteStore } from "../elements/auths/storage/sqlite/index.ts";
+import { SQL, type StatementName } from "../elements/auths/storage/sqlite/statements.ts";
 import { runStoreContract } from "./store.contract.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
 
@@ -68,9 +68,11 @@ describe("SqliteStore: opening and migrations", () => {
   it("upgrades a v1 database (before the unbound marks) to the latest version, keeping its data", async () => {
     const file = path.join(await tmp(), "v1.sqlite");
     const raw = new Database(file);
-    expect(migrate(raw, file, MIGRATIONS.slice(0, 1))).toBe(1);
+    // What the runtime of that time did: migration 1, its version in user_version (no ledger yet).
+    raw.exec(MIGRATIONS[0]!.sql!);
+    raw.pragma("user_version = 1");
     const userId = Number(raw.prepare("INSERT INTO users (name, created_at) VALUES ('old', ?)").run(T0).lastInsertRowid);
-    raw.prepare("INSERT INTO wechat_mini_bindings (app_id, open_id, union_id, user_id, created_at) VALUES ('wx1', 'o1', 'u1', ?, ?)").run(userId, T0);
+    raw.prepare("INSERT INTO wechat_mini_bindings (app_id, open_id, union_id, user_id, created_at) VALUES ('wx1', 'o1', 'u1', ?, ?)").run(userId, T0); // v1's table
     raw.close();
 
     const store = await openSqliteStore({ file });
@@ -187,8 +189,8 @@ describe("SqliteStore: the console's search stays flat", () => {
     const raw = new Database(file);
     const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${ADMIN_SQL.searchIds}`).all(1, "o1", "u1") as { detail: string }[]).map((r) => r.detail);
     raw.close();
-    expect(plan.filter((d) => /^SCAN (users|wechat_mini_bindings)\b/.test(d)), plan.join(" | ")).toEqual([]);
-    expect(plan.join(" | ")).toMatch(/wechat_mini_bindings USING (COVERING )?INDEX wechat_mini_bindings_by_open_id/);
+    expect(plan.filter((d) => /^SCAN (users|identities)\b/.test(d)), plan.join(" | ")).toEqual([]);
+    expect(plan.join(" | ")).toMatch(/identities USING (COVERING )?INDEX identities_by_subject/);
   });
 });
 

@@ -3,14 +3,16 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { ElementError, JitError, StoreError } from "../runtime/errors/index.ts";
-import { openSqliteStore, sqliteWriterFromEnv } from "../runtime/storage/sqlite/index.ts";
-import { WorkerWrites } from "../runtime/storage/sqlite/writer/WorkerWrites.ts";
+import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
+import { sqliteWriterFromEnv } from "../runtime/database/sqlite/open.ts";
+import { SQLITE_WRITE_UNITS } from "../elements/auths/storage/sqlite/SqliteStore.ts";
+import { WorkerWrites } from "../runtime/database/sqlite/writer/WorkerWrites.ts";
 import { REPO_ROOT } from "./helpers/loginFixture.ts";
 import { storeTempDir, tempSqliteStore } from "./helpers/storeTemp.ts";
 import { LoginError } from "../elements/auths/loginTypes/Meta/errors.ts";
 
 /**
- * The SQLite store with its writes on a writer thread (runtime/storage/sqlite/writer/), as
+ * The SQLite store with its writes on a writer thread (runtime/database/sqlite/writer/), as
  * `jit serve` runs it. The Store contract runs on it in store-sqlite.test.ts; these tests
  * cover what only a second thread can get wrong: errors crossing back typed, batching,
  * the thread's life (start failure, a crash, close) and the process's exit.
@@ -60,7 +62,7 @@ describe("SqliteStore with a writer thread", () => {
     expect(err).toMatchObject({ code: "USER_NOT_FOUND", status: 404, params: { userId: 999_999 } });
     expect((badCorp as PromiseRejectedResult).reason).toBeInstanceOf(ElementError);
     expect((badCorp as PromiseRejectedResult).reason).toMatchObject({ code: "ARGUMENT_INVALID" });
-    expect(count("wechat_mini_bindings")).toBe(1);
+    expect(count("identities")).toBe(1);
     expect(count("bind_codes")).toBe(1);
   });
 
@@ -119,10 +121,11 @@ describe("SqliteStore with a writer thread", () => {
     cleanups.push(t.remove);
     const file = path.join(t.dir, "a.sqlite");
     await (await openSqliteStore({ file })).close(); // created and migrated
-    const writes = await WorkerWrites.start({ file, busyTimeoutMs: 1000 });
+    const writes = await WorkerWrites.start({ file, busyTimeoutMs: 1000, modules: [SQLITE_WRITE_UNITS.href] });
     cleanups.push(() => writes.close());
-    await writes.run("upsertCorp", { corpId: "c0", corpName: "Zero" });
-    const inFlight = writes.run("upsertCorp", { corpId: "c1", corpName: "One" });
+    const unit = SQLITE_WRITE_UNITS.href;
+    await writes.run(unit, "upsertCorp", [{ corpId: "c0", corpName: "Zero" }]);
+    const inFlight = writes.run(unit, "upsertCorp", [{ corpId: "c1", corpName: "One" }]);
     writes.flush();
     await writes.terminate();
     const err = await inFlight.catch((e: unknown) => e);
@@ -130,7 +133,7 @@ describe("SqliteStore with a writer thread", () => {
     expect(err).toMatchObject({ code: "STORE_WRITER_FAILED" });
     expect((err as Error).message).toContain(file);
     // Writes go on, on a new thread, and nothing committed before is lost.
-    await writes.run("upsertCorp", { corpId: "c2", corpName: "Two" });
+    await writes.run(unit, "upsertCorp", [{ corpId: "c2", corpName: "Two" }]);
     await writes.close();
     const db = new Database(file, { readonly: true });
     const names = (db.prepare("SELECT corp_id FROM corps ORDER BY corp_id").all() as { corp_id: string }[]).map((r) => r.corp_id);
@@ -154,7 +157,7 @@ describe("SqliteStore with a writer thread", () => {
     cleanups.push(t.remove);
     const file = path.join(t.dir, "a.sqlite");
     const script = [
-      `import { openSqliteStore } from ${JSON.stringify(path.join(REPO_ROOT, "runtime/storage/sqlite/index.ts"))};`,
+      `import { openSqliteStore } from ${JSON.stringify(path.join(REPO_ROOT, "elements/auths/storage/sqlite/index.ts"))};`,
       `const store = await openSqliteStore({ file: ${JSON.stringify(file)}, writer: "worker" });`,
       `await store.upsertCorp({ corpId: "c1", corpName: "One" });`,
       `console.log("written");`,

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hashToken, newSecretToken } from "../runtime/security/tokens.ts";
-import type { LoginFailureRule, Store } from "../runtime/storage/Store.ts";
+import type { LoginFailureRule, Store } from "../elements/auths/storage/Store.ts";
 
 export type StoreFactory = () => Promise<{
   store: Store;

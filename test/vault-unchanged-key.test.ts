@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createSessionKeyVault } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
-import type { Store } from "../runtime/storage/Store.ts";
+import type { Store } from "../elements/auths/storage/Store.ts";
 
 /**
  * Guards the write saved on every login where WeChat hands back the session_key it already

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createSessionKeyVault } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 import { ManualClock } from "../runtime/clock.ts";
-import type { Store } from "../runtime/storage/Store.ts";
+import type { Store } from "../elements/auths/storage/Store.ts";
 import { VaultError } from "../elements/auths/loginTypes/WeChatMiniType/vault/errors.ts";
 
 /** Only the two Store methods the vault uses; same contract as the SQLite store (upsert, newest wins). */

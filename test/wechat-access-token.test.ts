@@ -9,7 +9,7 @@ import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testin
 import { createAccessTokens, createWeChatHttp, createWeChatServerApi, type AccessTokenOptions, type WeChatServerApi } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { createAccessTokenSeal } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 import { tempSqliteStore } from "./helpers/storeTemp.ts";
-import type { SqliteStore } from "../runtime/storage/sqlite/SqliteStore.ts";
+import type { SqliteStore } from "../elements/auths/storage/sqlite/SqliteStore.ts";
 import { thrown } from "./helpers/thrown.ts";
 import { createTestDatabase, PG_ADMIN_URL, randomName } from "./helpers/pgTest.ts";
 

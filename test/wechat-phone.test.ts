@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_APPID, LOGIN, startStack, type Stack } from "./helpers/http.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /**
  * getPhoneNumber and registerByPhone over HTTP, against the fake WeChat server: the number
@@ -24,7 +25,7 @@ describe("phone number over HTTP", () => {
     const reply = await stack.call(`${LOGIN}/getPhoneNumber`, { code: phoneCode("13800138000", { countryCodeAsNumber: true }) }, { token });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body.data).toEqual({ phoneNumber: "13800138000", purePhoneNumber: "13800138000", countryCode: "86" });
-    const user = await (await stack.app.getStore()).getUser(userId);
+    const user = await (await storeOf(stack.app)).getUser(userId);
     expect(user?.phone).toBe("+8613800138000");
   });
 
@@ -44,7 +45,7 @@ describe("phone number over HTTP", () => {
     const reply = await stack.call(`${LOGIN}/getPhoneNumber`, { code: phoneCode("13800138003", { watermarkAppId: "wx-someone-else" }) }, { token });
     expect(reply.status).toBe(502);
     expect(reply.body.error.code).toBe("WECHAT_PHONE_FOREIGN");
-    expect((await (await stack.app.getStore()).getUser(userId))?.phone).toBeUndefined();
+    expect((await (await storeOf(stack.app)).getUser(userId))?.phone).toBeUndefined();
   });
 
   it("sends a phone code to WeChat once: a repeat, concurrent or later, is refused without a request", async () => {
@@ -78,7 +79,7 @@ describe("phone number over HTTP", () => {
     const reply = await stack.call(`${LOGIN}/getPhoneNumber`, { code: phoneCode("13800138000") }, { token });
     expect(reply.status).toBe(409);
     expect(reply.body.error.code).toBe("PHONE_TAKEN");
-    const store = await stack.app.getStore();
+    const store = await storeOf(stack.app);
     expect((await store.getUser(userId))?.phone).toBeUndefined();
     expect(await store.findUserIdByPhone("+8613800138000")).not.toBe(userId);
   });
@@ -89,7 +90,7 @@ describe("phone number over HTTP", () => {
     const reply = await stack.call(`${LOGIN}/registerByPhone`, { bindCode, phoneCode: phoneCode("5551234", { countryCode: "1" }) });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body.data).toMatchObject({ phone: "+15551234", loginCode: expect.any(String) });
-    const store = await stack.app.getStore();
+    const store = await storeOf(stack.app);
     const userId = reply.body.data.userId as number;
     expect((await store.getUser(userId))?.phone).toBe("+15551234");
     expect((await store.findBindingByUser(DEMO_APPID, userId))?.openId).toBe("o-phone-new");
@@ -101,7 +102,7 @@ describe("phone number over HTTP", () => {
     const taken = await stack.call(`${LOGIN}/registerByPhone`, { bindCode, phoneCode: phoneCode("13800138000") });
     expect(taken.status).toBe(409);
     expect(taken.body.error.code).toBe("PHONE_TAKEN");
-    expect(await (await stack.app.getStore()).findBindingByOpenId(DEMO_APPID, "o-phone-dup")).toBeNull();
+    expect(await (await storeOf(stack.app)).findBindingByOpenId(DEMO_APPID, "o-phone-dup")).toBeNull();
     const plain = await stack.call(`${LOGIN}/register`, { bindCode });
     expect(plain.status, plain.text).toBe(200);
   });

@@ -3,6 +3,7 @@ import { isJitError } from "../runtime/errors/index.ts";
 import { sessionSignature } from "../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 import { makeLoginApp, type LoginFixture } from "./helpers/loginFixture.ts";
 import { thrown } from "./helpers/thrown.ts";
+import { storeOf } from "../elements/auths/storage/storeOf.ts";
 
 /** The known-answer key of WeChat's own documentation: its HMAC over {"foo":"bar"} is pinned in data-crypto.test.ts. */
 const KAT_KEY = "o0q0otL8aEzpcZL/FT9WsQ==";
@@ -53,7 +54,7 @@ describe("session key check and reset", () => {
   });
 
   it("a user not bound in this mini program is NOT_BOUND", async () => {
-    const store = await fx.app.getStore();
+    const store = await storeOf(fx.app);
     const other = await store.createUser({ name: "nobody" }, fx.clock.now());
     const err = await thrown(fx.login().checkSessionKey(other.userId));
     expect(isJitError(err) && err.code).toBe("NOT_BOUND");

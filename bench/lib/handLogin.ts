@@ -30,7 +30,7 @@ export function openHandLogin(dbFile: string, masterKey: Buffer, loginType: stri
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("busy_timeout = 5000");
-  const findBinding = db.prepare("SELECT user_id FROM wechat_mini_bindings WHERE app_id = ? AND open_id = ?");
+  const findBinding = db.prepare("SELECT user_id FROM identities WHERE provider = 'wechat-mini' AND realm = ? AND subject = ?");
   const listCorps = db.prepare(
     "SELECT c.corp_id, c.corp_name FROM corp_members m JOIN corps c ON c.corp_id = m.corp_id WHERE m.user_id = ? ORDER BY m.joined_at, m.corp_id",
   );

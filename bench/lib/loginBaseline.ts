@@ -8,7 +8,7 @@ import { BENCH_APP } from "./loginHarness.ts";
 import { serveBareLogin } from "./bareLoginServer.ts";
 
 const db = new Database(process.env.BENCH_DB!, { readonly: true });
-const findBinding = db.prepare("SELECT user_id FROM wechat_mini_bindings WHERE app_id = ? AND open_id = ?");
+const findBinding = db.prepare("SELECT user_id FROM identities WHERE provider = 'wechat-mini' AND realm = ? AND subject = ?");
 
 serveBareLogin((answer) => {
   const row = findBinding.get(BENCH_APP.appId, answer.openid) as { user_id: number } | undefined;

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { openSqliteStore } from "../../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../../elements/auths/storage/sqlite/index.ts";
 
 /** Shared parts of bench/login.ts and bench/scale.ts: child processes, seeding, load, output. */
 

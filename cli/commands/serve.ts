@@ -41,7 +41,7 @@ export function register(program: Command, kit: CliKit): void {
         }
         // Loaded here, not at the top: every other jit command would pay for Fastify's import.
         const { serveApp } = await import("../../runtime/http/listen.ts");
-        const { sqliteWriterFromEnv } = await import("../../runtime/storage/sqlite/index.ts");
+        const { sqliteWriterFromEnv } = await import("../../runtime/database/sqlite/open.ts");
         const port = parsePort(opts.port ?? process.env.PORT ?? 8080, opts.port !== undefined ? "--port" : "PORT");
         const purgeIntervalMs = opts.purgeInterval === undefined ? undefined : parsePurgeInterval(opts.purgeInterval);
         // Writes on a writer thread: the event loop is what bounds a server's logins per second.
@@ -52,8 +52,8 @@ export function register(program: Command, kit: CliKit): void {
         // otherwise in memory, which costs no write per request.
         // Decided from the location, not the opened store: serveApp checks its settings before
         // anything is opened. (A PostgreSQL URL, by the precedence openStore uses.)
-        const { resolveDatabase } = await import("../../runtime/storage/location.ts");
-        const { isPostgresUrl } = await import("../../runtime/storage/postgres/config.ts");
+        const { resolveDatabase } = await import("../../runtime/database/location.ts");
+        const { isPostgresUrl } = await import("../../runtime/database/postgres/config.ts");
         const shared = isServeWorker() || isPostgresUrl(resolveDatabase({ dbFile: opts.db ?? null, root: kit.options().root, appId: app.appId }));
         const { StoreRateStore } = await import("../../runtime/http/storeRateStore.ts");
         const rateStore = shared ? (limit: string) => new StoreRateStore(() => app.getStore(), limit) : undefined;

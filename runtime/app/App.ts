@@ -7,10 +7,11 @@ import { ElementError, StoreError } from "../errors/index.ts";
 import type { Families } from "../family/load.ts";
 import { secretKeyTest } from "../family/secrets.ts";
 import type { Logger } from "../logging/logger.ts";
-import { resolveDatabase, resolveDbFile } from "../storage/location.ts";
-import { databaseLabel } from "../storage/openStore.ts";
-import type { SqliteWriter } from "../storage/sqlite/index.ts";
-import type { Store } from "../storage/Store.ts";
+import { hasScheme, resolveDatabase } from "../database/location.ts";
+import { databaseLabel } from "../database/open.ts";
+import type { SqliteWriter } from "../database/sqlite/open.ts";
+import type { AppStore } from "../database/stores.ts";
+import type { Database } from "../database/types.ts";
 import { defineOf, maskSecrets } from "../registry/define.ts";
 import type { Def } from "../registry/model.ts";
 import { nearestNames } from "./suggest.ts";
@@ -29,8 +30,15 @@ export interface AppInit {
   families: Families;
   dbFile?: string;
   sqliteWriter?: SqliteWriter;
-  store?: Store;
+  store?: AppStore;
+  /** The app's default database element (app.json `defaultDatabase`); default DEFAULT_DATABASE. */
+  defaultDatabase?: string;
 }
+
+/** The database element every app gets without declaring it (elements/databases/default). */
+export const DEFAULT_DATABASE = "databases.default";
+/** The Meta every database element descends from. */
+const DATABASE_META = "databases.Meta";
 
 /**
  * A loaded app: the resolved elements one appId sees. Runtime state lives in #private
@@ -46,14 +54,18 @@ export class App implements AppContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly families: Families;
   readonly #isSecretKey: (key: string) => boolean;
+  /** The database element the app keeps its data in by default (getDatabase() without a name). */
+  readonly defaultDatabase: string;
   /** fullName → instance (once created) or the class of a Meta/Type: the getElement hot path. */
   readonly #cache = new Map<string, unknown>();
   readonly #visible: Map<string, Def>;
   readonly #dbFile: string | undefined;
   readonly #sqliteWriter: SqliteWriter | undefined;
-  readonly #injectedStore: Store | undefined;
+  readonly #injectedStore: AppStore | undefined;
   #logger: Logger;
-  #store: Promise<Store> | undefined;
+  #store: Promise<AppStore> | undefined;
+  /** Database handles by element fullName, each opened once. */
+  readonly #databases = new Map<string, Promise<Database>>();
   readonly #masterKey = memoizeSuccess(() =>
     import("../security/masterKey.ts").then(({ loadMasterKey }) => loadMasterKey({ env: this.env, dataDir: this.dataDir, logger: this.logger })),
   );
@@ -74,6 +86,7 @@ export class App implements AppContext {
     this.#dbFile = init.dbFile;
     this.#sqliteWriter = init.sqliteWriter;
     this.#injectedStore = init.store;
+    this.defaultDatabase = init.defaultDatabase ?? DEFAULT_DATABASE;
     for (const [name, def] of init.visible) {
       if (def.kind !== "instance" && def.cls) this.#cache.set(name, def.cls);
     }
@@ -151,7 +164,8 @@ export class App implements AppContext {
   /** The SQLite file this app uses (or will open), or null when a store was injected or the database is a server. */
   get dbFile(): string | null {
     if (this.#injectedStore) return null;
-    return resolveDbFile({ dbFile: this.#dbFile, env: this.env, root: this.root, appId: this.appId });
+    const location = this.#location();
+    return hasScheme(location) ? null : location;
   }
 
   /** The database as messages name it: the SQLite file or `host:port/database` (never a URL); null when a store was injected. */
@@ -160,17 +174,77 @@ export class App implements AppContext {
     return databaseLabel(this.#location());
   }
 
-  // One rule for every command (storage/location.ts): --db, else a non-empty JIT_DB, else
-  // DATABASE_URL, else <root>/.jit/<appId>.sqlite with the appId made safe as a file name.
+  // One rule for every command (database/location.ts): --db, else JIT_DATABASE_URL, else a
+  // non-empty JIT_DB, else DATABASE_URL, else <root>/.jit/<appId>.sqlite with the appId made
+  // safe as a file name.
   #location(): string {
-    return resolveDatabase({ dbFile: this.#dbFile, env: this.env, root: this.root, appId: this.appId });
+    return resolveDatabase({ dbFile: this.#dbFile, env: this.env, root: this.root, appId: this.appId, declared: this.#declared(this.defaultDatabase) });
   }
 
   /**
-   * The app's store, opened once. A failed open is not cached (as with the master key): a
-   * database file fixed on disk, or a directory made writable, is picked up by the next call.
+   * Where a database element says its database is: its config's `url`, or its `file` relative
+   * to the app root; null when it says neither (the default database then takes
+   * `<root>/.jit/<appId>.sqlite`) or when the implicit default is not loaded (a platform
+   * layer without elements/databases). A named element that is not a database is refused.
    */
-  getStore(): Promise<Store> {
+  #declared(fullName: string): string | null {
+    const def = this.#visible.get(fullName);
+    if (!def && fullName === DEFAULT_DATABASE) return null;
+    const found = this.#find(fullName);
+    let isDatabase = false;
+    for (let link: Def | undefined = found; link; link = link.next) if (link.fullName === DATABASE_META) isDatabase = true;
+    if (!isDatabase || found.kind !== "instance") {
+      throw new ElementError("ARGUMENT_INVALID", { argument: "fullName", function: "getDatabase", reason: `${fullName} is not a database element (an instance of a ${DATABASE_META} Type)` });
+    }
+    const config = found.config ?? {};
+    if (typeof config.url === "string" && config.url !== "") return config.url;
+    if (typeof config.file === "string" && config.file !== "") return path.resolve(this.root, config.file);
+    return null;
+  }
+
+  /** Another database element's location: its own declaration, else a file of its own under .jit/. */
+  #locationOf(fullName: string): string {
+    if (fullName === this.defaultDatabase) return this.#location();
+    const safe = (name: string) => name.replace(/[\\/:]/g, "_");
+    return this.#declared(fullName) ?? path.resolve(this.root, ".jit", `${safe(this.appId)}.${safe(fullName.split(".").pop()!)}.sqlite`);
+  }
+
+  /**
+   * The app's default database handle (runtime/database/types.ts), opened once. A failed open
+   * is not cached: a database file fixed on disk, or a directory made writable, is picked up
+   * by the next call.
+   */
+  getDatabase(fullName: string = this.defaultDatabase): Promise<Database> {
+    if (this.#closed) return Promise.reject(new StoreError("STORE_CLOSED", { file: fullName === this.defaultDatabase ? (this.database ?? fullName) : fullName }));
+    let handle = this.#databases.get(fullName);
+    if (!handle) {
+      const opening = this.#openDatabase(fullName);
+      this.#databases.set(fullName, opening);
+      opening.catch(() => {
+        if (this.#databases.get(fullName) === opening) this.#databases.delete(fullName);
+      });
+      handle = opening;
+    }
+    return handle;
+  }
+
+  async #openDatabase(fullName: string): Promise<Database> {
+    const { openDatabase } = await import("../database/open.ts");
+    const location = this.#locationOf(fullName);
+    return openDatabase(location, {
+      ...(this.#sqliteWriter ? { sqliteWriter: this.#sqliteWriter } : {}),
+      ownFolder: path.dirname(location) === this.dataDir,
+      logger: this.logger,
+      // Read at the time: jit serve hands the app its server logger after the database is open.
+      onIdleError: (info) => this.logger.warn({ code: "STORE_UNAVAILABLE", ...info }, "a pooled database connection broke while idle; the pool replaces it"),
+    });
+  }
+
+  /**
+   * The store the loaded element family keeps on the default database (runtime/database/stores.ts),
+   * opened once; the family migrates its tables at that moment. A failed open is not cached.
+   */
+  getStore(): Promise<AppStore> {
     // After close(), nothing would close a store opened now.
     if (!this.#store && this.#closed && !this.#injectedStore) return Promise.reject(new StoreError("STORE_CLOSED", { file: this.database! }));
     if (!this.#store) {
@@ -183,17 +257,10 @@ export class App implements AppContext {
     return this.#store;
   }
 
-  async #openStore(): Promise<Store> {
+  async #openStore(): Promise<AppStore> {
     if (this.#injectedStore) return this.#injectedStore;
-    const { openStore } = await import("../storage/openStore.ts");
-    const location = this.#location();
-    return openStore(location, {
-      ...(this.#sqliteWriter ? { sqliteWriter: this.#sqliteWriter } : {}),
-      ownFolder: path.dirname(location) === this.dataDir,
-      logger: this.logger,
-      // Read at the time: jit serve hands the app its server logger after the store is open.
-      onIdleError: (info) => this.logger.warn({ code: "STORE_UNAVAILABLE", ...info }, "a pooled database connection broke while idle; the pool replaces it"),
-    });
+    const { openProvidedStore } = await import("../database/stores.ts");
+    return openProvidedStore(await this.getDatabase());
   }
 
   /**
@@ -205,13 +272,17 @@ export class App implements AppContext {
     return this.#masterKey();
   }
 
-  /** Closes the store the app opened itself (an injected store belongs to its owner). Idempotent. */
+  /** Closes the store and the database the app opened itself (an injected store belongs to its owner). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#store && !this.#injectedStore) {
       const store = await this.#store.catch(() => undefined);
       await store?.close();
+    }
+    for (const opening of [...this.#databases.values()]) {
+      const database = await opening.catch(() => undefined);
+      await database?.close();
     }
   }
 }

@@ -2,18 +2,19 @@ import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemClock, type Clock } from "../clock.ts";
-import { DeclarationError, type Problem } from "../errors/index.ts";
+import { DeclarationError, problem, type Problem } from "../errors/index.ts";
 import { loadFamilies } from "../family/load.ts";
 import { redactPaths } from "../family/secrets.ts";
 import { createLogger, withRedaction, type Logger } from "../logging/logger.ts";
-import type { Store } from "../storage/Store.ts";
+import type { AppStore } from "../database/stores.ts";
 import { chooseAppId, linearizeApps } from "../registry/apps.ts";
 import { classOf, loadModules } from "../registry/code.ts";
 import { buildConfig, SchemaCache, validateDeclaration } from "../registry/config.ts";
 import { resolveDefinitions } from "../registry/resolve.ts";
 import { siblingOverrides } from "../registry/siblings.ts";
 import { walkElements } from "../registry/walk.ts";
-import type { SqliteWriter } from "../storage/sqlite/index.ts";
+import type { Def } from "../registry/model.ts";
+import type { SqliteWriter } from "../database/sqlite/open.ts";
 import { App } from "./App.ts";
 
 export interface LoadAppOptions {
@@ -31,7 +32,7 @@ export interface LoadAppOptions {
   appId?: string;
   /**
    * The database: a SQLite file (path or `file:` URL) or a `postgres://` URL; defaults to env
-   * JIT_DB, else DATABASE_URL, else `<root>/.jit/<appId>.sqlite` (storage/location.ts).
+   * JIT_DATABASE_URL, else JIT_DB, else DATABASE_URL, else `<root>/.jit/<appId>.sqlite` (database/location.ts).
    */
   dbFile?: string;
   /** Where the SQLite store's writes run (see openSqliteStore); default "inline". */
@@ -39,7 +40,7 @@ export interface LoadAppOptions {
   clock?: Clock;
   logger?: Logger;
   env?: Record<string, string | undefined>;
-  store?: Store;
+  store?: AppStore;
 }
 
 export const PLATFORM = "platform";
@@ -138,6 +139,9 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
   for (const def of usable) if (def.ok) buildConfig(def, env, schemas, problems);
   const families = await loadFamilies(visible, problems);
 
+  const manifest = manifests.get(appId);
+  if (manifest?.defaultDatabase !== undefined) checkDefaultDatabase(manifest.defaultDatabase, manifest.file, visible, problems);
+
   if (problems.length > 0) {
     problems.sort(byLocation);
     throw new DeclarationError("DECLARATION_INVALID", { count: problems.length }, { problems });
@@ -156,5 +160,16 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
     ...(options.dbFile !== undefined ? { dbFile: options.dbFile } : {}),
     ...(options.sqliteWriter !== undefined ? { sqliteWriter: options.sqliteWriter } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),
+    ...(manifest?.defaultDatabase !== undefined ? { defaultDatabase: manifest.defaultDatabase } : {}),
   });
+}
+
+/** app.json's defaultDatabase must name a database element (an instance under databases.Meta) the app sees. */
+function checkDefaultDatabase(fullName: string, file: string, visible: Map<string, Def>, problems: Problem[]): void {
+  const def = visible.get(fullName);
+  let isDatabase = false;
+  for (let link: Def | undefined = def; link; link = link.next) if (link.fullName === "databases.Meta") isDatabase = true;
+  if (def && isDatabase && def.kind === "instance") return;
+  const reason = def ? `${fullName} is not a database element (an instance of a databases.Meta Type)` : `no element ${fullName} is visible to this app`;
+  problems.push(problem("APP_INVALID", { file, pointer: "#/defaultDatabase", reason }, { file, pointer: "/defaultDatabase" }));
 }

@@ -64,7 +64,7 @@ export interface MigrationReport {
 }
 
 /**
- * A named, SQLite-only constraint violation, the same on both dialects: `constraint` is the
+ * A constraint violation, reported the same way on both dialects: `constraint` is the
  * name the migration gave the rule (`CONSTRAINT x UNIQUE (…)`, or a unique index's name).
  */
 export interface ConstraintViolation {
@@ -112,6 +112,11 @@ export interface WriteUnitModule {
    * fsync (a claim taken before a network call): see runtime/database/sqlite/groupCommit.ts.
    */
   ackOnCommit?: Readonly<Record<string, (value: unknown) => boolean>>;
+  /**
+   * The family's error classes its units throw, by error family (e.g. `{ login: LoginError }`):
+   * a typed error crosses the writer thread as data and is rebuilt with its class.
+   */
+  errorFamilies?: Readonly<Record<string, new (code: never, ...rest: never[]) => Error>>;
 }
 
 /** The runner of a family's write units on one handle. */
@@ -123,19 +128,20 @@ export interface WriteUnits {
 
 export interface Database extends Queryable {
   readonly dialect: Dialect;
-  /** What messages call the database: the SQLite file, or `host:port/database` (never a URL with a password). */
+  /** What messages call the database: the SQLite file, or `host:port/database` (never a URL with credentials). */
   readonly label: string;
   /**
    * `work` in one transaction: committed when it resolves, rolled back when it throws. On
    * SQLite the handle holds its connection for the whole of `work` (awaits included) and
    * runs transactions one at a time (BEGIN IMMEDIATE); on PostgreSQL, one pooled client.
-   * Durable at resolve on both.
+   * Durable at resolve on both. Inside `work`, write through `tx`: the handle's own `run`
+   * waits for the transaction to end.
    */
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
   /**
    * Brings `owner`'s schema up to the last of `migrations`, in ONE transaction (all pending
-   * versions or none), under a lock taken for the owner (PostgreSQL: an advisory lock on a
-   * dedicated client; SQLite: the write lock of BEGIN IMMEDIATE), recording each version in
+   * versions or none), under a lock (PostgreSQL: an advisory lock on a dedicated client, one
+   * for every owner's migrations; SQLite: the write lock of BEGIN IMMEDIATE), recording each version in
    * the handle's ledger (`jit_migrations`: owner, version, name, applied_at). Two processes
    * starting at once migrate exactly once. A ledger newer than the code is refused with
    * StoreError STORE_MIGRATION_FAILED before anything runs.

@@ -14,7 +14,15 @@ export { memoizeSuccess } from "../memo.ts";
 export { parsePreviousMasterKeys } from "../security/masterKey.ts";
 export { hashToken, newSecretToken, safeEqual, secureRandomBytes } from "../security/tokens.ts";
 export type { Logger } from "../logging/logger.ts";
-export type * from "../storage/Store.ts";
+// The database handle a family keeps its data on (docs/databases.md). Values load no driver:
+// a dialect's module is imported when a database of that dialect is opened.
+export type * from "../database/types.ts";
+export type { SqliteDatabase } from "../database/sqlite/SqliteDatabase.ts";
+export type { SqliteOpenOptions, SqliteWriter } from "../database/sqlite/open.ts";
+export type { PostgresDatabase } from "../database/postgres/PostgresDatabase.ts";
+export { openDatabase, databaseLabel, type OpenDatabaseOptions } from "../database/open.ts";
+export { provideStore, type AppStore, type StoreOpener } from "../database/stores.ts";
+export { sqlState, toStoreError } from "../database/postgres/errors.ts";
 export {
   defineFamily,
   type ConsoleKit,

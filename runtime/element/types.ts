@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { Store } from "../storage/Store.ts";
+import type { AppStore } from "../database/stores.ts";
+import type { Database } from "../database/types.ts";
 
 export type ElementKind = "meta" | "type" | "instance";
 export type AccessModifier = "public" | "protected" | "private";
@@ -82,7 +83,13 @@ export interface AppContext {
   readonly logger: Logger;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The app's store, opened on first use and shared by all its elements. */
-  getStore(): Promise<Store>;
+  getStore(): Promise<AppStore>;
+  /**
+   * The handle on a database element's database (runtime/database/types.ts), opened once per
+   * app; without a name, the app's default database (app.json `defaultDatabase`, else
+   * databases.default).
+   */
+  getDatabase(fullName?: string): Promise<Database>;
   /**
    * The 32-byte master key that seals secrets at rest: JIT_MASTER_KEY (base64 or hex), else a
    * key generated once into `<dataDir>/master.key` (mode 0600) with a warning. Memoized.

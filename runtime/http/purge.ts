@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from "../clock.ts";
 import { resolveTimerMs } from "./timerSetting.ts";
-import type { Store } from "../storage/Store.ts";
+import type { AppStore } from "../database/stores.ts";
 
 /**
  * Housekeeping while serving: expired and used single-use codes and expired sessions are
@@ -23,7 +23,7 @@ export interface Purger {
   stop(): Promise<void>;
 }
 
-export type PurgeCounts = Awaited<ReturnType<Store["purgeExpired"]>>;
+export type PurgeCounts = Record<string, number>;
 
 /** `purgeIntervalMs` option, else JIT_PURGE_INTERVAL_MS, else 10 minutes; 0 turns the interval off. */
 export function resolvePurgeInterval(option: number | undefined, env: Readonly<Record<string, string | undefined>> = process.env): number {
@@ -44,7 +44,7 @@ export function resolvePurgeInterval(option: number | undefined, env: Readonly<R
  * retried at the next tick.
  */
 export async function startPurging(options: {
-  getStore: () => Promise<Store>;
+  getStore: () => Promise<AppStore>;
   clock?: Clock;
   intervalMs: number;
   log: PurgeLog;
@@ -56,7 +56,7 @@ export async function startPurging(options: {
     running ??= (async () => {
       try {
         const store = await options.getStore();
-        const counts = await store.purgeExpired(clock.now());
+        const counts = (await store.purgeExpired?.(clock.now())) ?? {};
         const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
         options.log[total > 0 ? "info" : "debug"]({ purged: counts }, "purged expired codes and sessions");
         return counts;

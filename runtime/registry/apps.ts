@@ -9,6 +9,8 @@ export interface AppManifest {
   title: string;
   version?: string;
   extends: string[];
+  /** The database element the app keeps its data in by default (app.json `defaultDatabase`), when it names one. */
+  defaultDatabase?: string;
   dir: string;
   file: string;
 }
@@ -80,6 +82,7 @@ async function readManifest(root: string, appId: string, problems: Problem[]): P
   manifest.title = value.title as string;
   if (typeof value.version === "string") manifest.version = value.version;
   manifest.extends = (value.extends as string[] | undefined) ?? [];
+  if (typeof value.defaultDatabase === "string") manifest.defaultDatabase = value.defaultDatabase;
   return manifest;
 }
 

@@ -57,6 +57,7 @@ export const APP_SCHEMA = {
     version: { type: "string" },
     description: { type: "string" },
     extends: { type: "array", items: { type: "string", minLength: 1 }, uniqueItems: true },
+    defaultDatabase: { type: "string", pattern: "^[^.\\s]+(\\.[^.\\s]+)+$" },
   },
 } as const;
 

@@ -10,6 +10,7 @@ import { createServer, type CreateServerOptions } from "../../runtime/http/index
 import { hashToken, newSecretToken } from "../../runtime/security/tokens.ts";
 import type { HttpLimits } from "../../runtime/http/options.ts";
 import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testing";
+import { storeOf } from "../../elements/auths/storage/storeOf.ts";
 
 /**
  * A real stack for HTTP tests: a temp root holding a copy of apps/demo (plus optional
@@ -173,7 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async signInElsewhere(userId) {
       const token = newSecretToken(32);
       const now = app.clock.now();
-      await (await app.getStore()).createSession(hashToken(token), { userId, corpId: null, expiresAt: now + 3_600_000 }, now);
+      await (await storeOf(app)).createSession(hashToken(token), { userId, corpId: null, expiresAt: now + 3_600_000 }, now);
       return token;
     },
     async close() {

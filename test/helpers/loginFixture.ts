@@ -13,6 +13,7 @@ import type { WeChatMiniLogin } from "../../elements/auths/loginTypes/WeChatMini
 import type { PasswordLogin } from "../../elements/auths/loginTypes/PasswordType/index.ts";
 import type { AuthService } from "../../elements/auths/loginTypes/services/AuthSvc/index.ts";
 import type { ContractSubject } from "../login.contract.ts";
+import { storeOf } from "../../elements/auths/storage/storeOf.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const AUTH_SVC = "auths.loginTypes.services.AuthSvc";
@@ -219,7 +220,7 @@ export function loginContractSubject(fx: LoginFixture, cleanup?: () => Promise<v
     clock: fx.clock,
     codeFor,
     secrets: [fx.instances[0]!.appSecret],
-    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
+    createUser: async () => (await (await storeOf(fx.app)).createUser({ name: null }, fx.clock.now())).userId,
     register: async (who) => {
       const first = await login.getLoginCode(codeFor(who));
       if (!("bindCode" in first)) throw new Error(`${who} is registered already`);
@@ -250,7 +251,7 @@ export function passwordContractSubject(fx: LoginFixture, cleanup?: () => Promis
     authSvc: fx.authSvc(),
     clock: fx.clock,
     secrets: [contractPasswordOf("alice")],
-    createUser: async () => (await (await fx.app.getStore()).createUser({ name: null }, fx.clock.now())).userId,
+    createUser: async () => (await (await storeOf(fx.app)).createUser({ name: null }, fx.clock.now())).userId,
     register: async (who) => (await login.register(who, contractPasswordOf(who))).toJSON(),
     logIn: (who) => login.getLoginCode(who, contractPasswordOf(who)),
     bind: (userId, who) => login.bind(userId, who, contractPasswordOf(who)),

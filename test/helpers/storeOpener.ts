@@ -3,7 +3,7 @@
  * Usage: node cli/run-ts.js test/helpers/storeOpener.ts <dbFile> <epoch ms to open at>
  * Prints "ok" or "FAIL <code> <message>".
  */
-import { openSqliteStore } from "../../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../../elements/auths/storage/sqlite/index.ts";
 import { isJitError } from "../../runtime/errors/index.ts";
 
 const [file, at] = [process.argv[2]!, Number(process.argv[3])];

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { openSqliteStore, type SqliteStore, type SqliteWriter } from "../../runtime/storage/sqlite/index.ts";
+import { openSqliteStore, type SqliteStore, type SqliteWriter } from "../../elements/auths/storage/sqlite/index.ts";
 
 /** A fresh temp folder and a function that removes it. */
 export async function storeTempDir(prefix = "jit-store-"): Promise<{ dir: string; remove(): Promise<void> }> {

@@ -6,7 +6,7 @@
  * every worker starts racing at the same moment; prints one JSON line of statuses and exits.
  */
 import readline from "node:readline";
-import { openSqliteStore } from "../../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../../elements/auths/storage/sqlite/index.ts";
 
 const file = process.argv[2];
 if (!file) throw new Error("usage: storeWorker.ts <dbFile>");

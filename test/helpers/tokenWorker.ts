@@ -8,7 +8,7 @@
 import readline from "node:readline";
 import { createHash } from "node:crypto";
 import { systemClock } from "../../runtime/clock.ts";
-import { openStore } from "../../runtime/storage/openStore.ts";
+import { openStore } from "../../elements/auths/storage/openStore.ts";
 import { createAccessTokens, createWeChatHttp, createWeChatServerApi } from "../../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { createAccessTokenSeal } from "../../elements/auths/loginTypes/WeChatMiniType/vault/index.ts";
 

@@ -132,7 +132,7 @@ describe("secret canary", () => {
   function plantHashes(): void {
     const db = new Database(dbFile(), { readonly: true, fileMustExist: true });
     try {
-      for (const { password_hash: hash } of db.prepare("SELECT password_hash FROM password_credentials").all() as { password_hash: string }[]) {
+      for (const { password_hash: hash } of db.prepare("SELECT password_hash FROM (SELECT realm, subject AS username, user_id, secret_hash AS password_hash FROM identities WHERE provider = 'password') p").all() as { password_hash: string }[]) {
         if (counts.hashes.has(hash)) continue;
         counts.hashes.add(hash);
         const [, , , salt, key] = hash.split("$");

@@ -4,14 +4,15 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loginKeys } from "../../elements/auths/loginTypes/PasswordType/lockout.ts";
 import { hashToken } from "../../runtime/security/tokens.ts";
-import { crashPointFrom } from "../../runtime/storage/sqlite/crashPoints.ts";
+import { crashPointFrom } from "../../runtime/database/crashPoints.ts";
 import { AUTH, DEMO_APPID, LOGIN, TEST_MASTER_KEY, makeTempRoot, post, removeDir, startStack, type Reply, type Stack } from "../helpers/http.ts";
 import { JIT_BIN, startChild } from "../helpers/httpChild.ts";
 import { recordFigures } from "./figures.ts";
 import { SCALE } from "./scale.ts";
+import { storeOf } from "../../elements/auths/storage/storeOf.ts";
 
 // Crash at every write: for each write path, `jit serve` is killed with SIGKILL at each
-// statement boundary of its write unit (the test-only hook of runtime/storage/sqlite/
+// statement boundary of its write unit (the test-only hook of runtime/database/
 // crashPoints.ts: before each statement, after the last one, after the COMMIT), on a copy
 // of one prepared database. After the crash the database passes integrity_check and
 // foreign_key_check, has no orphan rows, holds every change that was answered 200, and
@@ -138,11 +139,11 @@ const PATHS: WritePath[] = [
     op: (base, { prepared }) => post(base, `${LOGIN}/register`, { bindCode: prepared.bindCode }),
     check(db, { prepared }, answer) {
       const spent = count(db, "SELECT COUNT(*) n FROM bind_codes WHERE code_hash = ? AND used_at IS NOT NULL", hashToken(prepared.bindCode)) === 1;
-      const bound = count(db, "SELECT COUNT(*) n FROM wechat_mini_bindings WHERE open_id = 'crash-new'") === 1;
+      const bound = count(db, "SELECT COUNT(*) n FROM (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') w WHERE open_id = 'crash-new'") === 1;
       const problems: string[] = [];
       if (spent !== bound) problems.push(`bind code spent=${spent} but binding present=${bound}`);
       if (answer?.status === 200 && !bound) problems.push("acknowledged registration missing");
-      if (bound && count(db, "SELECT COUNT(*) n FROM login_codes l JOIN wechat_mini_bindings b ON b.user_id = l.user_id WHERE b.open_id = 'crash-new'") !== 1) problems.push("registration without its login code");
+      if (bound && count(db, "SELECT COUNT(*) n FROM login_codes l JOIN (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') b ON b.user_id = l.user_id WHERE b.open_id = 'crash-new'") !== 1) problems.push("registration without its login code");
       return problems;
     },
   },
@@ -173,15 +174,15 @@ const PATHS: WritePath[] = [
     name: "bind",
     unit: "createBinding",
     op: (base, ctx) => post(base, `${LOGIN}/bind`, { userId: ctx.prepared.u2, code: ctx.code("crash-u2") }, { token: ctx.prepared.t2 }),
-    check: (db, { prepared }, answer) => (answer?.status === 200 && count(db, "SELECT COUNT(*) n FROM wechat_mini_bindings WHERE user_id = ?", prepared.u2) !== 1 ? ["acknowledged bind missing"] : []),
+    check: (db, { prepared }, answer) => (answer?.status === 200 && count(db, "SELECT COUNT(*) n FROM (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') w WHERE user_id = ?", prepared.u2) !== 1 ? ["acknowledged bind missing"] : []),
   },
   {
     name: "unbind",
     unit: "deleteBinding",
     op: (base, { prepared }) => post(base, `${LOGIN}/unbind`, { userId: prepared.u1 }, { token: prepared.t1 }),
     check(db, { prepared }, answer) {
-      const bound = count(db, "SELECT COUNT(*) n FROM wechat_mini_bindings WHERE user_id = ?", prepared.u1) === 1;
-      const marked = count(db, "SELECT COUNT(*) n FROM wechat_mini_unbound WHERE open_id = 'crash-u1'") === 1;
+      const bound = count(db, "SELECT COUNT(*) n FROM (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') w WHERE user_id = ?", prepared.u1) === 1;
+      const marked = count(db, "SELECT COUNT(*) n FROM unbound_identities WHERE subject = 'crash-u1'") === 1;
       const liveSession = count(db, "SELECT COUNT(*) n FROM login_sessions WHERE token_hash = ?", hashToken(prepared.t1)) === 1;
       const problems: string[] = [];
       if (bound === marked || bound !== liveSession) problems.push(`unbind half done: bound=${bound} marked=${marked} session=${liveSession}`);
@@ -206,7 +207,7 @@ const PATHS: WritePath[] = [
     op: (base) => post(base, `${PASSWORD}/register`, { username: "crash-pw-new", password: PW_NEW }),
     check(db, { prepared }, answer) {
       const newUsers = count(db, "SELECT COUNT(*) n FROM users") - prepared.users;
-      const cred = db.prepare("SELECT user_id FROM password_credentials WHERE realm = ? AND username = 'crash-pw-new'").get(REALM) as { user_id: number } | undefined;
+      const cred = db.prepare("SELECT user_id FROM (SELECT realm, subject AS username, user_id, secret_hash AS password_hash FROM identities WHERE provider = 'password') p WHERE realm = ? AND username = 'crash-pw-new'").get(REALM) as { user_id: number } | undefined;
       const member = cred ? count(db, "SELECT COUNT(*) n FROM corp_members WHERE user_id = ? AND corp_id = 'demo-corp'", cred.user_id) : 0;
       const code = cred ? count(db, "SELECT COUNT(*) n FROM login_codes WHERE user_id = ? AND open_id = 'crash-pw-new'", cred.user_id) : 0;
       const problems: string[] = [];
@@ -238,7 +239,7 @@ const PATHS: WritePath[] = [
     unit: "updatePasswordHash",
     op: (base, { prepared }) => post(base, `${PASSWORD}/updatePassword`, { oldPassword: PW, newPassword: PW_NEW }, { token: prepared.pwToken }),
     check(db, { prepared }, answer) {
-      const hash = (db.prepare("SELECT password_hash FROM password_credentials WHERE realm = ? AND user_id = ?").get(REALM, prepared.pwUser) as { password_hash: string } | undefined)?.password_hash;
+      const hash = (db.prepare("SELECT password_hash FROM (SELECT realm, subject AS username, user_id, secret_hash AS password_hash FROM identities WHERE provider = 'password') p WHERE realm = ? AND user_id = ?").get(REALM, prepared.pwUser) as { password_hash: string } | undefined)?.password_hash;
       const changed = hash !== prepared.pwHash;
       const otherEnded = count(db, "SELECT COUNT(*) n FROM login_sessions WHERE token_hash = ?", hashToken(prepared.pwOtherToken)) === 0;
       const codeVoided = count(db, "SELECT COUNT(*) n FROM login_codes WHERE code_hash = ? AND used_at IS NOT NULL", hashToken(prepared.pwLoginCode)) === 1;
@@ -272,8 +273,8 @@ function structuralProblems(db: Database.Database, usersWithoutCredential: numbe
   if ((db.pragma("foreign_key_check") as unknown[]).length > 0) problems.push("foreign_key_check failed");
   const orphans = count(
     db,
-    `SELECT COUNT(*) n FROM users u WHERE NOT EXISTS (SELECT 1 FROM wechat_mini_bindings b WHERE b.user_id = u.user_id)
-       AND NOT EXISTS (SELECT 1 FROM password_credentials p WHERE p.user_id = u.user_id)`,
+    `SELECT COUNT(*) n FROM users u WHERE NOT EXISTS (SELECT 1 FROM (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') b WHERE b.user_id = u.user_id)
+       AND NOT EXISTS (SELECT 1 FROM (SELECT realm, subject AS username, user_id, secret_hash AS password_hash FROM identities WHERE provider = 'password') p WHERE p.user_id = u.user_id)`,
   );
   if (orphans !== usersWithoutCredential) problems.push(`${orphans - usersWithoutCredential} users without their binding or password credential`);
   return problems;
@@ -296,7 +297,7 @@ describe("crash at every write", () => {
     const u1 = await stack.register("crash-u1");
     const { token: t1 } = await stack.login("crash-u1");
     const again = await stack.call(`${LOGIN}/getLoginCode`, { code: stack.code("crash-u1") });
-    const store = await stack.app.getStore();
+    const store = await storeOf(stack.app);
     const u2 = (await store.createUser({ name: "crash-u2" }, Date.now())).userId;
     const t2 = await stack.signInElsewhere(u2);
     const pwReg = await stack.call(`${PASSWORD}/register`, { username: "crash-pw", password: PW });
@@ -350,7 +351,7 @@ describe("crash at every write", () => {
         pwToken,
         pwOtherToken,
         pwLoginCode,
-        pwHash: (db.prepare("SELECT password_hash FROM password_credentials WHERE realm = ? AND user_id = ?").get(REALM, pwReg.body.data.userId) as { password_hash: string }).password_hash,
+        pwHash: (db.prepare("SELECT password_hash FROM (SELECT realm, subject AS username, user_id, secret_hash AS password_hash FROM identities WHERE provider = 'password') p WHERE realm = ? AND user_id = ?").get(REALM, pwReg.body.data.userId) as { password_hash: string }).password_hash,
         failureKeys,
       };
     } finally {
@@ -416,7 +417,7 @@ describe("crash at every write", () => {
       problems.push(
         ...(await withDb(dbFile, (db) => {
           // An unbind that took place leaves u1 without a binding, and a bind gives u2 one, as they should.
-          const bound = (userId: number) => count(db, "SELECT COUNT(*) n FROM wechat_mini_bindings WHERE user_id = ?", userId) === 1;
+          const bound = (userId: number) => count(db, "SELECT COUNT(*) n FROM (SELECT realm AS app_id, subject AS open_id, union_id, user_id FROM identities WHERE provider = 'wechat-mini') w WHERE user_id = ?", userId) === 1;
           const expected = usersWithoutCredential + (bound(prepared.u1) ? 0 : 1) - (bound(prepared.u2) ? 1 : 0);
           return [...structuralProblems(db, expected), ...wp.check(db, ctx, answer)];
         })),

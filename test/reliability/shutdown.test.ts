@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { openSqliteStore } from "../../runtime/storage/sqlite/index.ts";
+import { openSqliteStore } from "../../elements/auths/storage/sqlite/index.ts";
 import { DEMO_APPID, LOGIN, fakeWeChatAndRoot, post } from "../helpers/http.ts";
 import { recordFigures } from "./figures.ts";
 import { rawPost, until, type RawAnswer } from "./rawHttp.ts";

@@ -8,6 +8,7 @@ import { createLogger } from "../../runtime/logging/logger.ts";
 import { makeLoginApp, TEST_APP_ID, type LoginFixture } from "../helpers/loginFixture.ts";
 import { recordFigures, type Figure } from "./figures.ts";
 import { scaled } from "./scale.ts";
+import { storeOf } from "../../elements/auths/storage/storeOf.ts";
 
 // The session-key vault under numbers: unique IVs over many seals, every flipped bit of a
 // sealed value refused, and master key rotation (JIT_MASTER_KEY_PREVIOUS) end to end.
@@ -91,7 +92,7 @@ describe("vault", () => {
       const sessionKey = randomBytes(16).toString("base64");
       const rawData = '{"nickName":"rotation"}';
       const signature = createHash("sha1").update(rawData + sessionKey).digest("hex");
-      const sealedRow = async () => (await (await fx.app.getStore()).getSessionKey(fx.instances[0]!.appId, "rotating"))!.sealed;
+      const sealedRow = async () => (await (await storeOf(fx.app)).getSessionKey(fx.instances[0]!.appId, "rotating"))!.sealed;
 
       const first = await fx.login().getLoginCode(fx.mint("rotating", { sessionKey }));
       const userId = (await fx.login().register((first as { bindCode: string }).bindCode)).toJSON().userId as number;

@@ -1,5 +1,5 @@
-import type { Store } from "jit-runtime/element";
 import type { CorpRef } from "./types.ts";
+import type { Store } from "../../storage/Store.ts";
 
 /**
  * A user's organisations as every login result shows them: exactly `{ corpId, corpName }`,

@@ -1,5 +1,7 @@
-import { SessionError, currentCallContext, type AppContext, hashToken, type CorpRecord } from "jit-runtime/element";
+import { SessionError, currentCallContext, type AppContext, hashToken } from "jit-runtime/element";
 import { LoginError } from "./errors.ts";
+import type { CorpRecord } from "../../storage/Store.ts";
+import { storeOf } from "../../storage/storeOf.ts";
 
 /**
  * Checks every login Type makes the same way. Functions, not protected methods: the compiled
@@ -41,7 +43,7 @@ export async function requireCaller(app: Pick<AppContext, "getStore" | "clock">)
   const context = currentCallContext();
   if (context?.userId !== undefined) return { userId: context.userId, token: context.token ?? null };
   if (!context?.token) throw new SessionError("LOGIN_REQUIRED");
-  const session = await (await app.getStore()).getSession(hashToken(context.token), app.clock.now());
+  const session = await (await storeOf(app)).getSession(hashToken(context.token), app.clock.now());
   if (!session) throw new SessionError("TOKEN_INVALID");
   return { userId: session.userId, token: context.token };
 }

@@ -6,6 +6,9 @@ import type {
   UnbindResult,
 } from "./types.ts";
 
+// The family's data: loading the family's root offers its store to App.getStore().
+import "../../storage/index.ts";
+
 export type * from "./types.ts";
 
 /**

@@ -1,6 +1,7 @@
-import { type Clock, hashToken, newSecretToken, type LoginOrigin, type Store } from "jit-runtime/element";
+import { type Clock, hashToken, newSecretToken } from "jit-runtime/element";
 import { corpListOf } from "./corpList.ts";
 import { CODE_TTL_SECONDS, type LoginCodeResult } from "./types.ts";
+import type { LoginOrigin, Store } from "../../storage/Store.ts";
 
 const CODE_TTL_MS = CODE_TTL_SECONDS * 1000;
 

@@ -1,4 +1,5 @@
 import { hashToken, isJitError, type AppContext, type SessionCaller } from "jit-runtime/element";
+import { storeOf } from "../../storage/storeOf.ts";
 
 /**
  * The login family's session lookup (family.ts): a bearer token → the caller. Sessions
@@ -37,7 +38,7 @@ function authServiceOf(app: AppContext): { getCurrentUser: CurrentUser } | null 
 export async function lookupSession(token: string, app: AppContext): Promise<SessionCaller | null> {
   const svc = authServiceOf(app);
   // The HTTP layer runs this inside the request's call context, which carries the token too.
-  const record = svc ? plain(await svc.getCurrentUser(token)) : plain(await (await app.getStore()).getSession(hashToken(token), app.clock.now()));
+  const record = svc ? plain(await svc.getCurrentUser(token)) : plain(await (await storeOf(app)).getSession(hashToken(token), app.clock.now()));
   const userId = Number(record?.userId);
   if (!record || !Number.isSafeInteger(userId)) return null;
   return { userId, corpId: typeof record.corpId === "string" ? record.corpId : null };

@@ -11,6 +11,7 @@ import { DEFAULT_PARAMS, hashPassword, needsRehash, verifyPassword, type ScryptP
 import { normaliseUsername, requireNewPassword, requirePasswordInput } from "./policy.ts";
 import type { PasswordAuthConfig, PasswordBindResult } from "./types.ts";
 import { LoginError } from "../Meta/errors.ts";
+import { storeOf } from "../../storage/storeOf.ts";
 
 export type { PasswordLogin, PasswordAuthConfig, PasswordBindResult } from "./types.ts";
 
@@ -39,7 +40,7 @@ export default (Parent: typeof LoginType) =>
       const normal = normaliseUsername("register", username);
       requireNewPassword("register", "password", password, normal);
       const displayName = name === undefined || name === null || name === "" ? null : requireText("register", "name", name);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const { loginCode, stored } = newLoginCode(this.app.clock, this.fullName);
       const passwordHash = await hashPassword(password, this.#params());
       const user = await store.registerPasswordUser(
@@ -63,7 +64,7 @@ export default (Parent: typeof LoginType) =>
       requireActive(this);
       const userId = await this.#checkCredentials(normal, password);
       await limitIdentity(this.realm, normal);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       this.app.logger.debug({ element: this.fullName, userId }, "login code issued");
       return issueLoginCode(store, this.app.clock, { loginType: this.fullName, appId: this.realm, openId: normal }, userId);
     }
@@ -77,7 +78,7 @@ export default (Parent: typeof LoginType) =>
       const normal = normaliseUsername("bind", username);
       requireNewPassword("bind", "password", password, normal);
       requireActive(this);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findPasswordCredentialByUser(this.realm, userId)) throw new LoginError("PASSWORD_ALREADY_SET", { userId, fullName: this.fullName });
       const passwordHash = await hashPassword(password, this.#params());
@@ -95,7 +96,7 @@ export default (Parent: typeof LoginType) =>
     /** Removes the user's password login; the login codes and sessions it issued go with it. */
     override async unbind(userId: number): Promise<UnbindResult> {
       requireUserId("unbind", userId);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       if (!(await store.deletePasswordCredential(this.realm, userId, this.app.clock.now()))) throw new LoginError("PASSWORD_NOT_SET", { userId, fullName: this.fullName });
       this.app.logger.info({ element: this.fullName, userId }, "password login removed");
       return { success: true };
@@ -109,7 +110,7 @@ export default (Parent: typeof LoginType) =>
       requirePasswordInput("updatePassword", "oldPassword", oldPassword);
       const caller = await requireCaller(this.app);
       requireActive(this);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const credential = await store.findPasswordCredentialByUser(this.realm, caller.userId);
       if (!credential) throw new LoginError("PASSWORD_NOT_SET", { userId: caller.userId, fullName: this.fullName });
       requireNewPassword("updatePassword", "newPassword", newPassword, credential.username);
@@ -131,7 +132,7 @@ export default (Parent: typeof LoginType) =>
      */
     async #checkCredentials(username: string, password: string): Promise<number> {
       const ip = currentCallContext()?.ip ?? NO_ADDRESS;
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const now = this.app.clock.now();
       const attempt = await beginAttempt(store, this.realm, username, ip, now);
       if (attempt.lockedUntil > now) throw new LoginError("LOGIN_LOCKED", { retryAfter: retryAfterSeconds(attempt.lockedUntil, now) });

@@ -1,4 +1,5 @@
-import { hashToken, type LoginFailureRule, type Store } from "jit-runtime/element";
+import { hashToken } from "jit-runtime/element";
+import type { LoginFailureRule, Store } from "../../storage/Store.ts";
 
 /**
  * Failed-login backoff of a password login Type, kept in the store, so every process on the

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Clock, hashToken, type Store } from "jit-runtime/element";
+import { type Clock, hashToken } from "jit-runtime/element";
 import { WeChatApiError } from "./wechat/errors.ts";
+import type { Store } from "../../storage/Store.ts";
 
 /** A wx.login code lives 5 minutes: the ledger remembers it that long after its last run. */
 export const CODE_TTL_MS = 300_000;

@@ -6,6 +6,7 @@ import { createAccessTokenSeal, createSessionKeyVault } from "./vault/index.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 import { LoginError } from "../Meta/errors.ts";
 import { VaultError } from "./vault/errors.ts";
+import { storeOf } from "../../storage/storeOf.ts";
 
 /** Who a wx.login code belongs to, per mini program AppID. */
 export interface WeChatIdentity {
@@ -36,7 +37,7 @@ export class WeChatGateway {
       createSessionKeyVault({
         masterKey: await this.#app.getMasterKey(),
         previousMasterKeys: parsePreviousMasterKeys(this.#app.env),
-        store: await this.#app.getStore(),
+        store: await storeOf(this.#app),
         clock: this.#app.clock,
       }),
   );
@@ -47,7 +48,7 @@ export class WeChatGateway {
     const http = createWeChatHttp(base, this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS);
     const api = createWeChatServerApi(http, this.appId, this.#authConfig.appSecret);
     const seal = createAccessTokenSeal(await this.#app.getMasterKey());
-    const store = await this.#app.getStore();
+    const store = await storeOf(this.#app);
     const key = `${base}\n${this.appId}\n${hashToken(this.#authConfig.appSecret)}`;
     const tokens = sharedAccessTokens(store, key, () => createAccessTokens({ appId: this.appId, api, store, seal, clock: this.#app.clock }));
     return { api, tokens };
@@ -107,7 +108,7 @@ export class WeChatGateway {
 
   /** The stored session key of a bound user, or SESSION_KEY_MISSING. */
   async sessionKeyOf(userId: number): Promise<string> {
-    const store = await this.#app.getStore();
+    const store = await storeOf(this.#app);
     const binding = await store.findBindingByUser(this.appId, userId);
     const sessionKey = binding ? await (await this.#getVault()).get(this.appId, binding.openId) : null;
     if (!sessionKey) throw new VaultError("SESSION_KEY_MISSING", { userId });
@@ -116,7 +117,7 @@ export class WeChatGateway {
 
   /** The openId of a user bound in this mini program, else NOT_BOUND. */
   async openIdOf(userId: number): Promise<string> {
-    const store = await this.#app.getStore();
+    const store = await storeOf(this.#app);
     const binding = await store.findBindingByUser(this.appId, userId);
     if (!binding) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
     return binding.openId;
@@ -135,7 +136,7 @@ export class WeChatGateway {
       // The run is one WeChat call and a few store writes: past the call's own timeout and a
       // margin, its holder is taken to be dead and the next caller takes the code over.
       leaseMs: (this.#authConfig.timeoutMs ?? DEFAULT_WECHAT_TIMEOUT_MS) + LEASE_MARGIN_MS,
-      store: () => this.#app.getStore(),
+      store: () => storeOf(this.#app),
       seal: () => this.#getVault(),
     });
     return this.#ledger;

@@ -13,6 +13,7 @@ import { phoneNumberFor, storedPhone, type PhoneNumberResult } from "./phone.ts"
 import { checkSessionKeyOf, resetSessionKeyOf } from "./sessionKeyCheck.ts";
 import type { WeChatMiniAuthConfig } from "./types.ts";
 import { LoginError } from "../Meta/errors.ts";
+import { storeOf } from "../../storage/storeOf.ts";
 
 export type { WeChatMiniLogin, WeChatMiniAuthConfig } from "./types.ts";
 export type { GetLoginCodeResult } from "../Meta/types.ts";
@@ -61,7 +62,7 @@ export default (Parent: typeof LoginType) =>
     }
 
     async #issueFor(identity: WeChatIdentity): Promise<Queued<GetLoginCodeResult>> {
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const userId = await resolveUser(store, identity, this.app.clock.now());
       if (userId !== null) {
         // debug: the HTTP layer already logs one info line per request; this is the hot path.
@@ -98,12 +99,12 @@ export default (Parent: typeof LoginType) =>
       if (this.allowRegister !== 1) throw new LoginError("USER_AUTH_MISS", { fullName: this.fullName });
       const phone = storedPhone(await phoneNumberFor(this.#gateway(), phoneCode));
       // Refused before the bind code is spent; the transaction checks again under its lock.
-      if ((await (await this.app.getStore()).findUserIdByPhone(phone)) !== null) throw new LoginError("PHONE_TAKEN");
+      if ((await (await storeOf(this.app)).findUserIdByPhone(phone)) !== null) throw new LoginError("PHONE_TAKEN");
       return this.#register(bindCode, phone) as Promise<RowData<RegisteredUser & { phone: string }>>;
     }
 
     async #register(bindCode: string, phone: string | null): Promise<RowData<RegisteredUser>> {
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const { loginCode, stored } = newLoginCode(this.app.clock, this.fullName);
       const result = await store.redeemBindCode(hashToken(bindCode), this.app.clock.now(), {
         appId: this.appId,
@@ -140,7 +141,7 @@ export default (Parent: typeof LoginType) =>
       }
       requireUserId("getPhoneNumber", target);
       requireActive(this);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       if (!(await store.getUser(target))) throw new LoginError("USER_NOT_FOUND", { userId: target });
       const result = await phoneNumberFor(this.#gateway(), code);
       await store.setUserPhone(target, storedPhone(result), this.app.clock.now());
@@ -168,7 +169,7 @@ export default (Parent: typeof LoginType) =>
       requireUserId("bind", userId);
       requireText("bind", "code", code);
       requireActive(this);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       if (!(await store.getUser(userId))) throw new LoginError("USER_NOT_FOUND", { userId });
       if (await store.findBindingByUser(this.appId, userId)) throw new LoginError("ALREADY_BOUND", { userId, appId: this.appId });
       // The code serves this bind only (codeLedger.ts): a code that logged someone in, or
@@ -190,7 +191,7 @@ export default (Parent: typeof LoginType) =>
     /** Removes the user's binding in this mini program. */
     override async unbind(userId: number): Promise<UnbindResult> {
       requireUserId("unbind", userId);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       if (!(await store.deleteBinding(this.appId, userId, this.app.clock.now()))) throw new LoginError("NOT_BOUND", { userId, appId: this.appId });
       this.app.logger.info({ element: this.fullName, userId }, "WeChat identity unbound");
       return { success: true };

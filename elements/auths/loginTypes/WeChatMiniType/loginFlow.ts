@@ -1,7 +1,8 @@
-import { type Clock, isJitError, hashToken, newSecretToken, type Store } from "jit-runtime/element";
+import { type Clock, isJitError, hashToken, newSecretToken } from "jit-runtime/element";
 import { queueLoginCode, type Queued } from "../Meta/loginCodes.ts";
 import { CODE_TTL_SECONDS, type BindCodeResult, type LoginCodeResult } from "../Meta/types.ts";
 import type { WeChatIdentity } from "./gateway.ts";
+import type { Store } from "../../storage/Store.ts";
 
 const CODE_TTL_MS = CODE_TTL_SECONDS * 1000;
 

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from "fastify";
-import { HttpError, runWithCallContext, type AppContext, type ConsoleKit, type FamilyConsole, type Store } from "jit-runtime/element";
+import { HttpError, runWithCallContext, type AppContext, type ConsoleKit, type FamilyConsole } from "jit-runtime/element";
 import { LoginError } from "../errors.ts";
 import { AUTH_SERVICE } from "../session.ts";
 import { fakeWeChatBase, mintAtFake } from "./fakeWeChat.ts";
+import type { Store } from "../../../storage/Store.ts";
+import { storeOf } from "../../../storage/storeOf.ts";
 
 /**
  * The login family's part of the console's JSON API (the admin token and loopback checks run
@@ -58,7 +60,7 @@ function overview(_app: AppContext, kit: ConsoleKit): Record<string, unknown> {
 
 function routes(server: FastifyInstance, app: AppContext, kit: ConsoleKit): void {
   const logins = loginElements(kit);
-  const store = (): Promise<Store> => app.getStore();
+  const store = (): Promise<Store> => storeOf(app);
 
   server.get<{ Querystring: { search?: string; limit?: string; offset?: string } }>("/console/api/users", { schema: { querystring: USERS_QUERY } }, async (request) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 20), 1), 100);

@@ -1,7 +1,8 @@
 import { createHmac, createSecretKey, randomBytes } from "node:crypto";
-import { systemClock, type Clock, type Store } from "jit-runtime/element";
+import { systemClock, type Clock } from "jit-runtime/element";
 import { createSealBox } from "./sealBox.ts";
 import { VaultError } from "./errors.ts";
+import type { Store } from "../../../storage/Store.ts";
 
 /**
  * Keeps the newest WeChat session_key per (appId, openId), sealed with AES-256-GCM.

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Clock, isJitError, type Store } from "jit-runtime/element";
+import { type Clock, isJitError } from "jit-runtime/element";
 import type { AccessTokenSeal } from "../vault/index.ts";
 import type { WeChatServerApi } from "./api.ts";
 import { TOKEN_ERRCODES } from "./errcodes.ts";
 import { WeChatApiError, WeChatRequestError, type WeChatError } from "./errors.ts";
+import type { Store } from "../../../storage/Store.ts";
 
 /**
  * The access token of one AppID, shared by every process and server through the store:

@@ -3,6 +3,7 @@ import type { Service } from "../../../../services/Meta/index.ts";
 import type { CorpRef } from "../../Meta/types.ts";
 import { corpListOf } from "../../Meta/corpList.ts";
 import { LoginError } from "../../Meta/errors.ts";
+import { storeOf } from "../../../storage/storeOf.ts";
 
 /** 7 days, unless the config's sessionTtlSeconds says otherwise. */
 const DEFAULT_SESSION_TTL_SECONDS = 604_800;
@@ -53,7 +54,7 @@ export default (Parent: typeof Service) =>
       text("loginByCode", "loginCode", loginCode, false);
       const wantedCorp = text("loginByCode", "corpId", corpId, true);
       text("loginByCode", "platform", platform, true);
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const now = this.app.clock.now();
       const token = newSecretToken(32);
       const expiresAt = now + this.#ttlSeconds() * 1000;
@@ -69,7 +70,7 @@ export default (Parent: typeof Service) =>
 
     /** The user of a live session; the token defaults to the caller's (call context). */
     async getCurrentUser(token?: string): Promise<CurrentUser> {
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const session = await store.getSession(hashToken(this.#token(token)), this.app.clock.now());
       if (!session) throw new SessionError("TOKEN_INVALID");
       const user = await store.getUser(session.userId);
@@ -80,7 +81,7 @@ export default (Parent: typeof Service) =>
 
     /** Ends the session on the server. */
     async logout(token?: string): Promise<{ success: true }> {
-      const store = await this.app.getStore();
+      const store = await storeOf(this.app);
       const tokenHash = hashToken(this.#token(token));
       // An expired session is as good as unknown: refuse, but still delete the row.
       const live = await store.getSession(tokenHash, this.app.clock.now());
