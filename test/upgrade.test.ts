@@ -12,6 +12,8 @@ import type { Store } from "../elements/auths/storage/Store.ts";
 import { hashToken } from "../runtime/security/tokens.ts";
 import { LoginError } from "../elements/auths/loginTypes/Meta/errors.ts";
 import { createTestDatabase, describePg, type TestDatabase } from "./helpers/pgTest.ts";
+import { AUTH, makeTempRoot, post, removeDir } from "./helpers/http.ts";
+import { JIT_BIN, startChild } from "./helpers/httpChild.ts";
 import { storeTempDir } from "./helpers/storeTemp.ts";
 
 /**
@@ -135,6 +137,22 @@ describe("upgrade from the runtime of 2369789: SQLite", () => {
     const ledger = raw.prepare("SELECT version, name FROM jit_migrations WHERE owner = 'auths' ORDER BY version").all() as { version: number; name: string }[];
     expect(ledger.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(ledger.filter((r) => r.name.endsWith("(adopted)")).length).toBe(9);
+  });
+
+  it("jit serve on the upgraded file: the old session token is the user's, the pending login code opens a session", async () => {
+    const { file } = await fixtureCopy();
+    const root = await makeTempRoot();
+    cleanups.push(() => removeDir(root));
+    const child = startChild([JIT_BIN, "--root", root, "--app", "demo", "serve", "--port", "0", "--db", file], { JIT_MASTER_KEY: MASTER_KEY.toString("hex") });
+    cleanups.push(async () => void child.kill("SIGKILL"));
+    const [, base] = (await child.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/)) as unknown as [string, string];
+    const me = await post(base, `${AUTH}/getCurrentUser`, undefined, { token: "session-token-alice" });
+    expect([me.status, me.body.data]).toMatchObject([200, { userId: 1 }]);
+    const opened = await post(base, `${AUTH}/loginByCode`, { loginCode: "login-code-carol" });
+    expect(opened.status).toBe(200);
+    const carol = await post(base, `${AUTH}/getCurrentUser`, undefined, { token: opened.body.data.token });
+    expect([carol.status, carol.body.data]).toMatchObject([200, { userId: 3 }]);
+    expect((await post(base, `${AUTH}/loginByCode`, { loginCode: "login-code-spent" })).body.error.code).toBe("LOGIN_CODE_INVALID");
   });
 
   it("refuses a database whose ledger is newer than the code, by a coded error, before changing anything", async () => {

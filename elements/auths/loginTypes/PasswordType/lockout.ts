@@ -12,7 +12,7 @@ import type { LoginFailureRule, Store } from "../../storage/Store.ts";
  * `forgetMs` after its last one (once its lock has ended), and a successful login clears
  * the username's keys. Attempts while locked are refused without being counted, so a lock is
  * never lengthened by hammering it. The store applies this arithmetic to each key
- * atomically (runtime/storage/loginFailures.ts); this module holds the rules and the keys.
+ * atomically (../../storage/loginFailures.ts); this module holds the rules and the keys.
  */
 export type BackoffRule = Omit<LoginFailureRule, "key">;
 
