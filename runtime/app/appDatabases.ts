@@ -82,3 +82,17 @@ export function refuseSharedDatabases(databases: readonly AppDatabase[]): void {
     throw new ConfigError("CONFIG_INVALID", { source: "database", reason });
   }
 }
+
+/**
+ * Where loaded apps keep their data, as they resolved it (a database element of the app may
+ * name it, which only a loaded app knows): checked again by refuseSharedDatabases once the
+ * apps are loaded, before anything is opened.
+ */
+export function loadedDatabases(apps: ReadonlyArray<{ appId: string; dbFile: string | null; database: string | null }>): AppDatabase[] {
+  return apps.map((app) => ({
+    appId: app.appId,
+    dbFile: undefined,
+    // `database` names a server as host:port/database[?schema=…], which a URL of it labels alike.
+    location: app.dbFile ?? (app.database !== null ? `postgres://${app.database}` : ":memory:"),
+  }));
+}
