@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadApp } from "../runtime/app/loadApp.ts";
+import { chooseAppIds } from "../runtime/registry/apps.ts";
 import type { App } from "../runtime/app/App.ts";
 import type { SqliteWriter } from "../runtime/database/sqlite/open.ts";
 import { CliError, isJitError, type JitError, type Problem } from "../runtime/errors/index.ts";
@@ -15,7 +16,9 @@ export interface GlobalOptions {
 export interface CliKit {
   options(): GlobalOptions;
   /** Loads the app chosen by --root/--app; closed by `run` before the process exits. */
-  loadApp(extra?: { dbFile?: string | undefined; sqliteWriter?: SqliteWriter }): Promise<App>;
+  loadApp(extra?: { dbFile?: string | undefined; sqliteWriter?: SqliteWriter; appId?: string }): Promise<App>;
+  /** The apps named by `--app a,b`, else every app of the root (see chooseAppIds). */
+  appIds(): Promise<string[]>;
   /** Prints a value as 2-space JSON on stdout. */
   printJson(value: unknown): void;
   /**
@@ -89,9 +92,14 @@ export function createKit(program: Command): CliKit {
     options,
     async loadApp(extra = {}) {
       const o = options();
-      const app = await loadApp({ root: o.root, ...(o.app ? { appId: o.app } : {}), ...(extra.dbFile ? { dbFile: extra.dbFile } : {}), ...(extra.sqliteWriter ? { sqliteWriter: extra.sqliteWriter } : {}) });
+      const appId = extra.appId ?? o.app;
+      const app = await loadApp({ root: o.root, ...(appId ? { appId } : {}), ...(extra.dbFile ? { dbFile: extra.dbFile } : {}), ...(extra.sqliteWriter ? { sqliteWriter: extra.sqliteWriter } : {}) });
       opened.push(app);
       return app;
+    },
+    appIds() {
+      const o = options();
+      return chooseAppIds(o.root, o.app);
     },
     printJson(value) {
       process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -285,6 +285,59 @@ describe("the packed package in an app developer's own folder", () => {
     expect(server.stderr() + server.stdout()).not.toContain(SECRET);
   });
 
+  it("jit dev: a saved config changes the next answer without a restart; a broken e.json keeps the old version serving and prints the problem; fixing it resumes", async () => {
+    const env = { JIT_LOG_LEVEL: "warn", WECHAT_APP_SECRET: SECRET, JIT_MASTER_KEY: MASTER_KEY, JIT_ADMIN_TOKEN: "package-test-admin-token-0123" };
+    const dev = startChild([jitBin, "--app", "shop", "dev", "--port", "0"], { ...env, WECHAT_API_BASE: undefined }, project);
+    children.push(dev);
+    const [, base] = await dev.waitFor(/app shop listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+    const [, fakeUrl] = await dev.waitFor(/fake WeChat server on (http:\/\/127\.0\.0\.1:\d+)/);
+    await dev.waitFor(/watching .* for changes/);
+    const login = "/api/shop/auths/loginTypes/shopLogin";
+    const configFile = path.join(project, "apps/shop/elements/auths/loginTypes/shopLogin/shopLogin.json");
+    const declFile = path.join(project, "apps/shop/elements/auths/loginTypes/shopLogin/e.json");
+    const business = JSON.parse(await readFile(configFile, "utf8"));
+    const before = business.authConfig.appId as string;
+    expect((await post(base!, `${login}/describeLogin`, {})).body).toEqual({ data: `shop override of ${before} via http` });
+
+    // The instance's config: the next answer is the new one, and the dev fake knows the new AppID.
+    const renamed = "wx00000000renamed1";
+    await writeFile(configFile, JSON.stringify({ ...business, authConfig: { ...business.authConfig, appId: renamed } }, null, 2));
+    await dev.waitFor(/app shop reloaded: version 2/, 20_000);
+    expect((await post(base!, `${login}/describeLogin`, {})).body).toEqual({ data: `shop override of ${renamed} via http` });
+    const code = (await post(fakeUrl!, "/__fake/codes", { appId: renamed, openId: "dev-user" })).body.code as string;
+    expect((await post(base!, `${login}/getLoginCode`, { code })).status).toBe(200);
+
+    // A broken e.json: the problem with file and JSON path; version 2 keeps answering.
+    const decl = await readFile(declFile, "utf8");
+    await writeFile(declFile, decl.replace(/"type": "[^"]+"/, '"type": 42'));
+    await dev.waitFor(/app shop NOT reloaded: \d+ problems?; version 2 keeps serving until fixed/, 20_000);
+    await dev.waitFor(new RegExp(`SCHEMA_INVALID ${declFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}#/type`));
+    expect((await post(base!, `${login}/describeLogin`, {})).body).toEqual({ data: `shop override of ${renamed} via http` });
+
+    await writeFile(declFile, decl);
+    await dev.waitFor(/app shop reloaded: version 3 serves from the next request \(\d+ ms\); the problems are fixed/, 20_000);
+    expect((await post(base!, `${login}/describeLogin`, {})).body).toEqual({ data: `shop override of ${renamed} via http` });
+
+    // A Type's module (TypeScript, in this CommonJS folder) is imported afresh too.
+    const overrideFile = path.join(project, "apps/shop/elements/auths/loginTypes/WeChatMiniType/index.ts");
+    await writeFile(overrideFile, OVERRIDE.replace('"shop override of "', '"reloaded override of "'));
+    await dev.waitFor(/app shop reloaded: version 4/, 20_000);
+    expect((await post(base!, `${login}/describeLogin`, {})).body).toEqual({ data: `reloaded override of ${renamed} via http` });
+
+    await writeFile(overrideFile, OVERRIDE);
+    await writeFile(configFile, JSON.stringify(business, null, 2));
+    // Both restored (one batch or two reloads): the original answer again.
+    for (let i = 0; ; i++) {
+      const answer = (await post(base!, `${login}/describeLogin`, {})).body;
+      if (answer.data === `shop override of ${before} via http`) break;
+      if (i > 200) throw new Error(`not restored: ${JSON.stringify(answer)}\n${dev.stdout()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    dev.kill("SIGTERM");
+    expect((await dev.exited).code).toBe(0);
+    expect(dev.stdout() + dev.stderr()).not.toContain(SECRET);
+  }, 120_000);
+
   it("ships the console, the API page and the mini-program client, and serves them from the installed package", async () => {
     expect(files).toContain("dist/runtime/http/console/ui/dist/app.js");
     expect(files).toContain("dist/runtime/http/console/ui/dist/index.html");

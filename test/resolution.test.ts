@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { createLogger, silentLogger } from "../runtime/logging/logger.ts";
 import { appJson, loadFixtureApp, greeterFamily, makeFixture, type Tree } from "./helpers/appFixture.ts";
@@ -166,7 +167,12 @@ describe("multi-parent extends (C3)", () => {
     const warnings = logged.trim().split("\n").map((line) => JSON.parse(line) as { fullName: string; apps: string[]; msg: string });
     // left and right both define demo.b; base's definition is overridden by left, which extends it.
     expect(warnings.map((w) => [w.fullName, w.apps])).toEqual([["demo.b", ["left", "right"]]]);
-    expect(warnings[0]!.msg).toContain("left's wins (first in extends order), right's is hidden");
+    const left = path.join(fx.root, "apps/left/elements/demo/b/e.json");
+    const right = path.join(fx.root, "apps/right/elements/demo/b/e.json");
+    expect(warnings[0]!.msg).toBe(
+      `warning: demo.b is overridden by two apps, neither extending the other: ${left} (app left) wins, being first in extends order; ${right} (app right) is hidden`,
+    );
+    expect(app.warnings).toEqual([warnings[0]!.msg]);
   });
 
   it("orders layers like Python's MRO and the first layer wins", async () => {

@@ -6,6 +6,7 @@ import * as validate from "./validate.ts";
 import * as call from "./call.ts";
 import * as wechatFake from "./wechat-fake.ts";
 import * as serve from "./serve.ts";
+import * as dev from "./dev.ts";
 import * as init from "./init.ts";
 
 /** Every `jit` sub-command. Each module registers itself on the program. */
@@ -16,5 +17,6 @@ export const commands: Array<{ register(program: Command, kit: CliKit): void }> 
   call,
   wechatFake,
   serve,
+  dev,
   init,
 ];

@@ -21,7 +21,8 @@ import type { Logger } from "../../runtime/logging/logger.ts";
 /** Start-up failures in a row (no worker reaching "listening" in between) that stop the primary. */
 const MAX_START_FAILURES = 3;
 
-export type WorkerMessage = { type: "jit-listening"; url: string; appId: string };
+/** `label`: what is served, as the listening line names it ("app demo", "apps a, b"). */
+export type WorkerMessage = { type: "jit-listening"; url: string; label: string; appId?: string };
 
 export function parseWorkers(text: string, source: string): number {
   const value = text.trim().toLowerCase();
@@ -36,8 +37,9 @@ export function parseWorkers(text: string, source: string): number {
 /** True in a process forked by runPrimary: it serves and reports its URL instead of printing it. */
 export const isServeWorker = (): boolean => cluster.isWorker;
 
-export function reportListening(url: string, appId: string): void {
-  process.send?.({ type: "jit-listening", url, appId } satisfies WorkerMessage);
+export function reportListening(url: string, label: string): void {
+  const single = /^app (\S+)$/.exec(label)?.[1];
+  process.send?.({ type: "jit-listening", url, label, ...(single ? { appId: single } : {}) } satisfies WorkerMessage);
 }
 
 export interface PrimaryOptions {
@@ -80,7 +82,7 @@ export function runPrimary(count: number, options: PrimaryOptions): Promise<numb
         startFailures = 0;
         if (!announced && listening.size === count) {
           announced = true;
-          process.stdout.write(`jit serve: app ${msg.appId} listening on ${msg.url} with ${count} workers (POST ${msg.url}/api/${msg.appId}/...)\n`);
+          process.stdout.write(`jit serve: ${msg.label} listening on ${msg.url} with ${count} workers (POST ${msg.url}/api/${msg.appId ?? "<appId>"}/...)\n`);
           for (const line of options.announce?.(msg.url) ?? []) process.stdout.write(`${line}\n`);
         }
       });

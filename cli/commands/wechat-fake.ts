@@ -56,18 +56,27 @@ async function serveFake(kit: CliKit, opts: FakeOptions): Promise<void> {
     await fake.close();
 }
 
-/** AppID/AppSecret of the app's WeChatMiniType instances; none when --root holds no app. */
+/** AppID/AppSecret of the WeChatMiniType instances of every app (or those --app names); none when --root holds no app. */
 async function appsOfRoot(kit: CliKit): Promise<FakeApp[]> {
-  let app: Awaited<ReturnType<CliKit["loadApp"]>> | undefined;
+  const found: FakeApp[] = [];
+  let appIds: string[];
   try {
-    app = await kit.loadApp();
-    return miniProgramsOf(app);
-  } catch (err) {
-    // Still serve (apps can be given with --app-id), but say why the root's apps were skipped.
-    const what = err instanceof Error && "code" in err ? `${String((err as { code: unknown }).code)}: ${err.message}` : "could not load the app";
-    process.stderr.write(`wechat-fake: not serving the app's mini programs (${what}); run jit validate for details\n`);
-    return [];
-  } finally {
-    await app?.close().catch(() => undefined);
+    appIds = await kit.appIds();
+  } catch {
+    return found; // no apps folder: serve the --app-id pairs only
   }
+  for (const appId of appIds) {
+    let app: Awaited<ReturnType<CliKit["loadApp"]>> | undefined;
+    try {
+      app = await kit.loadApp({ appId });
+      found.push(...miniProgramsOf(app));
+    } catch (err) {
+      // Still serve (apps can be given with --app-id), but say why this app's were skipped.
+      const what = err instanceof Error && "code" in err ? `${String((err as { code: unknown }).code)}: ${err.message}` : "could not load the app";
+      process.stderr.write(`wechat-fake: not serving app ${appId}'s mini programs (${what}); run jit validate for details\n`);
+    } finally {
+      await app?.close().catch(() => undefined);
+    }
+  }
+  return found;
 }

@@ -28,6 +28,8 @@ export interface AppInit {
   visible: Map<string, Def>;
   /** What the element families the app sees bring: error codes, secrets, hooks. */
   families: Families;
+  /** What loading found questionable but not wrong (rival overrides), one line each. */
+  warnings?: string[];
   dbFile?: string;
   sqliteWriter?: SqliteWriter;
   store?: AppStore;
@@ -56,6 +58,8 @@ export class App implements AppContext {
   readonly #isSecretKey: (key: string) => boolean;
   /** The database element the app keeps its data in by default (getDatabase() without a name). */
   readonly defaultDatabase: string;
+  /** Loading's warnings (rival overrides), one printable line each; `jit validate`, `dev` and `serve` print them. */
+  readonly warnings: readonly string[];
   /** fullName → instance (once created) or the class of a Meta/Type: the getElement hot path. */
   readonly #cache = new Map<string, unknown>();
   readonly #visible: Map<string, Def>;
@@ -65,11 +69,18 @@ export class App implements AppContext {
   #logger: Logger;
   #store: Promise<AppStore> | undefined;
   /** Database handles by element fullName, each opened once. */
-  readonly #databases = new Map<string, Promise<Database>>();
-  readonly #masterKey = memoizeSuccess(() =>
+  #databases = new Map<string, Promise<Database>>();
+  #masterKey = memoizeSuccess(() =>
     import("../security/masterKey.ts").then(({ loadMasterKey }) => loadMasterKey({ env: this.env, dataDir: this.dataDir, logger: this.logger })),
   );
   #closed = false;
+  /**
+   * Shared by every version of this app once one adopted another: the newest, which owns and
+   * closes the store and databases. A replaced version reaches them through it, not through a
+   * chain of its successors, so one old version kept alive keeps none of the later ones alive.
+   */
+  #lineage: { current: App } | undefined;
+  #replaced = false;
 
   constructor(init: AppInit) {
     this.appId = init.appId;
@@ -80,6 +91,7 @@ export class App implements AppContext {
     this.clock = init.clock;
     this.#logger = init.logger;
     this.env = init.env;
+    this.warnings = Object.freeze([...(init.warnings ?? [])]);
     this.#visible = init.visible;
     this.families = init.families;
     this.#isSecretKey = secretKeyTest(init.families.secrets);
@@ -215,6 +227,8 @@ export class App implements AppContext {
    * by the next call.
    */
   getDatabase(fullName: string = this.defaultDatabase): Promise<Database> {
+    // A request still inside a replaced version uses the databases the newest version holds.
+    if (this.#replaced) return this.#lineage!.current.getDatabase(fullName);
     if (this.#closed) return Promise.reject(new StoreError("STORE_CLOSED", { file: fullName === this.defaultDatabase ? (this.database ?? fullName) : fullName }));
     let handle = this.#databases.get(fullName);
     if (!handle) {
@@ -245,6 +259,7 @@ export class App implements AppContext {
    * opened once; the family migrates its tables at that moment. A failed open is not cached.
    */
   getStore(): Promise<AppStore> {
+    if (this.#replaced) return this.#lineage!.current.getStore();
     // After close(), nothing would close a store opened now.
     if (!this.#store && this.#closed && !this.#injectedStore) return Promise.reject(new StoreError("STORE_CLOSED", { file: this.database! }));
     if (!this.#store) {
@@ -269,13 +284,36 @@ export class App implements AppContext {
    * awaits it at start-up so a bad key stops `jit serve` and the demo there.
    */
   getMasterKey(): Promise<Buffer> {
+    if (this.#replaced) return this.#lineage!.current.getMasterKey();
     return this.#masterKey();
+  }
+
+  /**
+   * Takes over the databases, store and master key of `previous`, an earlier version of this
+   * app (a reload in `jit dev`): the same open handles, not reopened, so sessions and data stay
+   * and no second connection or writer thread is started. Requests still inside `previous`
+   * keep working on them; closing `previous` no longer closes them, closing this app does.
+   */
+  adopt(previous: App): void {
+    if (previous === this || previous.appId !== this.appId) throw new TypeError(`an app adopts an earlier version of itself only (${previous.appId} → ${this.appId})`);
+    if (previous.#replaced || previous.#closed) throw new TypeError(`app ${previous.appId}: this version was already replaced or closed`);
+    this.#store = previous.#store;
+    this.#databases = previous.#databases;
+    this.#masterKey = previous.#masterKey;
+    previous.#store = undefined;
+    previous.#databases = new Map();
+    const lineage = previous.#lineage ?? { current: previous };
+    lineage.current = this;
+    this.#lineage = lineage;
+    previous.#lineage = lineage;
+    previous.#replaced = true;
   }
 
   /** Closes the store and the database the app opened itself (an injected store belongs to its owner). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#replaced) return; // the store and databases belong to the newest version now
     if (this.#store && !this.#injectedStore) {
       const store = await this.#store.catch(() => undefined);
       await store?.close();

@@ -11,7 +11,7 @@ import { chooseAppId, linearizeApps } from "../registry/apps.ts";
 import { classOf, loadModules } from "../registry/code.ts";
 import { buildConfig, SchemaCache, validateDeclaration } from "../registry/config.ts";
 import { resolveDefinitions } from "../registry/resolve.ts";
-import { siblingOverrides } from "../registry/siblings.ts";
+import { describeSiblingOverride, siblingOverrides } from "../registry/siblings.ts";
 import { walkElements } from "../registry/walk.ts";
 import type { Def } from "../registry/model.ts";
 import type { SqliteWriter } from "../database/sqlite/open.ts";
@@ -41,6 +41,11 @@ export interface LoadAppOptions {
   logger?: Logger;
   env?: Record<string, string | undefined>;
   store?: AppStore;
+  /**
+   * The app may be loaded again in this process (`jit dev`): element modules are imported by
+   * content version, so a later load imports afresh exactly the ones whose folder changed.
+   */
+  reloadable?: boolean;
 }
 
 export const PLATFORM = "platform";
@@ -121,11 +126,11 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
     ...platformRoots.map((dir) => walkElements(dir, PLATFORM, problems)),
   ];
   const { visible, all } = resolveDefinitions(walked.flat(), layers, problems);
-  for (const { fullName, winner, loser } of siblingOverrides(all, order, manifests)) {
-    logger.warn(
-      { fullName, apps: [winner, loser] },
-      `apps ${winner} and ${loser} both define ${fullName} and neither extends the other: ${winner}'s wins (first in extends order), ${loser}'s is hidden`,
-    );
+  const warnings: string[] = [];
+  for (const rival of siblingOverrides(all, order, manifests)) {
+    const line = describeSiblingOverride(rival);
+    warnings.push(line);
+    logger.warn({ fullName: rival.fullName, apps: [rival.winner, rival.loser], files: [rival.winnerFile, rival.loserFile] }, line);
   }
 
   const schemas = new SchemaCache();
@@ -134,6 +139,7 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
   await loadModules(
     usable.filter((def) => def.decl.backendBundleEntry !== undefined),
     problems,
+    options.reloadable === true,
   );
   for (const def of usable) classOf(def, problems);
   for (const def of usable) if (def.ok) buildConfig(def, env, schemas, problems);
@@ -157,6 +163,7 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
     families,
     env,
     visible,
+    warnings,
     ...(options.dbFile !== undefined ? { dbFile: options.dbFile } : {}),
     ...(options.sqliteWriter !== undefined ? { sqliteWriter: options.sqliteWriter } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),

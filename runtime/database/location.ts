@@ -9,6 +9,10 @@ import { fileURLToPath } from "node:url";
  * A path is taken relative to the process cwd (that is where the user typed it); the
  * default sits under the app root so a CLI run and a server started from different folders
  * still share one file. openDatabase (open.ts) chooses the dialect from the answer's scheme.
+ *
+ * `{appId}` in an explicit location stands for the app's id, lower-cased with anything but
+ * a-z, 0-9 and _ made `_` (a valid SQL name and file name), so one setting gives each app
+ * of a server its own schema or file: `postgres://…/jit?schema=app_{appId}`.
  */
 export function resolveDatabase(input: {
   dbFile?: string | null;
@@ -21,15 +25,23 @@ export function resolveDatabase(input: {
   const env = input.env ?? process.env;
   const explicit = nonEmpty(input.dbFile) ?? nonEmpty(env.JIT_DATABASE_URL) ?? nonEmpty(env.JIT_DB) ?? nonEmpty(env.DATABASE_URL);
   if (explicit !== undefined) {
-    const text = explicit.trim();
+    const given = explicit.replaceAll(APP_ID_SLOT, appIdAsName(input.appId));
+    const text = given.trim();
     if (hasScheme(text)) return text;
     if (/^file:/i.test(text)) return text.startsWith("file://") ? fileURLToPath(text) : path.resolve(text.slice("file:".length));
-    return explicit === ":memory:" ? explicit : path.resolve(explicit);
+    return given === ":memory:" ? given : path.resolve(given);
   }
   if (input.declared) return input.declared;
   // An appId is a name, not a path: separators would let it escape .jit/.
   const fileName = `${input.appId.replace(/[\\/:]/g, "_")}.sqlite`;
   return path.resolve(input.root, ".jit", fileName);
+}
+
+export const APP_ID_SLOT = "{appId}";
+
+/** An app id as a SQL name and file name part: lower case, anything but a-z, 0-9 and _ as _. */
+export function appIdAsName(appId: string): string {
+  return appId.toLowerCase().replace(/[^a-z0-9_]/g, "_");
 }
 
 /** The SQLite file of resolveDatabase's answer, or null when it names a database server. */

@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { isJitError } from "../errors/index.ts";
-import type { ServedApp } from "./types.ts";
 
 /**
- * GET /healthz: 200 `{ status: "ok" }` while the app's database answers (Store.ping: a read on
+ * GET /healthz: 200 `{ status: "ok" }` while every served app's database answers (Store.ping: a read on
  * each connection, no lock, nothing written), else 503 `{ status: "unavailable", error: { code,
  * message, requestId } }` so a load balancer takes the instance out. The store's own message
  * names the database file: it goes to the log, the client gets the code only.
@@ -12,11 +11,11 @@ import type { ServedApp } from "./types.ts";
  * poll, so a load balancer polling every second does not flood the log), and at info when it
  * answers again.
  */
-export function healthHandler(app: Pick<ServedApp, "getStore">) {
+export function healthHandler(databases: { ping(): Promise<void> }) {
   let failing = false;
   return async function health(request: FastifyRequest, reply: FastifyReply) {
     try {
-      await (await app.getStore()).ping();
+      await databases.ping();
       if (failing) {
         failing = false;
         request.log.info("health check ok again");

@@ -2,13 +2,18 @@ import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../element/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import { appLogger } from "./logging.ts";
-import { resolvePurgeInterval, startPurging, type Purger } from "./purge.ts";
-import { createServer, type CreateServerOptions } from "./server.ts";
+import { resolvePurgeInterval, startPurging, type PurgeCounts, type Purger } from "./purge.ts";
+import { createHost, type AppHost, type CreateServerOptions } from "./server.ts";
+import type { ServedApp } from "./types.ts";
 import { installGracefulShutdown, resolveShutdownTimeout } from "./shutdown.ts";
 
-/** Shared by `jit serve` and the demo: build the server, listen, stop gracefully on signals. */
-export interface ServeOptions extends CreateServerOptions {
-  app: CreateServerOptions["app"] & Pick<AppContext, "getMasterKey">;
+export type ServableApp = ServedApp & Pick<AppContext, "getMasterKey">;
+
+/** Shared by `jit serve`, `jit dev` and the demo: build the server, listen, stop gracefully on signals. */
+export interface ServeOptions extends Omit<CreateServerOptions, "app" | "apps"> {
+  /** The app to serve; or `apps` for several, each under its own `/api/<appId>/`. */
+  app?: ServableApp;
+  apps?: ServableApp[];
   port: number;
   host: string;
   /** Also run on shutdown, after the app is closed. */
@@ -34,48 +39,76 @@ export interface Serving {
   purger: Purger;
   /** Settles with the exit code once the server and the app are closed. */
   stopped: Promise<number>;
+  /** The served apps; `host.setStatus` shows an app's problems in the console. */
+  host: AppHost;
+  /**
+   * Serves a new version of a served app from the next request on (see AppHost.replace).
+   * The old version is not closed: the new one took over its database (App.adopt).
+   */
+  replace(app: ServableApp): Promise<void>;
 }
 
 export async function serveApp(options: ServeOptions): Promise<Serving> {
   // Checked before anything is opened: a bad value would otherwise surface only at the
   // first SIGTERM, as an immediate "shutdown timed out" exit 1.
   const shutdownTimeoutMs = resolveShutdownTimeout(options.shutdownTimeoutMs, options.env ?? process.env);
-  const server = await createServer(options);
+  const initial = options.apps ?? (options.app ? [options.app] : []);
+  const host = await createHost({ ...options, apps: initial });
+  const { server } = host;
   // The app's own logger writes synchronously (right for CLI commands); while serving, its
   // lines go through the server's asynchronous one instead, with the request id.
-  if (options.logger !== false) options.app.useLogger?.(appLogger(server.log as unknown as Logger));
-  const { app } = options;
-  let purger: Purger | undefined;
+  const handLogger = (app: ServableApp) => {
+    if (options.logger !== false) app.useLogger?.(appLogger(server.log as unknown as Logger));
+  };
+  initial.forEach(handLogger);
+  const current = (appId: string) => host.apps().find((a) => a.appId === appId) as ServableApp;
+  const purgers: Purger[] = [];
+  const intervalMs = resolvePurgeInterval(options.purgeIntervalMs, options.env ?? process.env);
   try {
     // Start-up checks for every caller: the first purge opens the database, then the master
     // key is loaded, so a bad --db, JIT_MASTER_KEY or master.key file fails here (exit 1),
-    // not on the first request or login.
-    purger = await startPurging({
-      getStore: () => app.getStore(),
-      ...(app.clock ? { clock: app.clock } : {}),
-      intervalMs: resolvePurgeInterval(options.purgeIntervalMs, options.env ?? process.env),
-      log: server.log,
-    });
-    await app.getMasterKey();
+    // not on the first request or login. Each app has its own database and purge.
+    for (const app of initial) {
+      const { appId } = app;
+      purgers.push(
+        await startPurging({
+          // The current version's: after a reload, the new one (which holds the same store).
+          // By id: the purger must not keep a replaced version alive.
+          getStore: () => current(appId).getStore(),
+          ...(app.clock ? { clock: app.clock } : {}),
+          intervalMs,
+          log: server.log,
+        }),
+      );
+      await app.getMasterKey();
+    }
     await server.listen({ port: options.port, host: options.host });
   } catch (err) {
-    await purger?.stop();
+    await Promise.all(purgers.map((p) => p.stop()));
     await server.close();
     throw err;
   }
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const hostName = options.host.includes(":") ? `[${options.host}]` : options.host;
   let settle!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (settle = resolve));
-  const housekeeping = purger;
+  const housekeeping: Purger = {
+    runOnce: async () => {
+      const counts = await Promise.all(purgers.map((p) => p.runOnce()));
+      const sum: Record<string, number> = {};
+      for (const c of counts) for (const [key, n] of Object.entries(c)) sum[key] = (sum[key] ?? 0) + (n as number);
+      return sum as unknown as PurgeCounts;
+    },
+    stop: async () => void (await Promise.all(purgers.map((p) => p.stop()))),
+  };
   const stop = installGracefulShutdown({
     server,
-    // The purge interval stops (and a purge in progress ends) before the store closes.
+    // The purge intervals stop (and a purge in progress ends) before the stores close.
     app: {
       close: async () => {
         await housekeeping.stop();
-        await app.close();
+        await Promise.all(host.apps().map((app) => app.close()));
       },
     },
     ...(options.after ? { after: options.after } : {}),
@@ -83,5 +116,17 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
     ...(options.handleSignals === false ? { signals: [] } : {}),
     onStopped: settle,
   });
-  return { server, url: `http://${host}:${port}`, port, purger: housekeeping, stop: async () => void (await stop()), stopped };
+  return {
+    server,
+    url: `http://${hostName}:${port}`,
+    port,
+    purger: housekeeping,
+    stop: async () => void (await stop()),
+    stopped,
+    host,
+    async replace(app) {
+      handLogger(app);
+      await host.replace(app);
+    },
+  };
 }

@@ -62,7 +62,7 @@ function errorResponse(codes: ErrorCode[]): Json {
   };
 }
 
-function operation(app: ServedApp, specs: ReadonlyMap<ErrorCode, ErrorSpec>, define: ElementDefine, decl: FunctionDecl): Json {
+function operation(app: ServedApp, specs: ReadonlyMap<ErrorCode, ErrorSpec>, define: ElementDefine, decl: FunctionDecl, tag: string): Json {
   const appId = app.appId;
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of errorCodesOf(define, decl, app)) {
@@ -78,7 +78,7 @@ function operation(app: ServedApp, specs: ReadonlyMap<ErrorCode, ErrorSpec>, def
   for (const [status, codes] of [...byStatus].sort((a, b) => a[0] - b[0])) responses[String(status)] = errorResponse(codes);
   const args = decl.args ?? [];
   return {
-    operationId: `${define.fullName}.${decl.name}`,
+    operationId: tag === define.fullName ? `${define.fullName}.${decl.name}` : `${appId}.${define.fullName}.${decl.name}`,
     summary: decl.title ?? decl.name,
     description: [
       `${define.fullName}.${decl.name}(${args.map((a) => `${a.name}: ${a.dataType}`).join(", ")})`,
@@ -87,7 +87,7 @@ function operation(app: ServedApp, specs: ReadonlyMap<ErrorCode, ErrorSpec>, def
     ]
       .filter(Boolean)
       .join("\n\n"),
-    tags: [define.fullName],
+    tags: [tag],
     ...(decl.loginRequired !== 0 ? { security: [{ bearer: [] }] } : { security: [] }),
     requestBody: {
       // Optional on the wire: a function without required arguments may be called with no body.
@@ -100,21 +100,28 @@ function operation(app: ServedApp, specs: ReadonlyMap<ErrorCode, ErrorSpec>, def
   };
 }
 
-export function buildOpenApi(app: ServedApp, info: { version?: string; serverUrl?: string } = {}): Json {
+/** The document of one app, or of several served together (each path under its own /api/<appId>/). */
+export function buildOpenApi(served: ServedApp | readonly ServedApp[], info: { version?: string; serverUrl?: string } = {}): Json {
+  const apps = Array.isArray(served) ? served : [served as ServedApp];
   const paths: Json = {};
   const tags: Json[] = [];
-  const specs = specsOf(app);
-  for (const define of servedElements(app)) {
-    tags.push({ name: define.fullName, description: define.title });
-    // Functions declared "http": false have no route, so no path either.
-    for (const decl of servedFunctions(define)) {
-      paths[`${elementPath(app.appId, define.fullName)}/${decl.name}`] = { post: operation(app, specs, define, decl) };
+  for (const app of apps) {
+    const specs = specsOf(app);
+    for (const define of servedElements(app)) {
+      // With several apps, one element may be served by each: its tag names the app too.
+      const tag = apps.length > 1 ? `${app.appId}: ${define.fullName}` : define.fullName;
+      tags.push({ name: tag, description: define.title });
+      // Functions declared "http": false have no route, so no path either.
+      for (const decl of servedFunctions(define)) {
+        paths[`${elementPath(app.appId, define.fullName)}/${decl.name}`] = { post: operation(app, specs, define, decl, tag) };
+      }
     }
   }
+  const ids = apps.map((app) => `"${app.appId}"`).join(", ");
   return {
     openapi: "3.1.0",
     info: {
-      title: `jit-runtime app "${app.appId}"`,
+      title: apps.length > 1 ? `jit-runtime apps ${ids}` : `jit-runtime app ${ids}`,
       version: info.version ?? "0.0.0",
       description: "Every served element function, generated from its functionList declaration. Errors share one envelope: `{ error: { code, message, requestId } }`.",
     },
@@ -132,7 +139,7 @@ export function buildOpenApi(app: ServedApp, info: { version?: string; serverUrl
               type: "object",
               required: ["code", "message", "requestId"],
               properties: {
-                code: { type: "string", enum: [...specs.keys()] },
+                code: { type: "string", enum: [...new Set(apps.flatMap((app) => [...specsOf(app).keys()]))] },
                 message: { type: "string" },
                 requestId: { type: "string" },
               },

@@ -21,3 +21,10 @@ export interface Caller {
   corpId: string | null;
   token: string;
 }
+
+/** An app's state as `jit dev` reports it: the problems that keep its last good version serving. */
+export interface AppStatus {
+  problems: ReadonlyArray<{ code: string; message: string; file?: string; pointer?: string }>;
+  /** When the problems were found (epoch ms). */
+  since?: number;
+}

@@ -47,6 +47,19 @@ export async function chooseAppId(root: string, appId: string | undefined): Prom
   throw new CliError("APP_AMBIGUOUS", { root, apps: ids.join(", ") });
 }
 
+/**
+ * The apps a command serves or checks: the comma-separated `--app` list, else every app under
+ * apps/ (APPS_FOLDER_MISSING / APP_NOT_FOUND when there is none). Each named app must exist.
+ */
+export async function chooseAppIds(root: string, appOption: string | undefined): Promise<string[]> {
+  const named = (appOption ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "");
+  if (named.length > 0) return [...new Set(named)];
+  const ids = await listAppIds(root);
+  if (ids.length > 0) return ids;
+  if (!(await hasAppsFolder(root))) throw new DeclarationError("APPS_FOLDER_MISSING", { root });
+  throw new DeclarationError("APP_NOT_FOUND", { appId: "(any)", root: path.join(root, "apps") });
+}
+
 async function hasAppsFolder(root: string): Promise<boolean> {
   try {
     return (await stat(path.join(root, "apps"))).isDirectory();

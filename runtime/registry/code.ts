@@ -1,4 +1,6 @@
-import { existsSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire, register } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ElementBase, isElementBase, type ElementClass } from "../element/ElementBase.ts";
@@ -53,24 +55,111 @@ function registerTsx(): Promise<void> {
   return tsxReady;
 }
 
-/** Imports a module once per file; a failed import may be retried (a fixed file). */
-export function importModule(file: string): Promise<unknown> {
-  let pending = imported.get(file);
+/**
+ * Versioned imports, for an app loaded again in one process (`jit dev`). Node caches a module
+ * by URL for the life of the process and offers no way to drop one, so a changed module is
+ * imported under a new URL: `?jit-version=<hash of the code files of its element folder>`.
+ * The resolve hook below gives the same query to every relative import of a versioned module,
+ * so a changed helper file beside an element's index is imported afresh too. Packages
+ * (`jit-runtime`, node_modules) are never versioned: there is one runtime, one ElementBase.
+ *
+ * The version is the folder's content, not a counter: an unchanged element keeps its URL
+ * and costs nothing on a reload, and only distinct contents ever saved add modules to Node's
+ * cache (docs/development.md has the measured cost).
+ */
+const VERSION_PARAM = "jit-version";
+const PROPAGATE_VERSION = `export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  const parent = context.parentURL;
+  if (!parent || !parent.includes("${VERSION_PARAM}=") || !result.url.startsWith("file:") || result.url.includes("/node_modules/")) return result;
+  if (!specifier.startsWith(".") && !specifier.startsWith("/") && !specifier.startsWith("file:")) return result;
+  const url = new URL(result.url);
+  if (url.searchParams.has("${VERSION_PARAM}")) return result;
+  url.searchParams.set("${VERSION_PARAM}", new URL(parent).searchParams.get("${VERSION_PARAM}"));
+  return { ...result, url: url.href };
+}`;
+let versionHookReady = false;
+
+/** The content hash of the code files in an element folder and its subfolders. */
+export function codeVersion(dir: string): string {
+  const hash = createHash("sha1");
+  const visit = (folder: string, rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) visit(full, `${rel}${entry.name}/`);
+      else if (CODE_FILE.test(entry.name)) {
+        hash.update(`${rel}${entry.name}\0`);
+        hash.update(readFileSync(full));
+        hash.update("\0");
+      }
+    }
+  };
+  visit(dir, "");
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * In a folder without `"type": "module"`, tsx loads a .ts or .js module as CommonJS, which
+ * Node caches by file name whatever the URL's query: the element folder's entries are
+ * dropped from that cache, so a new version is evaluated afresh (and the old one's modules
+ * can be collected).
+ */
+function forgetCommonJs(dir: string): void {
+  const cache = createRequire(import.meta.url).cache;
+  const prefix = dir + path.sep;
+  for (const key of Object.keys(cache)) if (key.startsWith(prefix) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete cache[key];
+}
+
+/** The last version imported of each file: an older version's entry is dropped, not kept forever. */
+const versionOf = new Map<string, string>();
+
+/**
+ * Imports a module once per file (and version, see above); a failed import may be retried
+ * (a fixed file).
+ */
+export function importModule(file: string, version?: string): Promise<unknown> {
+  const key = version === undefined ? file : `${file}?${version}`;
+  let pending = imported.get(key);
   if (!pending) {
-    pending = importUncached(file);
-    imported.set(file, pending);
-    pending.catch(() => imported.delete(file)); // a fixed file may be retried
+    if (version !== undefined) {
+      const before = versionOf.get(file);
+      if (before !== undefined && before !== version) imported.delete(`${file}?${before}`);
+      versionOf.set(file, version);
+    }
+    pending = importUncached(file, version);
+    imported.set(key, pending);
+    pending.catch(() => imported.delete(key)); // a fixed file may be retried
   }
   return pending;
 }
 
-async function importUncached(file: string): Promise<unknown> {
+async function importUncached(file: string, version: string | undefined): Promise<unknown> {
   if (NEEDS_TS_LOADER && TS_FILE.test(file)) await registerTsx();
-  return import(pathToFileURL(file).href);
+  const url = pathToFileURL(file);
+  if (version !== undefined) {
+    if (!versionHookReady) {
+      versionHookReady = true;
+      // Registered after tsx's hooks, so it runs first and sees what tsx resolved.
+      register(`data:text/javascript,${encodeURIComponent(PROPAGATE_VERSION)}`);
+    }
+    url.searchParams.set(VERSION_PARAM, version);
+    forgetCommonJs(path.dirname(file));
+  }
+  return import(url.href);
 }
 
-/** Imports the code of every definition that has some, in parallel. */
-export async function loadModules(defs: Def[], problems: Problem[]): Promise<void> {
+/**
+ * Imports the code of every definition that has some, in parallel. `versioned`: by content
+ * version (an app that may be loaded again in this process, see importModule).
+ */
+export async function loadModules(defs: Def[], problems: Problem[], versioned = false): Promise<void> {
   const withCode: Def[] = [];
   for (const def of defs) {
     const file = moduleFileOf(def);
@@ -83,7 +172,8 @@ export async function loadModules(defs: Def[], problems: Problem[]): Promise<voi
     withCode.map(async (def) => {
       const file = def.modulePath!;
       try {
-        const exported = defaultExport(await importModule(file));
+        const version = versioned && !file.includes(`${path.sep}node_modules${path.sep}`) ? codeVersion(path.dirname(file)) : undefined;
+        const exported = defaultExport(await importModule(file, version));
         if (typeof exported !== "function") throw new Error(missingExportReason(def, exported));
         def.moduleExport = exported;
       } catch (err) {

@@ -8,6 +8,17 @@ export interface SiblingOverride {
   winner: string;
   /** The app whose definition it hides without either app saying so. */
   loser: string;
+  /** The e.json of each. */
+  winnerFile: string;
+  loserFile: string;
+}
+
+/** The warning line, naming both files and the winner (printed by validate, dev and serve). */
+export function describeSiblingOverride(o: SiblingOverride): string {
+  return (
+    `warning: ${o.fullName} is overridden by two apps, neither extending the other: ` +
+    `${o.winnerFile} (app ${o.winner}) wins, being first in extends order; ${o.loserFile} (app ${o.loser}) is hidden`
+  );
 }
 
 /**
@@ -31,12 +42,14 @@ export function siblingOverrides(defs: readonly Def[], order: readonly string[],
     return found;
   };
   const appsByName = new Map<string, string[]>();
+  const fileOf = new Map<string, string>();
   const rank = new Map(order.map((layer, i) => [layer, i]));
   for (const def of defs) {
     if (!manifests.has(def.layer)) continue; // the root's and the platform's layers
     const apps = appsByName.get(def.fullName) ?? [];
     apps.push(def.layer);
     appsByName.set(def.fullName, apps);
+    fileOf.set(def.layer + "\0" + def.fullName, def.file);
   }
   const out: SiblingOverride[] = [];
   for (const [fullName, apps] of appsByName) {
@@ -44,7 +57,9 @@ export function siblingOverrides(defs: readonly Def[], order: readonly string[],
     const sorted = [...apps].sort((a, b) => rank.get(a)! - rank.get(b)!);
     const winner = sorted[0]!;
     for (const loser of sorted.slice(1)) {
-      if (!ancestorsOf(winner).has(loser) && !ancestorsOf(loser).has(winner)) out.push({ fullName, winner, loser });
+      if (!ancestorsOf(winner).has(loser) && !ancestorsOf(loser).has(winner)) {
+        out.push({ fullName, winner, loser, winnerFile: fileOf.get(winner + "\0" + fullName)!, loserFile: fileOf.get(loser + "\0" + fullName)! });
+      }
     }
   }
   return out;

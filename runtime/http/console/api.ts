@@ -3,15 +3,24 @@ import { elementView } from "../../app/elementView.ts";
 import type { AppContext } from "../../element/types.ts";
 import type { ConsoleKit } from "../../family/types.ts";
 import { elementPath, servedElements } from "../routes.ts";
-import type { ServedApp } from "../types.ts";
+import type { AppStatus, ServedApp } from "../types.ts";
 
 /**
  * The console's JSON API under /console/api (the admin token and loopback checks run before
  * any of these, see index.ts): the overview and the element tree, then what each family of
  * the app adds (FamilyDefinition.console). Secrets stay masked (config as `jit show` prints it).
+ * The overview also lists every served app, each with the problems `jit dev` found in its
+ * last change (the server picks the app of a request by `?app=<appId>`, see server.ts).
  */
 
+/** Every served app (its current version) and its status: what the overview lists. */
+export interface ConsoleApps {
+  apps(): ServedApp[];
+  status(appId: string): AppStatus;
+}
+
 export type ConsoleApp = ServedApp & {
+  title?: string;
   getMaskedConfig?: (fullName: string) => Record<string, unknown>;
   env?: Readonly<Record<string, string | undefined>>;
 };
@@ -21,7 +30,7 @@ function adminLog(request: FastifyRequest, action: string, fields: Record<string
   request.log.info({ admin: action, ...fields }, `console: ${action}`);
 }
 
-export function registerConsoleApi(server: FastifyInstance, app: ConsoleApp, env: Readonly<Record<string, string | undefined>>): void {
+export function registerConsoleApi(server: FastifyInstance, app: ConsoleApp, host: ConsoleApps, env: Readonly<Record<string, string | undefined>>): void {
   const kit: ConsoleKit = {
     env: app.env ?? env,
     now: () => app.clock?.now() ?? Date.now(),
@@ -33,7 +42,15 @@ export function registerConsoleApi(server: FastifyInstance, app: ConsoleApp, env
   const context = app as unknown as AppContext;
   const families = (app.families?.list ?? []).flatMap((family) => (family.definition.console ? [family.definition.console] : []));
 
-  server.get("/console/api/overview", async () => Object.assign({ appId: app.appId }, ...families.map((c) => c.overview?.(context, kit) ?? {})));
+  server.get("/console/api/overview", async () =>
+    Object.assign(
+      {
+        appId: app.appId,
+        apps: host.apps().map((a) => ({ appId: a.appId, title: (a as ConsoleApp).title ?? a.appId, problems: host.status(a.appId).problems })),
+      },
+      ...families.map((c) => c.overview?.(context, kit) ?? {}),
+    ),
+  );
 
   server.get("/console/api/elements", async () => {
     const listed = app.listElements?.() ?? [];

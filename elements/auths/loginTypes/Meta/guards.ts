@@ -23,7 +23,9 @@ export function requireRegistrationOpen(login: { allowRegister: 0 | 1; fullName:
  * names an identity (realm + subject: AppID + openId). Throws RATE_LIMITED.
  */
 export async function limitIdentity(appId: string, openId: string): Promise<void> {
-  const limited = currentCallContext()?.limit?.("identity", `${appId}\u0000${openId}`);
+  // ":" between the two, not NUL: PostgreSQL text refuses NUL, which failed every WeChat
+  // login once the counts lived in PostgreSQL. Neither an AppID nor an openId holds a ":".
+  const limited = currentCallContext()?.limit?.("identity", `${appId}:${openId}`);
   if (limited) await limited; // a shared limit store answers asynchronously
 }
 

@@ -21,6 +21,15 @@ export const adminToken = {
   clear: () => sessionStorage.removeItem(KEY),
 };
 
+/** The app the console shows, when the server serves several (`?app=` on every call). */
+let chosenApp: string | null = null;
+export const appChoice = {
+  get: () => chosenApp,
+  set: (appId: string | null) => {
+    chosenApp = appId;
+  },
+};
+
 export interface ApiError {
   code: string;
   message: string;
@@ -30,6 +39,7 @@ export interface ApiError {
 export async function admin<T>(method: "GET" | "POST" | "DELETE", url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { authorization: `Bearer ${adminToken.get() ?? ""}` };
   if (body !== undefined) headers["content-type"] = "application/json";
+  if (chosenApp !== null) url += `${url.includes("?") ? "&" : "?"}app=${encodeURIComponent(chosenApp)}`;
   const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit" });
   const answer = (await res.json().catch(() => null)) as { error?: ApiError } | null;
   if (res.status === 401 && answer?.error?.code === "ADMIN_TOKEN_INVALID") throw new AdminRefused(answer.error.message);

@@ -1,4 +1,4 @@
-import { admin, AdminRefused, adminToken, takeTokenFromUrl } from "./adminApi.ts";
+import { admin, AdminRefused, adminToken, appChoice, takeTokenFromUrl } from "./adminApi.ts";
 import { h, replace } from "./dom.ts";
 import { elementsView } from "./elements.ts";
 import type { ConsoleTab, ConsoleTabs } from "../../../family/consoleUi.ts";
@@ -9,7 +9,14 @@ import { uiKit } from "./kit.ts";
  * first (the bundle's entry, made by scripts/consoleBuild.ts, passes them), then the element
  * tree every app has.
  */
-type Overview = Record<string, unknown> & { appId: string };
+interface AppProblem {
+  code: string;
+  message: string;
+  file?: string;
+  pointer?: string;
+}
+/** Every served app, each with the problems that keep its last good version serving (`jit dev`). */
+type Overview = Record<string, unknown> & { appId: string; apps?: { appId: string; title: string; problems: AppProblem[] }[] };
 const root = document.getElementById("root")!;
 const message = h("div", { class: "message", role: "status", "data-testid": "message" });
 
@@ -44,6 +51,21 @@ function gate(reason?: string): void {
 
 let familyTabs: ConsoleTab[] = [];
 
+/** The problems of the shown app's last change (`jit dev`), while its last good version serves. */
+const problems = h("div", { class: "problems", role: "alert", "data-testid": "app-problems" });
+
+function showProblems(overview: Overview): void {
+  const list: AppProblem[] = overview.apps?.find((a) => a.appId === overview.appId)?.problems ?? [];
+  if (list.length === 0) return replace(problems);
+  replace(
+    problems,
+    h("strong", {}, `App ${overview.appId} was not reloaded: the last good version keeps serving until these are fixed`),
+    h("ul", {}, list.map((p) => h("li", {}, h("code", {}, p.code), " ", p.file ? h("code", {}, `${p.file}${p.pointer ? `#${p.pointer}` : ""}`) : null, " ", p.message))),
+  );
+}
+
+let polling: ReturnType<typeof setInterval> | undefined;
+
 async function start(): Promise<void> {
   if (!adminToken.get()) return gate();
   let overview: Overview;
@@ -64,7 +86,29 @@ async function start(): Promise<void> {
     void tabs.find((t) => t[0] === id)![2]();
   };
   replace(nav, tabs.map(([id, label]) => h("button", { "data-tab": id, "data-testid": `tab-${id}`, onclick: () => open(id) }, label)), h("a", { href: "/docs", target: "_blank", rel: "noopener" }, "API docs"));
-  replace(root, h("header", {}, h("div", { class: "brand" }, "jit-runtime", h("span", { class: "muted" }, ` app ${overview.appId}`)), nav, h("button", { class: "secondary small", onclick: () => gate() }, "Lock")), message, main);
+  const apps = overview.apps ?? [];
+  const chooser =
+    apps.length > 1
+      ? h(
+          "select",
+          {
+            "data-testid": "app-choice",
+            "aria-label": "app",
+            onchange: (event: Event) => {
+              appChoice.set((event.target as HTMLSelectElement).value);
+              void start();
+            },
+          },
+          apps.map((a) => h("option", { value: a.appId, selected: a.appId === overview.appId }, `${a.appId}${a.problems.length ? " (not reloaded)" : ""}`)),
+        )
+      : h("span", { class: "muted" }, ` app ${overview.appId}`);
+  replace(root, h("header", {}, h("div", { class: "brand" }, "jit-runtime", chooser), nav, h("button", { class: "secondary small", onclick: () => gate() }, "Lock")), problems, message, main);
+  showProblems(overview);
+  // The problems come and go with saved files: asked again every few seconds.
+  if (polling) clearInterval(polling);
+  polling = setInterval(() => {
+    admin<Overview>("GET", "/console/api/overview").then(showProblems, () => undefined);
+  }, 3000);
   open(tabs[0]![0]);
 }
 
