@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory
 import { clientErrorHandler, makeErrorHandler, sendClosing } from "./errors.ts";
 import { accessLine, fastifyLoggerOptions, lazyChildLoggerFactory, logStream, type HttpLogOptions } from "./logging.ts";
 import type { FamilySecrets } from "../family/types.ts";
+import type { Linger } from "./lingeringClose.ts";
 import type { HttpLimits } from "./options.ts";
 import type { ServerTimeouts } from "./timeouts.ts";
 import { requestIdGenerator } from "./trust.ts";
@@ -19,6 +20,8 @@ export interface ServerBase {
   secrets: readonly FamilySecrets[];
   trustProxy: ReturnType<typeof import("./trust.ts").compileTrustProxy>;
   closing: boolean;
+  /** Sockets answered before their body arrived close lingering (lingeringClose.ts). */
+  linger: Linger;
 }
 
 /**
@@ -82,10 +85,17 @@ export function newFastify(base: ServerBase, init: { loggerInstance?: FastifyIns
       done();
     });
   }
-  server.addHook("onSend", (_request, reply, payload, done) => {
+  server.addHook("onSend", (request, reply, payload, done) => {
     // Answers carry codes and tokens (and errors about them): no cache may keep a copy.
     reply.header("cache-control", "no-store");
     if (base.closing) reply.header("connection", "close");
+    // Answered before the body arrived (413, a 429 before the body): the connection ends
+    // with this answer, but the client is still sending, so the socket must not close
+    // under it (lingeringClose.ts).
+    if (!request.raw.complete) {
+      reply.header("connection", "close");
+      base.linger.arm(request.raw.socket);
+    }
     done(null, payload);
   });
   server.setErrorHandler(errorHandler);

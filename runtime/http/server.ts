@@ -6,6 +6,7 @@ import { registerConsole, type ConsoleOptions } from "./console/index.ts";
 import { registerApiDocs } from "./docs.ts";
 import { makeNotFoundHandler } from "./errors.ts";
 import { newFastify, type ServerBase } from "./fastifyBase.ts";
+import { createLinger } from "./lingeringClose.ts";
 import { healthHandler } from "./health.ts";
 import type { HttpLogOptions } from "./logging.ts";
 import { resolveLimits, resolveTrustProxy, type HttpLimits } from "./options.ts";
@@ -111,6 +112,7 @@ export async function createHost(options: CreateServerOptions): Promise<AppHost>
     secrets: initial.flatMap((app) => app.families?.secrets ?? []),
     trustProxy: compileTrustProxy(options.trustProxy ?? resolveTrustProxy((options.env ?? process.env).JIT_TRUST_PROXY)),
     closing: false,
+    linger: createLinger(),
   };
   const served = new Map<string, Served>();
   const statuses = new Map<string, AppStatus>();
@@ -144,6 +146,7 @@ export async function createHost(options: CreateServerOptions): Promise<AppHost>
   });
   shell.addHook("preClose", async () => {
     base.closing = true;
+    base.linger.closing();
   });
   shell.addHook("onClose", async () => {
     await Promise.all([...served.values()].map((s) => s.routes.close()));
