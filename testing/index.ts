@@ -15,3 +15,4 @@ export {
 } from "./wechat/fakeServer.ts";
 export { miniProgramsOf } from "./wechat/fakeApps.ts";
 export { ERRMSG } from "./wechat/fakeHttp.ts";
+export { loadMiniProgram, type LoadMiniProgramOptions, type LoadedMiniProgram, type MiniProgramPage } from "./miniprogram.ts";

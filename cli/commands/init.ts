@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { CliError } from "../../runtime/errors/index.ts";
 import { usageError, type CliKit } from "../kit.ts";
+import { MINIPROGRAM_DIR, miniProgramFiles } from "./initMiniProgram.ts";
 
 const APP_ID = /^[A-Za-z0-9_-]+$/;
 const SECRET_VARIABLE = "WECHAT_APP_SECRET";
@@ -17,7 +18,24 @@ export function register(program: Command, kit: CliKit): void {
   program
     .command("init [appId]")
     .description("create apps/<appId>/ with a WeChat mini-program login instance (default app id: shop)")
-    .action((appId: string | undefined) => kit.run(() => init(kit.options().root, appId ?? "shop")));
+    .option("--miniprogram", `also write a WeChat mini-program project in ${MINIPROGRAM_DIR}/ that logs in against jit serve`)
+    .option("--api-base <url>", "where the mini program reaches jit serve", DEFAULT_API_BASE)
+    .action((appId: string | undefined, opts: { miniprogram?: boolean; apiBase: string }) =>
+      kit.run(() => init(kit.options().root, appId ?? "shop", opts.miniprogram === true ? checkedApiBase(opts.apiBase) : null)),
+    );
+}
+
+const DEFAULT_API_BASE = "http://127.0.0.1:8080";
+
+function checkedApiBase(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`--api-base "${text.slice(0, 100)}" is not a URL (e.g. ${DEFAULT_API_BASE})`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw usageError(`--api-base must be an http:// or https:// URL, got ${url.protocol}`);
+  return url.href.replace(/\/+$/, "");
 }
 
 interface Scaffold {
@@ -61,11 +79,12 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-async function init(root: string, appId: string): Promise<void> {
+async function init(root: string, appId: string, apiBase: string | null): Promise<void> {
   if (!APP_ID.test(appId) || appId === "platform") {
     throw usageError(`app id "${appId}" must be letters, digits, _ or - (and not "platform")`);
   }
   const plan = scaffold(appId);
+  if (apiBase) plan.files.push(...miniProgramFiles({ appId, miniAppId: plan.miniAppId, loginFullName: plan.loginFullName, apiBase }));
   // Check every file first, so a refusal writes nothing.
   for (const { rel } of plan.files) {
     if (await exists(path.join(root, rel))) throw new CliError("INIT_FILE_EXISTS", { file: path.join(root, rel) });
@@ -77,7 +96,14 @@ async function init(root: string, appId: string): Promise<void> {
   }
   const ignore = await ensureIgnored(root);
   const created = [...plan.files.map((f) => f.rel), ...(ignore ? [ignore] : [])];
-  process.stdout.write(`${[...created.map((rel) => `created ${rel}`), "", ...nextSteps(appId, plan)].join("\n")}\n`);
+  const miniProgram = apiBase
+    ? [
+        "",
+        `the mini program: open ${MINIPROGRAM_DIR}/ in WeChat DevTools. Its AppID (${MINIPROGRAM_DIR}/project.config.json) is the same`,
+        `placeholder: put your mini program's there too. It logs in against ${apiBase} (${MINIPROGRAM_DIR}/config.js).`,
+      ]
+    : [];
+  process.stdout.write(`${[...created.map((rel) => `created ${rel}`), "", ...nextSteps(appId, plan), ...miniProgram].join("\n")}\n`);
 }
 
 /** Adds `.jit/` (database, master key) to the root's .gitignore, appending to one that exists. */
