@@ -12,7 +12,7 @@ import { silentLogger } from "../runtime/logging/logger.ts";
 import { REPO_ROOT } from "./helpers/loginFixture.ts";
 
 /**
- * The README's worked example: apps/acme extends demo and overrides the platform Type
+ * The worked example of docs/elements.md: apps/acme extends demo and overrides the platform Type
  * auths.loginTypes.WeChatMiniType (code + a config default), without touching elements/.
  */
 describe("apps/acme: an app overriding a platform Type", () => {

@@ -7,7 +7,7 @@ import { openSqliteStore } from "../elements/auths/storage/sqlite/index.ts";
 import { AUTH, DEMO_APPID, LOGIN, REPO, TEST_MASTER_KEY, post, removeDir } from "./helpers/http.ts";
 import { startChild } from "./helpers/httpChild.ts";
 
-// The README quick start: `npm start` (node scripts/demo.js) serves the demo with the fake
+// README command 1 (docs/development.md): `npm start` (node scripts/demo.js) serves the demo with the fake
 // WeChat server, prints a walkthrough that matches its routes, and stops cleanly on SIGTERM.
 describe("demo quick start", () => {
   let dir: string;

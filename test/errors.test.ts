@@ -12,7 +12,7 @@ import { platformErrorTable } from "./helpers/errorTable.ts";
  * a code taken out of use stays listed in a "Retired codes" subsection of the same section
  * (so it is never reused for another meaning).
  */
-const DOC_PAGE = new URL("../README.md", import.meta.url);
+const DOC_PAGE = new URL("../docs/error-codes.md", import.meta.url);
 const DOC_SECTION = "Error codes";
 
 interface DocRow {
@@ -22,7 +22,8 @@ interface DocRow {
 
 function documentedTable(): { active: Map<string, DocRow>; retired: Set<string> } {
   const page = readFileSync(DOC_PAGE, "utf8");
-  const section = page.split(/^## /m).find((part) => part.startsWith(DOC_SECTION)) ?? "";
+  // The section is the page's title (#) or one of its sections (##).
+  const section = page.split(/^##? /m).find((part) => part.startsWith(DOC_SECTION)) ?? "";
   const [current = "", ...retiredParts] = section.split(/^### Retired codes/m);
   const row = /^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|\s*(\d{3})\s*\|[^|]*\|\s*((?:[^|\\]|\\.)*?)\s*\|\s*$/gm;
   const active = new Map<string, DocRow>();

@@ -48,7 +48,7 @@ describe("a wx.login code used again", () => {
     await expect(fx.authSvc().loginByCode(codes[0]!)).rejects.toMatchObject({ code: "LOGIN_CODE_INVALID" });
   });
 
-  // Regression (the README walkthrough): code X → bind code → register → a fresh code →
+  // Regression (the walkthrough of docs/login-flow.md): code X → bind code → register → a fresh code →
   // login; then X replayed from elsewhere got the login code X was "owed" and a session.
   it("the registering code, replayed before, during or after register, opens no session for the replayer", async () => {
     fx = await makeLoginApp({ allowRegister: 1 });

@@ -4,7 +4,7 @@ import type { ErrorCode } from "../errors/codes.ts";
  * The two ways a call from the mini program fails, each its own class so a page branches
  * on the class or on `code`, never on message text:
  * - JitApiError: the server answered with its error envelope; `code` is a registered code
- *   (README's error table), `requestId` is what to quote when asking the operator.
+ *   (docs/error-codes.md), `requestId` is what to quote when asking the operator.
  * - JitClientError: no usable answer (network, wx.login failed, an answer that is not the
  *   envelope), registration is off in this client, or bind/unbind without a session.
  */

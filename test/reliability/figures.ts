@@ -15,7 +15,7 @@ export const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)
 
 /**
  * Writes a part's figures to results/<part>.json (table.mjs prints them all) and to stdout,
- * so the figures README quotes are the ones the suite measured.
+ * so the figures docs/reliability.md quotes are the ones the suite measured.
  */
 export function recordFigures(part: string, figures: Figure[]): void {
   mkdirSync(RESULTS_DIR, { recursive: true });

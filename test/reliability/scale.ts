@@ -1,6 +1,6 @@
 /**
  * How much of each part's full count a run tries. `npm run reliability` sets
- * JIT_RELIABILITY_SCALE=1 (the counts README reports); `npm test` runs every part at the
+ * JIT_RELIABILITY_SCALE=1 (the counts docs/reliability.md reports); `npm test` runs every part at the
  * default, a small fraction, so CI stays cheap but every part still runs.
  */
 export const SCALE = (() => {
