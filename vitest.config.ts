@@ -11,7 +11,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Finds PostgreSQL once per run: the PostgreSQL suites fail under CI without it, skip elsewhere.
-    globalSetup: ["test/helpers/pgGlobalSetup.ts"],
+    globalSetup: ["test/helpers/pgGlobalSetup.ts", "test/helpers/runIdGlobalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // SQLite files and child processes: keep files isolated but avoid oversubscribing 2 cores.

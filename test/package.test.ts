@@ -1,18 +1,18 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post } from "./helpers/http.ts";
+import { installPacked, packOnce } from "./helpers/packedPackage.ts";
 import { startChild, type Child } from "./helpers/httpChild.ts";
 import { REPO_ROOT } from "./helpers/loginFixture.ts";
 
 /*
  * The package as an app developer gets it: `npm pack` of this repository (which builds dist/
- * on prepare), the tarball installed into an empty folder outside the repository, and only
+ * on prepare), the tarball installed into a folder made by `npm init -y` outside the repository, and only
  * that folder's node_modules from then on: `jit init`, validate, a Type override and a Type
  * extending it (type-checked with tsc against the shipped .d.ts, run through `jit serve`),
  * the bundled fake WeChat server (`jit wechat-fake`, from the package's testing entry), and
@@ -24,7 +24,7 @@ const SECRET = `shop-secret-${randomBytes(6).toString("hex")}`;
 const VIP_APP_ID = "wx0000000000vip001";
 const MASTER_KEY = randomBytes(32).toString("base64");
 
-let work: string; // holds the tarball
+let work: string; // holds the project
 let project: string; // the app developer's folder
 let jitBin: string;
 let files: string[]; // the tarball's file list
@@ -37,39 +37,15 @@ function jit(args: string[], env: Record<string, string> = {}) {
   );
 }
 
-/** The tarball's files and the tarball itself; `npm pack` runs prepare, so dist/ is fresh. */
-async function pack(): Promise<string> {
-  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: REPO_ROOT, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
-  const [report] = JSON.parse(stdout.slice(stdout.indexOf("\n[") + 1)) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  files = report!.files.map((f) => f.path);
-  return path.join(work, report!.filename);
-}
-
-/**
- * better-sqlite3 compiles its addon from source when no prebuilt binary can be downloaded,
- * which takes minutes; install scripts are skipped and the addon this repository already built
- * (same version, same Node) is copied in. Another version is rebuilt.
- */
-async function provideSqliteAddon(): Promise<void> {
-  const version = async (dir: string) => (JSON.parse(await readFile(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
-  const ours = path.join(REPO_ROOT, "node_modules", "better-sqlite3");
-  const theirs = path.join(project, "node_modules", "better-sqlite3");
-  if ((await version(ours)) === (await version(theirs)) && existsSync(path.join(ours, "build", "Release", "better_sqlite3.node"))) {
-    await mkdir(path.join(theirs, "build", "Release"), { recursive: true });
-    await cp(path.join(ours, "build", "Release", "better_sqlite3.node"), path.join(theirs, "build", "Release", "better_sqlite3.node"));
-  } else {
-    await run("npm", ["rebuild", "better-sqlite3"], { cwd: project, timeout: 600_000 });
-  }
-}
-
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), "jit-pack-"));
-  project = await mkdtemp(path.join(os.tmpdir(), "jit-project-"));
-  // No "type": "module": a user's folder may be CommonJS by default.
-  await writeFile(path.join(project, "package.json"), `${JSON.stringify({ name: "shop-project", private: true }, null, 2)}\n`);
-  const tarball = await pack();
-  await run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", tarball], { cwd: project, timeout: 300_000 });
-  await provideSqliteAddon();
+  project = path.join(work, "shop");
+  await mkdir(project);
+  // As a user starts: `npm init -y`, which makes a CommonJS folder ("type": "commonjs").
+  await run("npm", ["init", "-y"], { cwd: project, timeout: 60_000 });
+  const packed = await packOnce();
+  files = packed.files;
+  await installPacked(project, packed.tarball);
   jitBin = path.join(project, "node_modules", ".bin", "jit");
 }, 600_000);
 
@@ -77,7 +53,6 @@ afterAll(async () => {
   for (const child of children) child.kill("SIGKILL");
   await Promise.all(children.map((c) => c.exited));
   await rm(work, { recursive: true, force: true });
-  await rm(project, { recursive: true, force: true });
 });
 
 // Acme-style override by fullName (.ts in a CommonJS folder), and a Type extending the
