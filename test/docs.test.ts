@@ -100,6 +100,24 @@ async function folderFor(page: string, blocks: Block[]): Promise<{ cwd: string; 
   return { cwd: project, setupName: null };
 }
 
+/**
+ * tsc over a mini program's own JavaScript (app.js, config.js, its pages), checkJs with the
+ * mini program's globals from miniprogram-api-typings (wx, App, Page, getApp) and the client
+ * library's types through lib/jit-client.d.ts. Its errors, or "".
+ */
+async function typeCheckMiniProgram(project: string): Promise<string> {
+  const dir = path.join(project, "miniprogram");
+  const appJson = JSON.parse(await readFile(path.join(dir, "app.json"), "utf8")) as { pages: string[] };
+  const files = ["app.js", "config.js", ...appJson.pages.map((p) => `${p}.js`)];
+  const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
+  const options = ["--noEmit", "--allowJs", "--checkJs", "--strict", "--skipLibCheck", "--target", "es2017", "--lib", "es2017", "--module", "preserve", "--moduleResolution", "bundler"];
+  const globals = ["--typeRoots", path.join(REPO, "node_modules"), "--types", "miniprogram-api-typings"];
+  return run(process.execPath, [tsc, ...options, ...globals, ...files], { cwd: dir, timeout: 120_000 }).then(
+    () => "",
+    (err: { stdout?: string }) => err.stdout ?? "tsc failed",
+  );
+}
+
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), "jit-docs-"));
   packed = await packOnce();
@@ -190,6 +208,7 @@ describe.sequential("every page's blocks run as written, in a folder made by npm
       const blocks = blocksOf.get(page)!;
       const { cwd, setupName } = await folderFor(page, blocks);
       if (setupName) await cp(packed.tarball, path.join(cwd, `jit-runtime-${packed.version}.tgz`));
+      const project = setupName ? path.join(cwd, setupName) : cwd;
       const { code, output } = await bash(pageScript(blocks, setupName), cwd, readerEnv(), 240_000);
       expect(code, `${page} failed:\n${output.slice(-6000)}`).toBe(0);
       for (const pattern of EXPECTED_OUTPUT[page] ?? []) expect(output, `${page} printed:\n${output.slice(-6000)}`).toMatch(pattern);
@@ -197,7 +216,6 @@ describe.sequential("every page's blocks run as written, in a folder made by npm
       // reader's own tsc would check them (tsx, which ran them, only strips the types).
       const tsFiles = blocks.flatMap((b) => (b.marker?.kind === "file" && /\.m?ts$/.test(b.marker.path) ? [b.marker.path] : []));
       if (tsFiles.length > 0) {
-        const project = setupName ? path.join(cwd, setupName) : cwd;
         const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
         const options = ["--noEmit", "--strict", "--skipLibCheck", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--typeRoots", path.join(REPO, "node_modules", "@types"), "--types", "node"];
         const checked = await run(process.execPath, [tsc, ...options, ...tsFiles], { cwd: project, timeout: 120_000 }).then(
@@ -206,6 +224,7 @@ describe.sequential("every page's blocks run as written, in a folder made by npm
         );
         expect(checked, `${page}: tsc on ${tsFiles.join(", ")}`).toBe("");
       }
+      if (existsSync(path.join(project, "miniprogram", "app.json"))) expect(await typeCheckMiniProgram(project), `${page}: the mini program type-checks`).toBe("");
       // The background servers were stopped with the page.
       for (const port of PAGE_PORTS) expect(await portFree(port), `port ${port} still taken after ${page}`).toBe(true);
     }, 300_000);
@@ -256,6 +275,7 @@ describe("jit init --miniprogram: the mini program's page logs in against a real
     expect(projectConfig.appid).toBe(miniAppId);
     const appJson = JSON.parse(await readFile(path.join(project, "miniprogram", projectConfig.miniprogramRoot, "app.json"), "utf8")) as { pages: string[] };
     for (const page of appJson.pages) for (const ext of [".js", ".wxml", ".json"]) expect(existsSync(path.join(project, "miniprogram", `${page}${ext}`)), `${page}${ext}`).toBe(true);
+    expect(await typeCheckMiniProgram(project)).toBe("");
     const wxml = await readFile(path.join(project, "miniprogram/pages/index/index.wxml"), "utf8");
     expect(wxml).toContain("Log in with WeChat");
     expect(wxml).toContain("Who am I");

@@ -76,6 +76,7 @@ App({
       rel: `${dir}/pages/index/index.js`,
       content: `const AUTH_SERVICE = "auths.loginTypes.services.AuthSvc";
 
+/** @param {any} err a JitApiError or JitClientError of the client library (its code and message), or anything else */
 function describe(err) {
   return err && err.code ? err.code + ": " + err.message : String(err);
 }
@@ -118,5 +119,13 @@ Page({
     { rel: `${dir}/pages/index/index.wxss`, content: `.page { padding: 32rpx; }\n.line { display: block; margin-top: 24rpx; }\n.error { color: #c00; }\n` },
     { rel: `${dir}/pages/index/index.json`, content: json({ navigationBarTitleText: "Log in" }) },
     { rel: `${dir}/lib/jit-client.js`, content: clientBundle() },
+    {
+      // For editors and tsc (checkJs with miniprogram-api-typings): the copy's types are the
+      // installed package's, which a mini program inside the project folder resolves.
+      rel: `${dir}/lib/jit-client.d.ts`,
+      content: `export { JitClient, createClient, JitApiError, JitClientError } from "jit-runtime/miniprogram";
+export type { ClientOptions, ClientErrorCode, ErrorCode, Session, Step, WxLike } from "jit-runtime/miniprogram";
+`,
+    },
   ];
 }
