@@ -195,7 +195,9 @@ const EXPECTED_OUTPUT: Record<string, RegExp[]> = {
   "docs/miniprogram.md": [/logged in as user \d+/, /unbound: the next login\(\) registers afresh/],
 };
 
-const runnable = pages.filter((page) => blocksOf.get(page)!.some((b) => b.marker?.kind === "file" || b.marker?.kind === "setup" || (!b.marker && isShell(b))));
+const runnable = pages.filter((page) =>
+  blocksOf.get(page)!.some((b) => b.marker?.kind === "file" || b.marker?.kind === "setup" || b.marker?.kind === "long-running" || (!b.marker && isShell(b))),
+);
 
 describe.sequential("every page's blocks run as written, in a folder made by npm init -y", () => {
   it("has pages to run, the README and the tutorial among them", () => {

@@ -14,13 +14,15 @@ import path from "node:path";
  * - `repo`: commands run in a clone of this repository (npm start, npm test, npm pack,
  *   benchmarks); CI runs commands 1 and 2 (.ci/run), the test checks the npm scripts exist.
  * - `demo`: a shell block run in this repository while `npm start` serves on its default ports.
+ * - `long-running`: a command that serves until stopped (`npx jit dev`): started in the
+ *   background, it must still be running 10 s later; stopped with the page.
  * - a ```sh (or ```bash) block without a comment: run, in order, in the page's project folder.
  * Any other block (```ts, ```js, ```json, ...) needs a `file` or `repo-file` comment.
  */
 
 export type Marker =
   | { kind: "file" | "repo-file"; path: string }
-  | { kind: "setup" | "repo" | "demo" };
+  | { kind: "setup" | "repo" | "demo" | "long-running" };
 
 export interface Block {
   page: string;
@@ -58,6 +60,7 @@ function parseMarker(text: string, where: string): Marker {
     case "setup":
     case "repo":
     case "demo":
+    case "long-running":
       if (arg) throw new Error(`${where}: "${kind}" takes no argument`);
       return { kind };
     default:
@@ -101,7 +104,7 @@ export function labelProblem(block: Block): string | null {
     if (ILLUSTRATIVE.has(block.lang) || isShell(block)) return null;
     return `${where}: a \`\`\`${block.lang} block needs <!-- doc-test: file PATH --> (or repo-file PATH) before it, or the language text for an illustration`;
   }
-  if ((m.kind === "setup" || m.kind === "repo" || m.kind === "demo") && !isShell(block)) return `${where}: "${m.kind}" marks a shell block, not \`\`\`${block.lang}`;
+  if ((m.kind === "setup" || m.kind === "repo" || m.kind === "demo" || m.kind === "long-running") && !isShell(block)) return `${where}: "${m.kind}" marks a shell block, not \`\`\`${block.lang}`;
   if (ILLUSTRATIVE.has(block.lang)) return `${where}: an illustrative block (\`\`\`${block.lang}) carries a doc-test marker`;
   return null;
 }
@@ -136,6 +139,8 @@ export function pageScript(blocks: Block[], setupName: string | null): string {
       const delimiter = "DOC_TEST_FILE_END";
       if (block.code.includes(delimiter)) throw new Error(`${block.page}:${block.line}: the block contains ${delimiter}`);
       out.push(`mkdir -p "$(dirname '${m.path}')"`, `cat > '${m.path}' <<'${delimiter}'`, block.code.replace(/\n$/, ""), delimiter);
+    } else if (m?.kind === "long-running") {
+      out.push(`{\n${block.code}} &`, "DOC_TEST_SERVING=$!", "sleep 10", 'kill -0 "$DOC_TEST_SERVING"   # still serving');
     } else if (!m && isShell(block)) out.push(block.code);
   }
   return `${out.join("\n")}\n`;
