@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ManualClock } from "../runtime/clock.ts";
 import { hashToken } from "../runtime/security/tokens.ts";
 import { openSqliteStore, type SqliteStore } from "../elements/auths/storage/sqlite/index.ts";
@@ -99,7 +99,8 @@ describe("code ledger (in the store)", () => {
       events.push("answered");
       return v;
     });
-    await new Promise((r) => setTimeout(r, 20));
+    // Waits for the record's fsync however slow the disk is (a fixed sleep failed under load).
+    await vi.waitFor(() => expect(events).toContain("record durable"), { timeout: 10_000 });
     expect(events).toEqual(["record queued", "record durable"]); // not answered: the run's writes are not durable yet
     release();
     expect(await answer).toEqual({ loginCode: "lc-u" });
