@@ -136,9 +136,9 @@ export function startJitServe(dbFile: string, wechatBase: string, env: Record<st
   });
 }
 
-/** One of the comparison servers in bench/lib (loginBaseline.ts, loginHandWork.ts, loginEasyWechat.ts) on `dbFile`. */
-export function startBaseline(dbFile: string, wechatBase: string, module = "loginBaseline.ts"): Promise<Proc> {
-  return startProc([path.join(REPO, "cli/run-ts.js"), path.join(REPO, "bench/lib", module)], { BENCH_DB: dbFile, WECHAT_API_BASE: wechatBase });
+/** One of the comparison servers in bench/lib (loginBaseline.ts, loginHandWork.ts, loginEasyWechat.ts) on `dbFile`; `env`: its options. */
+export function startBaseline(dbFile: string, wechatBase: string, module = "loginBaseline.ts", env: Record<string, string> = {}): Promise<Proc> {
+  return startProc([path.join(REPO, "cli/run-ts.js"), path.join(REPO, "bench/lib", module)], { ...env, BENCH_DB: dbFile, WECHAT_API_BASE: wechatBase });
 }
 
 /** A database with `count` registered users of the demo mini program (openId = prefix + index). */
