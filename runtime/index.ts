@@ -12,3 +12,4 @@ export { systemClock, ManualClock, type Clock } from "./clock.ts";
 export { createLogger, silentLogger, type Logger } from "./logging/logger.ts";
 export type * from "./database/types.ts";
 export type { AppStore } from "./database/stores.ts";
+export { currentUser, runAs, type CurrentUser } from "./context/callContext.ts";

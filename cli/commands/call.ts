@@ -1,12 +1,13 @@
 import type { Command } from "commander";
 import { runWithCallContext } from "../../runtime/context/callContext.ts";
-import { ElementError, isJitError } from "../../runtime/errors/index.ts";
+import { CliError, ElementError, isJitError } from "../../runtime/errors/index.ts";
 import { parseCliArg, type CliKit } from "../kit.ts";
 
 interface CallOptions {
   json?: boolean;
   db?: string;
   token?: string;
+  as?: string;
 }
 
 /**
@@ -25,6 +26,7 @@ export function register(program: Command, kit: CliKit): void {
     .argument("[args...]", "arguments in declared order (JSON when they parse, else strings); optional ones may be omitted")
     .option("--json", "print the result as one line of JSON (default: indented)")
     .option("--db <file|url>", "SQLite file or postgres:// URL (else JIT_DB, else DATABASE_URL, else <root>/.jit/<appId>.sqlite)")
+    .option("--as <userId>", "call as this user: element code sees them through currentUser() (an operator's command, no session needed)")
     .option("--token <token>", "session token for functions that act for the caller (AuthSvc.getCurrentUser, logout); prefer $JIT_TOKEN, which ps does not show")
     // Codes and tokens are base64url and may start with "-": such an argument is an
     // argument, not an unknown option (commander keeps the order and still parses our options).
@@ -44,8 +46,12 @@ async function callOnce(kit: CliKit, fullName: string, method: string, rawArgs: 
     const target = element?.[method];
     if (!fn || typeof target !== "function") throw new ElementError("FUNCTION_NOT_FOUND", { fullName, function: method });
     const args = rawArgs.map((text) => parseCliArg(text));
+    const asUser = opts.as === undefined ? undefined : Number(opts.as);
+    if (asUser !== undefined && (!/^\d{1,15}$/.test(opts.as!) || !Number.isSafeInteger(asUser))) {
+      throw new CliError("USAGE_ERROR", { reason: "--as takes a user id (a whole number)" });
+    }
     const loaded = app;
-    const result: unknown = await runWithCallContext({ via: "cli", token: opts.token ?? (process.env.JIT_TOKEN || undefined) }, () =>
+    const result: unknown = await runWithCallContext({ via: "cli", token: opts.token ?? (process.env.JIT_TOKEN || undefined), ...(asUser !== undefined ? { userId: asUser, corpId: null } : {}) }, () =>
       (target as (...a: unknown[]) => unknown).apply(element, args),
     );
     const text = JSON.stringify(result ?? null, null, opts.json ? undefined : 2);

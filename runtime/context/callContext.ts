@@ -40,3 +40,29 @@ export function runWithCallContext<T>(context: CallContext, fn: () => T): T {
 export function currentCallContext(): CallContext | undefined {
   return storage.getStore();
 }
+
+/** Who is calling, as element code sees it: `currentUser()`. */
+export interface CurrentUser {
+  readonly userId: number;
+  readonly corpId: string | null;
+}
+
+/**
+ * The logged-in user of the call running now (an HTTP request with a session token, `jit
+ * call --as`, `runAs`), or undefined for an anonymous call and for trusted code outside any
+ * call. It reads the call context, so it works in any element code the call reaches.
+ */
+export function currentUser(): CurrentUser | undefined {
+  const context = storage.getStore();
+  if (context?.userId === undefined) return undefined;
+  return { userId: context.userId, corpId: context.corpId ?? null };
+}
+
+/**
+ * Runs `fn` as the given user, for scripts and tests: element code inside sees them through
+ * currentUser(). The caller vouches for the user id; no session is checked.
+ */
+export function runAs<T>(userId: number, fn: () => T, options: { corpId?: string | null } = {}): T {
+  if (!Number.isSafeInteger(userId)) throw new TypeError(`runAs needs an integer user id, not ${typeof userId}`);
+  return storage.run({ via: "script", userId, corpId: options.corpId ?? null }, fn);
+}

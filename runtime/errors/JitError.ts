@@ -124,6 +124,30 @@ export const HttpError = defineErrorClass("HttpError", "http", RUNTIME_ERROR_COD
 export const CliError = defineErrorClass("CliError", "cli", RUNTIME_ERROR_CODES);
 export const ConfigError = defineErrorClass("ConfigError", "config", RUNTIME_ERROR_CODES);
 
+const ServiceErrorBase = defineErrorClass("ServiceError", "service", RUNTIME_ERROR_CODES);
+
+/** The shape of a function's own error code: UPPER_SNAKE_CASE. */
+export const SERVICE_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+/**
+ * An error an app's own function throws with a code of its own, not in any table:
+ * `throw new ServiceError("ORDER_EMPTY", { status: 422, message: "an order needs an item" })`.
+ * The client gets `{ error: { code: "ORDER_EMPTY", message, requestId } }` with that status.
+ * Declare the codes in the element's e.json (`errorCodes`) so OpenAPI lists them. Only 4xx:
+ * a 5xx is a fault, answered as INTERNAL_ERROR with the detail in the log.
+ */
+export class ServiceError extends ServiceErrorBase {
+  constructor(code: string, options: { status?: number; message?: string } = {}) {
+    if (!SERVICE_CODE.test(code)) throw new TypeError(`ServiceError code must be UPPER_SNAKE_CASE (A-Z, 0-9, _), got ${JSON.stringify(code).slice(0, 60)}`);
+    const status = options.status ?? 400;
+    if (!Number.isInteger(status) || status < 400 || status > 499) throw new TypeError(`ServiceError ${code}: status must be a 4xx, got ${status}`);
+    super("SERVICE_ERROR", {}, { message: escapeControls(options.message ?? code) });
+    // SERVICE_ERROR gives the class its family; the code and status are the function's own.
+    Object.defineProperty(this, "code", { value: code, enumerable: true });
+    Object.defineProperty(this, "status", { value: status, enumerable: true });
+  }
+}
+
 /**
  * A brand shared by every copy of this module (Symbol.for is process-wide): an app's code may
  * load the package from another folder than the CLI's, and `instanceof` fails across copies.

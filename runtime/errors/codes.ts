@@ -92,6 +92,10 @@ export const RUNTIME_ERROR_CODES = {
   ADMIN_TOKEN_INVALID: { family: "http", status: 401, message: "the console needs the admin token: send Authorization: Bearer <admin token> (JIT_ADMIN_TOKEN, or the one printed at start-up)" },
   CONSOLE_FORBIDDEN: { family: "http", status: 403, message: "the console answers only on loopback; start with --console-remote to serve it to {ip}" },
 
+  // --- element functions' own codes ---
+  // The family of ServiceError, whose instances carry the function's own code and status.
+  SERVICE_ERROR: { family: "service", status: 400, message: "the function refused the call" },
+
   // --- CLI and configuration ---
   USAGE_ERROR: { family: "cli", status: 400, message: "{reason}" },
   APP_AMBIGUOUS: { family: "cli", status: 400, message: "several apps under {root}, choose one with --app: {apps}" },

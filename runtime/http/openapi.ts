@@ -49,6 +49,15 @@ export function errorCodesOf(define: ElementDefine, decl: FunctionDecl, app: Pic
   return [...codes].sort();
 }
 
+/** The codes an element declares its functions throw with ServiceError (`errorCodes` in its e.json). */
+export function ownErrorCodesOf(define: ElementDefine): Array<{ code: string; status: number; message?: string }> {
+  const declared = define.declared.errorCodes;
+  if (declared === null || typeof declared !== "object") return [];
+  return Object.entries(declared as Record<string, { status: number; message?: string }>)
+    .map(([code, spec]) => ({ code, status: spec.status, ...(spec.message ? { message: spec.message } : {}) }))
+    .sort((a, b) => (a.code < b.code ? -1 : 1));
+}
+
 function errorResponse(codes: ErrorCode[]): Json {
   return {
     description: codes.map((c) => `\`${c}\``).join(", "),
@@ -65,10 +74,9 @@ function errorResponse(codes: ErrorCode[]): Json {
 function operation(app: ServedApp, specs: ReadonlyMap<ErrorCode, ErrorSpec>, define: ElementDefine, decl: FunctionDecl, tag: string): Json {
   const appId = app.appId;
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of errorCodesOf(define, decl, app)) {
-    const status = specs.get(code)!.status;
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-  }
+  const add = (code: ErrorCode, status: number) => byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  for (const code of errorCodesOf(define, decl, app)) add(code, specs.get(code)!.status);
+  for (const { code, status } of ownErrorCodesOf(define)) add(code, status);
   const responses: Json = {
     "200": {
       description: "The function's result under `data` (null when it returns nothing).",
@@ -105,9 +113,11 @@ export function buildOpenApi(served: ServedApp | readonly ServedApp[], info: { v
   const apps = Array.isArray(served) ? served : [served as ServedApp];
   const paths: Json = {};
   const tags: Json[] = [];
+  const ownCodes = new Set<string>();
   for (const app of apps) {
     const specs = specsOf(app);
     for (const define of servedElements(app)) {
+      for (const { code } of ownErrorCodesOf(define)) ownCodes.add(code);
       // With several apps, one element may be served by each: its tag names the app too.
       const tag = apps.length > 1 ? `${app.appId}: ${define.fullName}` : define.fullName;
       tags.push({ name: tag, description: define.title });
@@ -139,7 +149,7 @@ export function buildOpenApi(served: ServedApp | readonly ServedApp[], info: { v
               type: "object",
               required: ["code", "message", "requestId"],
               properties: {
-                code: { type: "string", enum: [...new Set(apps.flatMap((app) => [...specsOf(app).keys()]))] },
+                code: { type: "string", enum: [...[...new Set(apps.flatMap((app) => [...specsOf(app).keys()]))].filter((c) => c !== "SERVICE_ERROR"), ...[...ownCodes].sort()] },
                 message: { type: "string" },
                 requestId: { type: "string" },
               },
