@@ -8,6 +8,7 @@ import * as wechatFake from "./wechat-fake.ts";
 import * as serve from "./serve.ts";
 import * as dev from "./dev.ts";
 import * as init from "./init.ts";
+import * as migrate from "./migrate.ts";
 
 /** Every `jit` sub-command. Each module registers itself on the program. */
 export const commands: Array<{ register(program: Command, kit: CliKit): void }> = [
@@ -19,4 +20,5 @@ export const commands: Array<{ register(program: Command, kit: CliKit): void }> 
   serve,
   dev,
   init,
+  migrate,
 ];

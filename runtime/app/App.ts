@@ -2,7 +2,7 @@ import { memoizeSuccess } from "../memo.ts";
 import path from "node:path";
 import type { Clock } from "../clock.ts";
 import type { ElementClass } from "../element/ElementBase.ts";
-import type { AppContext, ElementDefine } from "../element/types.ts";
+import type { AppContext, ElementDefine, ElementTypes } from "../element/types.ts";
 import { ElementError, StoreError } from "../errors/index.ts";
 import type { Families } from "../family/load.ts";
 import { secretKeyTest } from "../family/secrets.ts";
@@ -118,10 +118,12 @@ export class App implements AppContext {
   }
 
   /** Synchronous, exact match. Instances are created on first use and cached per App. */
-  getElement<T = unknown>(fullName: string): T {
+  getElement<K extends keyof ElementTypes>(fullName: K): ElementTypes[K];
+  getElement<T = unknown>(fullName: string): T;
+  getElement(fullName: string): unknown {
     const hit = this.#cache.get(fullName);
-    if (hit !== undefined) return hit as T;
-    return this.#instantiate(fullName) as T;
+    if (hit !== undefined) return hit;
+    return this.#instantiate(fullName);
   }
 
   #instantiate(fullName: string): unknown {
@@ -307,6 +309,14 @@ export class App implements AppContext {
     this.#lineage = lineage;
     previous.#lineage = lineage;
     previous.#replaced = true;
+  }
+
+  /**
+   * Start-up work of the app's families before a server answers (FamilyDefinition.prepare:
+   * a family's tables brought up to date, say), in family order. A failure stops the start.
+   */
+  async prepare(): Promise<void> {
+    for (const family of this.families.list) await family.definition.prepare?.(this);
   }
 
   /** Closes the store and the database the app opened itself (an injected store belongs to its owner). Idempotent. */

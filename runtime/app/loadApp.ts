@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemClock, type Clock } from "../clock.ts";
 import { DeclarationError, problem, type Problem } from "../errors/index.ts";
-import { loadFamilies } from "../family/load.ts";
+import { familyDeclarationProblems, loadFamilies } from "../family/load.ts";
 import { redactPaths } from "../family/secrets.ts";
 import { createLogger, withRedaction, type Logger } from "../logging/logger.ts";
 import type { AppStore } from "../database/stores.ts";
@@ -144,6 +144,7 @@ export async function loadApp(options: LoadAppOptions): Promise<App> {
   for (const def of usable) classOf(def, problems);
   for (const def of usable) if (def.ok) buildConfig(def, env, schemas, problems);
   const families = await loadFamilies(visible, problems);
+  familyDeclarationProblems(families, usable, problems);
 
   const manifest = manifests.get(appId);
   if (manifest?.defaultDatabase !== undefined) checkDefaultDatabase(manifest.defaultDatabase, manifest.file, visible, problems);

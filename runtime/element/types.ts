@@ -72,6 +72,13 @@ export interface ElementDefine {
   config: Record<string, unknown>;
 }
 
+/**
+ * fullName → the element's type, for `app.getElement`. Empty here: the file `jit types`
+ * writes adds the app's elements (`declare module "jit-runtime" { interface ElementTypes … }`),
+ * so `app.getElement("models.OrderModel")` is typed without a type argument.
+ */
+export interface ElementTypes {}
+
 /** What element code sees of the app it lives in. */
 export interface AppContext {
   readonly appId: string;
@@ -95,6 +102,8 @@ export interface AppContext {
    * key generated once into `<dataDir>/master.key` (mode 0600) with a warning. Memoized.
    */
   getMasterKey(): Promise<Buffer>;
+  /** Typed by fullName once `jit types` has written the app's ElementTypes. */
+  getElement<K extends keyof ElementTypes>(fullName: K): ElementTypes[K];
   getElement<T = unknown>(fullName: string): T;
   getElementDefine(fullName: string): ElementDefine;
   findElements(query: { type: string }): ElementDefine[];

@@ -4,12 +4,12 @@ import { problem, type Problem } from "../errors/index.ts";
 import { defaultExport, importModule } from "../registry/code.ts";
 import type { Def } from "../registry/model.ts";
 import { RUNTIME_SECRETS } from "./secrets.ts";
-import type { FamilyDefinition, FamilySecrets, LoadedFamily } from "./types.ts";
+import { inFamily, type FamilyDefinition, type FamilySecrets, type LoadedFamily } from "./types.ts";
 
 /** Family module names looked for beside a Meta's e.json, in this order. */
 export const FAMILY_FILES = ["family.ts", "family.mts", "family.js", "family.mjs"];
 
-const KEYS = new Set(["errors", "secrets", "sessionLookup", "limits", "console"]);
+const KEYS = new Set(["errors", "secrets", "sessionLookup", "limits", "console", "checkDeclaration", "prepare"]);
 const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 const LIMIT_NAME = /^[a-z][A-Za-z0-9]*$/;
 
@@ -55,6 +55,7 @@ export function checkFamily(value: unknown): string[] {
     if (!s || typeof s !== "object" || Object.keys(s).some((k) => !lists.includes(k))) reasons.push("secrets must be { fields?, args?, paths? }");
     else for (const k of lists) if (s[k] !== undefined && !(Array.isArray(s[k]) && (s[k] as unknown[]).every((n) => typeof n === "string" && n !== ""))) reasons.push(`secrets.${k} must be a list of names`);
   }
+  for (const hook of ["checkDeclaration", "prepare"]) if (def[hook] !== undefined && typeof def[hook] !== "function") reasons.push(`${hook} must be a function`);
   if (def.sessionLookup !== undefined && typeof def.sessionLookup !== "function") reasons.push("sessionLookup must be a function (token, app) => Promise<{ userId, corpId } | null>");
   if (def.console !== undefined) {
     const c = def.console as Record<string, unknown> | null;
@@ -118,4 +119,21 @@ export async function loadFamilies(visible: ReadonlyMap<string, Def>, problems: 
     }
   }
   return { list, errors: table, secrets: [RUNTIME_SECRETS, ...list.flatMap((f) => (f.definition.secrets ? [f.definition.secrets] : []))] };
+}
+
+/** The families' own checks of the instances that belong to them (FamilyDefinition.checkDeclaration). */
+export function familyDeclarationProblems(families: Families, defs: readonly Def[], problems: Problem[]): void {
+  const checkers = families.list.filter((f) => f.definition.checkDeclaration);
+  if (checkers.length === 0) return;
+  for (const def of defs) {
+    if (!def.ok || def.kind !== "instance") continue;
+    const chain: Array<{ fullName: string }> = [];
+    for (let d: Def | undefined = def; d; d = d.next) chain.push({ fullName: d.fullName });
+    for (const family of checkers) {
+      if (!inFamily(family, chain)) continue;
+      for (const { pointer, reason } of family.definition.checkDeclaration!(def.fullName, def.decl)) {
+        problems.push(problem("SCHEMA_INVALID", { file: def.file, pointer: `#${pointer}`, reason }, { file: def.file, pointer }));
+      }
+    }
+  }
 }

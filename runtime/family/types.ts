@@ -27,6 +27,17 @@ export interface FamilyDefinition {
   limits?: Readonly<Record<string, KeyedLimit>>;
   /** What the family adds to the browser console (`jit serve --console`). */
   console?: FamilyConsole;
+  /**
+   * What a JSON Schema cannot say about an instance's e.json (e.g. "exactly one primary
+   * key"), checked when the app loads: each `{ pointer, reason }` becomes a SCHEMA_INVALID
+   * problem with the instance's file, beside the schema's own.
+   */
+  checkDeclaration?: (fullName: string, declared: Readonly<Record<string, unknown>>) => Array<{ pointer: string; reason: string }>;
+  /**
+   * Start-up work before a server answers (bringing the family's tables up to date, say);
+   * a rejection stops the start with its error.
+   */
+  prepare?: (app: AppContext) => Promise<void>;
 }
 
 /**

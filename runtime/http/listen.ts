@@ -81,6 +81,8 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
         }),
       );
       await app.getMasterKey();
+      // The families' start-up work (a model's pending migration): refused here, not on a request.
+      await (app as { prepare?: () => Promise<void> }).prepare?.();
     }
     await server.listen({ port: options.port, host: options.host });
   } catch (err) {
