@@ -108,6 +108,54 @@ console.log(JSON.stringify({ greeting: await app.getElement("auths.loginTypes.vi
 await app.close();
 `;
 
+// The issue's shop: a model, and a service whose functions know the caller.
+const SHOP_MODEL = {
+  type: "models.NormalType",
+  title: "Order",
+  fields: [
+    { name: "id", title: "ID", dataType: "AutoInt", primaryKey: true },
+    { name: "userId", title: "Buyer", dataType: "Numeric", required: true, dbIndex: true },
+    { name: "item", title: "Item", dataType: "Stext", maxLength: 64, required: true },
+    { name: "qty", title: "Quantity", dataType: "Numeric", default: 1 },
+    { name: "note", title: "Note", dataType: "Ltext" },
+    { name: "createdAt", title: "Created", dataType: "Datetime" },
+  ],
+  unionUniqueList: [],
+};
+const SHOP_SERVICE = {
+  type: "services.NormalType",
+  title: "Orders",
+  backendBundleEntry: ".",
+  errorCodes: { ORDER_EMPTY: { status: 422, message: "an order needs at least one item" } },
+  functionList: [
+    { name: "placeOrder", args: [{ name: "item", dataType: "Stext" }, { name: "qty", dataType: "Numeric" }] },
+    { name: "myOrders", args: [] },
+  ],
+};
+const SHOP_SERVICE_CODE = `import { currentUser, ServiceError, type ElementClass } from "jit-runtime";
+
+export default (Parent: ElementClass) =>
+  class extends Parent {
+    async placeOrder(item: string, qty: number) {
+      if (qty < 1) throw new ServiceError("ORDER_EMPTY", { status: 422, message: "an order needs at least one item" });
+      return this.app.getElement("models.OrderModel").create({ userId: currentUser()!.userId, item, qty, createdAt: Date.now() });
+    }
+    async myOrders() {
+      return this.app.getElement("models.OrderModel").query({ filter: { userId: currentUser()!.userId }, orderList: [["id", 1]] });
+    }
+  };
+`;
+const SHOP_SCRIPT = `import { loadApp } from "jit-runtime";
+
+export async function firstOrder(): Promise<string | null> {
+  const app = await loadApp({ root: ".", appId: "shop" });
+  const orders = app.getElement("models.OrderModel");
+  const row = await orders.create({ userId: 1, item: "tea" });
+  await app.close();
+  return row.note;
+}
+`;
+
 async function writeJson(rel: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(path.join(project, rel)), { recursive: true });
   await writeFile(path.join(project, rel), `${JSON.stringify(value, null, 2)}\n`);
@@ -312,6 +360,67 @@ describe("the packed package in an app developer's own folder", () => {
     expect((await dev.exited).code).toBe(0);
     expect(dev.stdout() + dev.stderr()).not.toContain(SECRET);
   }, 120_000);
+
+  it("the shop: a model and a service knowing the current user, typed by jit types; each user's orders are their own across a restart", async () => {
+    await writeJson("apps/shop/elements/models/OrderModel/e.json", SHOP_MODEL);
+    await writeJson("apps/shop/elements/services/OrderSvc/e.json", SHOP_SERVICE);
+    await writeFile(path.join(project, "apps/shop/elements/services/OrderSvc/index.mts"), SHOP_SERVICE_CODE);
+    const types = await jit(["--app", "shop", "types"]);
+    expect(types.code, types.stderr).toBe(0);
+    await writeJson("tsconfig.json", { ...TSCONFIG, include: [...TSCONFIG.include, "jit-types.d.ts"] });
+    await mkdir(path.join(project, "scripts"), { recursive: true });
+    await writeFile(path.join(project, "scripts/orders.ts"), SHOP_SCRIPT);
+    const tsc = (): Promise<string> =>
+      run(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", project], { cwd: project, timeout: 120_000 }).then(
+        () => "",
+        (err: { stdout?: string }) => err.stdout ?? "tsc failed",
+      );
+    expect(await tsc()).toBe("");
+    await writeFile(path.join(project, "scripts/orders.ts"), SHOP_SCRIPT.replace('item: "tea"', 'item: "tea", colour: "red"'));
+    expect(await tsc()).toMatch(/orders\.ts.*error TS2353.*'colour' does not exist/);
+    await rm(path.join(project, "scripts/orders.ts"));
+
+    const env = { JIT_LOG_LEVEL: "warn", WECHAT_APP_SECRET: SECRET, JIT_MASTER_KEY: MASTER_KEY };
+    const fake = startChild([jitBin, "--app", "shop", "wechat-fake", "--port", "0"], env, project);
+    children.push(fake);
+    const [, fakeUrl] = await fake.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+    const serve = async () => {
+      const server = startChild([jitBin, "--app", "shop", "serve", "--port", "0", "--workers", "2"], { ...env, WECHAT_API_BASE: fakeUrl! }, project);
+      children.push(server);
+      const [, base] = await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+      return { server, base: base! };
+    };
+    let { server, base } = await serve();
+    const shopAppId = JSON.parse(await readFile(path.join(project, "apps/shop/elements/auths/loginTypes/shopLogin/shopLogin.json"), "utf8")).authConfig.appId as string;
+    const mint = async (openId: string) => (await post(fakeUrl!, "/__fake/codes", { appId: shopAppId, openId })).body.code as string;
+    const loginAs = async (openId: string): Promise<string> => {
+      const login = "/api/shop/auths/loginTypes/shopLogin";
+      const first = await post(base, `${login}/getLoginCode`, { code: await mint(openId) });
+      if (first.body.data.bindCode) await post(base, `${login}/register`, { bindCode: first.body.data.bindCode });
+      const second = await post(base, `${login}/getLoginCode`, { code: await mint(openId) });
+      return (await post(base, "/api/shop/auths/loginTypes/services/AuthSvc/loginByCode", { loginCode: second.body.data.loginCode })).body.data.token as string;
+    };
+    const svc = "/api/shop/services/OrderSvc";
+    const ann = await loginAs("shop-ann");
+    const bob = await loginAs("shop-bob");
+    expect((await post(base, `${svc}/placeOrder`, { item: "tea", qty: 2 }, { token: ann })).status).toBe(200);
+    expect((await post(base, `${svc}/placeOrder`, { item: "cake", qty: 1 }, { token: bob })).status).toBe(200);
+    expect((await post(base, `${svc}/placeOrder`, { item: "bun", qty: 3 }, { token: ann })).status).toBe(200);
+    const refused = await post(base, `${svc}/placeOrder`, { item: "tea", qty: 0 }, { token: ann });
+    expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 422, code: "ORDER_EMPTY" });
+    const items = async (token: string) => (await post(base, `${svc}/myOrders`, {}, { token })).body.data.rowDatas.map((r: { item: string }) => r.item);
+    expect(await items(ann)).toEqual(["tea", "bun"]);
+    expect(await items(bob)).toEqual(["cake"]);
+    server.kill("SIGTERM");
+    expect((await server.exited).code).toBe(0);
+    ({ server, base } = await serve());
+    expect(await items(ann)).toEqual(["tea", "bun"]);
+    expect(await items(bob)).toEqual(["cake"]);
+    server.kill("SIGTERM");
+    expect((await server.exited).code).toBe(0);
+    const plan = await jit(["--app", "shop", "migrate", "--plan"]);
+    expect(plan.stdout).toMatch(/every model is up to date/);
+  });
 
   it("ships the console, the API page and the mini-program client, and serves them from the installed package", async () => {
     expect(files).toContain("dist/runtime/http/console/ui/dist/app.js");

@@ -9,6 +9,7 @@ import * as serve from "./serve.ts";
 import * as dev from "./dev.ts";
 import * as init from "./init.ts";
 import * as migrate from "./migrate.ts";
+import * as types from "./types.ts";
 
 /** Every `jit` sub-command. Each module registers itself on the program. */
 export const commands: Array<{ register(program: Command, kit: CliKit): void }> = [
@@ -21,4 +22,5 @@ export const commands: Array<{ register(program: Command, kit: CliKit): void }> 
   dev,
   init,
   migrate,
+  types,
 ];

@@ -5,6 +5,8 @@ import type { Command } from "commander";
 import { CliError } from "../../runtime/errors/index.ts";
 import { usageError, type CliKit } from "../kit.ts";
 import { MINIPROGRAM_DIR, miniProgramFiles } from "./initMiniProgram.ts";
+import { initialTypesFile } from "../typesFile.ts";
+import { TYPES_FILE } from "./types.ts";
 
 const APP_ID = /^[A-Za-z0-9_-]+$/;
 const SECRET_VARIABLE = "WECHAT_APP_SECRET";
@@ -39,7 +41,8 @@ function checkedApiBase(text: string): string {
 }
 
 interface Scaffold {
-  files: Array<{ rel: string; content: string }>;
+  /** `shared`: a file of the root, not of the app; kept as it is when it exists (a second app). */
+  files: Array<{ rel: string; content: string; shared?: boolean }>;
   loginFullName: string;
   miniAppId: string;
 }
@@ -68,6 +71,8 @@ export function scaffold(appId: string): Scaffold {
       // The AppID is a placeholder: put your mini program's here. The secret stays out of the
       // folder: it is read from the environment when the app loads.
       { rel: `${dir}/${name}.json`, content: json({ authConfig: { appId: miniAppId, appSecret: `\${${SECRET_VARIABLE}}` } }) },
+      // app.getElement typed by fullName; `jit types` rewrites it as models and elements are added.
+      { rel: TYPES_FILE, content: initialTypesFile(appId, `auths.loginTypes.${name}`), shared: true },
     ],
   };
 }
@@ -86,16 +91,19 @@ async function init(root: string, appId: string, apiBase: string | null): Promis
   const plan = scaffold(appId);
   if (apiBase) plan.files.push(...miniProgramFiles({ appId, miniAppId: plan.miniAppId, loginFullName: plan.loginFullName, apiBase }));
   // Check every file first, so a refusal writes nothing.
-  for (const { rel } of plan.files) {
-    if (await exists(path.join(root, rel))) throw new CliError("INIT_FILE_EXISTS", { file: path.join(root, rel) });
+  const writing: typeof plan.files = [];
+  for (const file of plan.files) {
+    const there = await exists(path.join(root, file.rel));
+    if (there && !file.shared) throw new CliError("INIT_FILE_EXISTS", { file: path.join(root, file.rel) });
+    if (!there) writing.push(file);
   }
-  for (const { rel, content } of plan.files) {
+  for (const { rel, content } of writing) {
     const file = path.join(root, rel);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, content, { flag: "wx" });
   }
   const ignore = await ensureIgnored(root);
-  const created = [...plan.files.map((f) => f.rel), ...(ignore ? [ignore] : [])];
+  const created = [...writing.map((f) => f.rel), ...(ignore ? [ignore] : [])];
   const miniProgram = apiBase
     ? [
         "",
@@ -134,5 +142,7 @@ function nextSteps(appId: string, plan: Scaffold): string[] {
     `  curl -s -X POST ${api}/getLoginCode ${json} -d "{\\"code\\":\\"$CODE\\"}"`,
     "",
     `or call it without a server: WECHAT_API_BASE=http://127.0.0.1:8081 npx jit --app ${appId} call ${plan.loginFullName} getLoginCode "$CODE"`,
+    "",
+    `${TYPES_FILE} types app.getElement by fullName: rerun \`npx jit --app ${appId} types\` after adding or changing a model or an element.`,
   ];
 }
