@@ -1,5 +1,6 @@
 import { admin } from "./adminApi.ts";
 import { h, json, replace } from "./dom.ts";
+import { fieldsTable, type FieldView } from "./fields.ts";
 
 interface Ref { fullName: string; layer: string; file: string }
 interface ElementView {
@@ -34,6 +35,7 @@ export async function elementsView(root: HTMLElement): Promise<void> {
       e.functionList.length
         ? h("ul", { class: "functions" }, e.functionList.map((f) => h("li", {}, h("code", {}, `${f.name}(${f.args.map((a) => `${a.name}: ${a.dataType}`).join(", ")})`), f.loginRequired ? "" : h("span", { class: "tag" }, "no login"), f.http === false ? h("span", { class: "tag" }, "server only") : "", f.title ? h("span", { class: "muted" }, ` ${f.title}`) : null)))
         : h("p", { class: "muted" }, "none"),
+      Array.isArray(e.config.fields) ? [h("h3", {}, "Fields"), fieldsTable(e.config.fields as FieldView[])] : null,
       h("h3", {}, "Effective config (secrets masked)"),
       json(e.config),
     );
