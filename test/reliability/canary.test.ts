@@ -8,6 +8,7 @@ import { startFakeWeChatServer, type FakeWeChatServer } from "jit-runtime/testin
 import { errorOf, runJit } from "../helpers/cliRun.ts";
 import { AUTH, DEMO_APPID, LOGIN, makeTempRoot, post, REPO, removeDir } from "../helpers/http.ts";
 import { JIT_BIN, startChild, type Child } from "../helpers/httpChild.ts";
+import { shopFiles } from "../models/shopApp.ts";
 import { recordFigures } from "./figures.ts";
 import { scaled } from "./scale.ts";
 import { findSentinels, type Output, type Sentinel } from "./sentinels.ts";
@@ -27,6 +28,7 @@ const PASSWORD = "/api/demo/auths/loginTypes/myPasswordLogin";
 const PASSWORD_CONFIG = "apps/demo/elements/auths/loginTypes/myPasswordLogin/myPasswordLogin.json";
 const PASSWORD_ELEMENT = "auths.loginTypes.myPasswordLogin";
 const WECHAT_ELEMENT = "auths.loginTypes.myWeChatMiniLogin";
+const SHOP = "/api/demo/services/OrderSvc";
 // Common passwords with 8 letters or more: in random case each is still refused (the list is
 // compared case-insensitively) and is a value no output has by chance.
 const COMMON = readFileSync(path.join(REPO, "elements/auths/loginTypes/PasswordType/commonPasswords.txt"), "utf8")
@@ -62,7 +64,7 @@ describe("secret canary", () => {
   const dbFile = () => path.join(root, "data", "canary.sqlite");
 
   beforeAll(async () => {
-    root = await makeTempRoot();
+    root = await makeTempRoot(shopFiles());
     // A short WeChat timeout, so "WeChat slow" fails within the test.
     await writeFile(path.join(root, CONFIG), JSON.stringify({ authConfig: { appId: DEMO_APPID, appSecret: SECRET, registerCorpId: "demo-corp", registerCorpName: "Demo Corp", timeoutMs: 300 } }));
     // Cheap scrypt (N = 2^12): the canary looks for leaks, not for the hash's cost.
@@ -185,6 +187,17 @@ describe("secret canary", () => {
     return result;
   }
 
+  /** An app developer's own service and model, called with the session token: orders, good and bad. */
+  async function shopFlows(r: number, token: string): Promise<void> {
+    await call("placeOrder", `${SHOP}/placeOrder`, { item: `tea-${r}`, qty: 2 }, { token });
+    await call("placeOrder too long", `${SHOP}/placeOrder`, { item: "x".repeat(65), qty: 1 }, { token });
+    await call("placeOrder empty", `${SHOP}/placeOrder`, { item: "tea", qty: 0 }, { token });
+    await call("placeOrder anonymous", `${SHOP}/placeOrder`, { item: "tea", qty: 1 });
+    await call("myOrders", `${SHOP}/myOrders`, {}, { token });
+    await call("searchMine bad filter", `${SHOP}/searchMine`, { filter: { qty: { "~": token } } }, { token });
+    await call("searchMine unknown field", `${SHOP}/searchMine`, { filter: { [`x${r}`]: 1 } }, { token });
+  }
+
   async function round(r: number): Promise<void> {
     const who = `canary-${r}`;
     // Sign-up, replays of every single-use value, login, a wrong organisation, the session.
@@ -201,6 +214,7 @@ describe("secret canary", () => {
     await call("loginByCode replay", `${AUTH}/loginByCode`, { loginCode });
     const { token, userId } = session.body.data as { token: string; userId: number };
     await call("getCurrentUser", `${AUTH}/getCurrentUser`, {}, { token });
+    await shopFlows(r, token);
     await accessTokenFlows(r, token);
     await passwordForWeChatUser(r, userId, token);
     // Bind and unbind, and their failures.
@@ -421,6 +435,8 @@ describe("secret canary", () => {
         "CLI call checkSessionKey (token expired)",
         "CLI call resetSessionKey",
         "CLI call updatePassword",
+        "placeOrder",
+        "myOrders",
       ]),
     );
     expect([...counts.failures]).toEqual(
@@ -435,6 +451,11 @@ describe("secret canary", () => {
         "WECHAT_TOKEN_REJECTED",
         "WECHAT_PHONE_CODE_INVALID",
         "CREDENTIALS_INVALID (CLI)",
+        "MODEL_VALUE_INVALID",
+        "ORDER_EMPTY",
+        "LOGIN_REQUIRED",
+        "MODEL_FILTER_INVALID",
+        "MODEL_FIELD_UNKNOWN",
       ]),
     );
     const stdout = (what: string) => outputs.find((o) => o.source === `CLI ${what} stdout`)?.text;
