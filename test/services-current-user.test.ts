@@ -93,11 +93,17 @@ describe("services that know the current user", () => {
     expect(() => runAs(Number.NaN, () => 1)).toThrow(/integer user id/);
   });
 
-  it("jit call --as <userId> runs the function as that user", async () => {
+  it("jit call --as <userId>, or --token, runs the function as that user", async () => {
     const env = { JIT_MASTER_KEY: TEST_MASTER_KEY, JIT_DB: stack.dbFile };
     const as = await runJit(["--root", stack.root, "call", "services.OrderSvc", "whoAmI", "--as", "12", "--json"], env);
     expect(as.stderr).toBe("");
     expect(JSON.parse(as.stdout)).toEqual({ userId: 12, corpId: null });
+    const { token, userId } = await stack.login("o-alice");
+    const viaToken = await runJit(["--root", stack.root, "call", "services.OrderSvc", "whoAmI", "--json"], { ...env, JIT_TOKEN: token });
+    expect(viaToken.stderr).toBe("");
+    expect(JSON.parse(viaToken.stdout)).toEqual({ userId, corpId: "demo-corp" });
+    const unknown = await runJit(["--root", stack.root, "call", "services.OrderSvc", "whoAmI"], { ...env, JIT_TOKEN: "x".repeat(43) });
+    expect(errorOf(unknown.stderr)?.code).toBe("TOKEN_INVALID");
     const bad = await runJit(["--root", stack.root, "call", "services.OrderSvc", "whoAmI", "--as", "twelve"], env);
     expect(bad.code).toBe(1);
     expect(errorOf(bad.stderr)?.code).toBe("USAGE_ERROR");

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { runWithCallContext } from "../../runtime/context/callContext.ts";
 import { CliError, ElementError, isJitError } from "../../runtime/errors/index.ts";
+import { makeSessionResolver } from "../../runtime/http/auth.ts";
 import { parseCliArg, type CliKit } from "../kit.ts";
 
 interface CallOptions {
@@ -51,7 +52,16 @@ async function callOnce(kit: CliKit, fullName: string, method: string, rawArgs: 
       throw new CliError("USAGE_ERROR", { reason: "--as takes a user id (a whole number)" });
     }
     const loaded = app;
-    const result: unknown = await runWithCallContext({ via: "cli", token: opts.token ?? (process.env.JIT_TOKEN || undefined), ...(asUser !== undefined ? { userId: asUser, corpId: null } : {}) }, () =>
+    const token = opts.token ?? (process.env.JIT_TOKEN || undefined);
+    // The caller, as currentUser() sees it: --as, else the session behind --token for a
+    // function that needs a login (resolved as the HTTP layer does: TOKEN_INVALID if unknown).
+    let caller: { userId: number; corpId: string | null } | Record<string, never> = {};
+    if (asUser !== undefined) caller = { userId: asUser, corpId: null };
+    else if (token !== undefined && fn.loginRequired !== 0) {
+      const { userId, corpId } = await makeSessionResolver(app)(token, "cli");
+      caller = { userId, corpId };
+    }
+    const result: unknown = await runWithCallContext({ via: "cli", ...(token !== undefined ? { token } : {}), ...caller }, () =>
       (target as (...a: unknown[]) => unknown).apply(element, args),
     );
     const text = JSON.stringify(result ?? null, null, opts.json ? undefined : 2);
