@@ -42,7 +42,7 @@ describe("every error that names client input quotes it", () => {
   const withInput = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => "input" in ERROR_CODES[code]!);
 
   it("covers the codes that echo what a client sent", () => {
-    expect(withInput.sort()).toEqual(["APP_NOT_FOUND", "CORP_NOT_MEMBER", "ELEMENT_NOT_FOUND", "FUNCTION_NOT_FOUND", "ROUTE_NOT_FOUND"]);
+    expect(withInput.sort()).toEqual(["APP_NOT_FOUND", "CORP_NOT_MEMBER", "ELEMENT_NOT_FOUND", "FUNCTION_NOT_FOUND", "MODEL_FIELD_UNKNOWN", "MODEL_FILTER_INVALID", "ROUTE_NOT_FOUND"]);
   });
 
   it.each(withInput)("%s: a 5,000-character value with control characters stays short and escaped", (code) => {
