@@ -361,7 +361,7 @@ describe("the packed package in an app developer's own folder", () => {
     expect(dev.stdout() + dev.stderr()).not.toContain(SECRET);
   }, 120_000);
 
-  it("the shop: a model and a service knowing the current user, typed by jit types; each user's orders are their own across a restart", async () => {
+  it("the shop: a model and a service knowing the current user, typed by jit types; each user's orders are their own across a restart", { timeout: 300_000 }, async () => {
     await writeJson("apps/shop/elements/models/OrderModel/e.json", SHOP_MODEL);
     await writeJson("apps/shop/elements/services/OrderSvc/e.json", SHOP_SERVICE);
     await writeFile(path.join(project, "apps/shop/elements/services/OrderSvc/index.mts"), SHOP_SERVICE_CODE);

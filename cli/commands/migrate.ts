@@ -50,16 +50,21 @@ export function register(program: Command, kit: CliKit): void {
           out(`dropped column ${done.column} of ${done.model} (${done.values} value(s) deleted)`);
           return 0;
         }
-        const plan = await planModels(app, confirm);
+        const plans = await planModels(app, confirm);
         if (opts.plan) {
-          out(`database ${plan.database}: ${plan.steps.length === 0 ? "every model is up to date" : `${plan.steps.length} step(s)`}`);
-          for (const step of plan.steps) out(line(step, confirmed));
-          if (plan.blocked.length > 0) out(`${plan.blocked.length} unsafe step(s): jit migrate refuses to run until each is confirmed or the declaration changed; nothing runs before that.`);
+          for (const plan of plans) {
+            out(`database ${plan.database}: ${plan.steps.length === 0 ? "every model is up to date" : `${plan.steps.length} step(s)`}`);
+            for (const step of plan.steps) out(line(step, confirmed));
+          }
+          const blocked = plans.flatMap((p) => p.blocked);
+          if (blocked.length > 0) out(`${blocked.length} unsafe step(s): jit migrate refuses to run until each is confirmed or the declaration changed; nothing runs before that.`);
           return 0;
         }
-        if (plan.blocked.length > 0) throw unsafeError(plan.database, plan.blocked);
+        const blocked = plans.flatMap((p) => p.blocked);
+        if (blocked.length > 0) throw unsafeError(plans.filter((p) => p.blocked.length > 0).map((p) => p.database).join(", "), blocked);
         const applied = await migrateAppModels(app, confirm);
-        out(applied.length === 0 ? `database ${plan.database}: every model is up to date` : `database ${plan.database}: applied ${applied.length} step(s)`);
+        const where = plans.map((p) => p.database).join(", ");
+        out(applied.length === 0 ? `database ${where}: every model is up to date` : `database ${where}: applied ${applied.length} step(s)`);
         for (const step of applied) out(line(step, confirmed));
         return 0;
       }),

@@ -24,7 +24,7 @@ describe("jit migrate and jit serve with models", () => {
     if (root) await removeDir(root);
   });
 
-  it("--plan prints every step marked safe and changes nothing; jit migrate applies them", async () => {
+  it("--plan prints every step marked safe and changes nothing; jit migrate applies them", { timeout: 120_000 }, async () => {
     const plan = await jit("migrate", "--plan");
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/2 step\(s\)\n  safe     create table models\.OrderModel \(6 fields\)\n  safe     add index models\.OrderModel\.i\.userId on userId/);
@@ -41,7 +41,7 @@ describe("jit migrate and jit serve with models", () => {
     expect(JSON.parse(placed.stdout)).toMatchObject({ userId: 1, item: "tea", qty: 2 });
   });
 
-  it("jit serve refuses to start on an unsafe step, naming it and the command that confirms it", async () => {
+  it("jit serve refuses to start on an unsafe step, naming it and the command that confirms it", { timeout: 120_000 }, async () => {
     await declare(ORDER_MODEL.fields.map((f) => (f.name === "qty" ? { ...f, dataType: "Stext", default: "1" } : f)));
     const plan = await jit("migrate", "--plan");
     expect(plan.stdout).toMatch(/UNSAFE   change qty from Numeric to Stext[^\n]*\n\s+changes the data type of 1 existing row\(s\)\n\s+confirm with: jit migrate --confirm models\.OrderModel\.qty/);
@@ -58,7 +58,7 @@ describe("jit migrate and jit serve with models", () => {
     expect(confirmed.stdout).toMatch(/confirmed change qty from Numeric to Stext/);
   });
 
-  it("--drop shows what it deletes and deletes only with --yes", async () => {
+  it("--drop shows what it deletes and deletes only with --yes", { timeout: 120_000 }, async () => {
     await declare(ORDER_MODEL.fields.filter((f) => f.name !== "note").map((f) => (f.name === "qty" ? { ...f, dataType: "Stext", default: "1" } : f)));
     expect((await jit("migrate")).stdout).toMatch(/field note is no longer declared: its column and data stay/);
     const preview = await jit("migrate", "--drop", "models.OrderModel.note");

@@ -20,7 +20,7 @@ describe.each(BACKENDS)("model migrations on %s", (backend) => {
 
   it("creates the table, then adds a field: old rows keep their data, the new field its default", async () => {
     const v1 = await open();
-    const plan = await planModels(v1.app);
+    const plan = (await planModels(v1.app))[0]!;
     expect(plan.steps.map((s) => [s.kind, s.safe])).toEqual([["createTable", true], ["addIndex", true]]);
     await v1.orders.create({ userId: 1, item: "tea", note: "hot" });
     await v1.orders.create({ userId: 2, item: "cake" });
@@ -28,18 +28,18 @@ describe.each(BACKENDS)("model migrations on %s", (backend) => {
 
     await env.write(declare([...base, { name: "status", dataType: "Stext", maxLength: 16, default: "new", required: true }]));
     const v2 = await open();
-    const steps = (await planModels(v2.app)).steps;
+    const steps = (await planModels(v2.app))[0]!.steps;
     expect(steps.map((s) => [s.kind, s.safe, s.id])).toEqual([["addColumn", true, "models.OrderModel.status"]]);
     const rows = (await v2.orders.query({ orderList: [["id", 1]] })).rowDatas;
     expect(rows.map((r) => [r.item, r.note, r.status])).toEqual([["tea", "hot", "new"], ["cake", null, "new"]]);
-    expect((await planModels(v2.app)).steps).toEqual([]);
+    expect((await planModels(v2.app))[0]!.steps).toEqual([]);
     await v2.app.close();
   });
 
   it("renames a field with renamedFrom, keeping its data", async () => {
     await env.write(declare([...without("note"), { name: "remark", dataType: "Ltext", renamedFrom: "note" }, { name: "status", dataType: "Stext", maxLength: 16, default: "new", required: true }]));
     const { app, orders } = await open();
-    expect((await planModels(app)).steps.map((s) => [s.kind, s.safe])).toEqual([["renameColumn", true]]);
+    expect((await planModels(app))[0]!.steps.map((s) => [s.kind, s.safe])).toEqual([["renameColumn", true]]);
     expect((await orders.get({ item: "tea" }))?.remark).toBe("hot");
     await app.close();
   });
@@ -47,7 +47,7 @@ describe.each(BACKENDS)("model migrations on %s", (backend) => {
   it("keeps the column and data of a removed field until --drop, which says what it deletes first", async () => {
     await env.write(declare([...without("note"), { name: "status", dataType: "Stext", maxLength: 16, default: "new", required: true }]));
     const { app, orders } = await open();
-    const plan = await planModels(app);
+    const plan = (await planModels(app))[0]!;
     expect(plan.steps.map((s) => [s.kind, s.safe, s.id])).toEqual([["keepColumn", true, "models.OrderModel.remark"]]);
     expect(plan.steps[0]!.summary).toMatch(/jit migrate --drop models\.OrderModel\.remark/);
     expect(await orders.get({ item: "tea" })).not.toHaveProperty("remark");
@@ -80,7 +80,7 @@ describe.each(BACKENDS)("model migrations on %s", (backend) => {
       ]),
     );
     const { app, orders } = await open();
-    const plan = await planModels(app);
+    const plan = (await planModels(app))[0]!;
     expect(plan.blocked.map((s) => [s.id, s.kind, s.confirmable])).toEqual([
       ["models.OrderModel.item", "narrowMaxLength", true],
       ["models.OrderModel.qty", "changeType", true],
@@ -93,13 +93,13 @@ describe.each(BACKENDS)("model migrations on %s", (backend) => {
     const partial = await rejected(migrateAppModels(app, ["models.OrderModel.qty"]));
     expect(partial.message).toMatch(/2 unsafe/);
     // Nothing ran: the safe new column is not there, qty is still a number column.
-    expect((await planModels(app)).steps.some((s) => s.id === "models.OrderModel.colour" && s.kind === "addColumn")).toBe(true);
+    expect((await planModels(app))[0]!.steps.some((s) => s.id === "models.OrderModel.colour" && s.kind === "addColumn")).toBe(true);
     await app.close();
 
     // Duplicates under a new unique: no confirmation makes that index, the data must change first.
     await env.write(declare([...without("note"), { name: "status", dataType: "Stext", maxLength: 16, default: "new", required: true, unique: true }]));
     const dup = await open();
-    const blocked = (await planModels(dup.app)).blocked;
+    const blocked = (await planModels(dup.app))[0]!.blocked;
     expect(blocked.map((s) => [s.id, s.confirmable])).toEqual([["models.OrderModel.status", false]]);
     expect(blocked[0]!.reason).toMatch(/1 value\(s\) of status are on more than one row/);
     expect((await rejected(migrateAppModels(dup.app, ["models.OrderModel.status"]))).code).toBe("MIGRATION_UNSAFE");

@@ -52,6 +52,25 @@ export function modelSchemas(app: AppContext): ModelSchema[] {
   return app.findElements({ type: MODEL_META }).map((d) => buildSchema(d.fullName, d.declared));
 }
 
+/**
+ * The models by the database they live in: the one their `db` names, else the app's default
+ * (the key ""). The default comes first.
+ */
+export function byDatabase(schemas: readonly ModelSchema[]): Map<string, ModelSchema[]> {
+  const groups = new Map<string, ModelSchema[]>([["", []]]);
+  for (const schema of schemas) {
+    const key = schema.db ?? "";
+    groups.set(key, [...(groups.get(key) ?? []), schema]);
+  }
+  if (groups.get("")!.length === 0) groups.delete("");
+  return groups;
+}
+
+/** The handle of a group of byDatabase: `""` is the app's default database. */
+export function databaseOf(app: AppContext, key: string): Promise<Database> {
+  return key === "" ? app.getDatabase() : app.getDatabase(key);
+}
+
 const migrated = new WeakMap<AppContext, Promise<void>>();
 
 /**
@@ -64,12 +83,12 @@ export function ensureModelsMigrated(app: AppContext): Promise<void> {
   let done = migrated.get(app);
   if (!done) {
     done = (async () => {
-      const schemas = modelSchemas(app);
-      if (schemas.length === 0) return;
-      const db = await app.getDatabase();
-      if (await upToDate(db, schemas)) return;
-      const { applied } = await migrateModels(db, schemas);
-      for (const step of applied) app.logger.info({ model: step.model, step: step.kind }, `migrated: ${step.summary}`);
+      for (const [key, schemas] of byDatabase(modelSchemas(app))) {
+        const db = await databaseOf(app, key);
+        if (await upToDate(db, schemas)) continue;
+        const { applied } = await migrateModels(db, schemas);
+        for (const step of applied) app.logger.info({ model: step.model, step: step.kind }, `migrated: ${step.summary}`);
+      }
     })();
     migrated.set(app, done);
     done.catch(() => migrated.delete(app));
@@ -96,11 +115,8 @@ export class Model extends ElementBase {
 
   async #db(): Promise<Database> {
     if (this.#ready) return this.#ready;
-    if (this.schema.db !== undefined) {
-      throw new ModelError("MIGRATION_REFUSED", { file: this.fullName, reason: `"db": "${this.schema.db}" names a databases element; models use the app's default database until databases elements exist (remove "db")` });
-    }
     await ensureModelsMigrated(this.app);
-    return (this.#ready = await this.app.getDatabase());
+    return (this.#ready = await databaseOf(this.app, this.schema.db ?? ""));
   }
 
   #invalid(field: string, reason: string) {
