@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ElementBase, isJitError, type AppContext, type Database, type Queryable, type SqlValue, type Transaction } from "jit-runtime/element";
+import { ElementBase, isJitError, type AppContext, type Database, type Queryable, type RunResult, type SqlValue, type Transaction, type WriteUnits } from "jit-runtime/element";
 import { ModelError } from "./errors.ts";
 import { indexesOf } from "./ddl.ts";
 import { checkValue, readerOf, toDb, type FieldDecl } from "./fields.ts";
@@ -35,16 +35,33 @@ function reader(db: Database): Queryable {
   return activeTransaction.getStore() ?? db;
 }
 
+/** The family's write units on each SQLite handle (sqliteWrites.ts), loaded once. */
+const unitsOf = new WeakMap<Database, Promise<WriteUnits>>();
+const WRITES = new URL(import.meta.url.endsWith(".ts") ? "./sqliteWrites.ts" : "./sqliteWrites.js", import.meta.url);
+
+function sqliteUnits(db: Database): Promise<WriteUnits> {
+  let units = unitsOf.get(db);
+  if (!units) {
+    units = db.writeUnits(WRITES);
+    unitsOf.set(db, units);
+    units.catch(() => unitsOf.delete(db));
+  }
+  return units;
+}
+
 /**
- * Runs a write of one statement durably: inside the call's transaction when there is one;
- * on SQLite in a transaction of its own (the handle commits a transaction with a WAL fsync,
- * and its get() outside one runs on the reading side); on PostgreSQL as it is (a statement
- * commits on its own).
+ * A write of one statement, durable when it resolves: inside the call's transaction when
+ * Model.transaction opened one; on SQLite as a write unit in the handle's group commit (the
+ * writes of one event-loop turn share a commit and an fsync); on PostgreSQL as one statement.
+ * `returning`: the statement has RETURNING, and the row it wrote comes back.
  */
-function write<T>(db: Database, work: (q: Queryable) => Promise<T>): Promise<T> {
+async function write(db: Database, sql: string, params: SqlValue[], returning: true): Promise<Record<string, unknown> | undefined>;
+async function write(db: Database, sql: string, params: SqlValue[], returning: false): Promise<RunResult>;
+async function write(db: Database, sql: string, params: SqlValue[], returning: boolean): Promise<unknown> {
   const tx = activeTransaction.getStore();
-  if (tx) return work(tx);
-  return db.dialect === "sqlite" ? db.transaction((t) => work(t)) : work(db);
+  if (tx) return returning ? tx.get(sql, params) : tx.run(sql, params);
+  if (db.dialect === "sqlite") return (await sqliteUnits(db)).run(returning ? "writeReturning" : "write", sql, params);
+  return returning ? db.get(sql, params) : db.run(sql, params);
 }
 
 /** The declarations of every model the app sees. */
@@ -201,7 +218,7 @@ export class Model extends ElementBase {
       ? `INSERT INTO ${table} DEFAULT VALUES RETURNING *`
       : `INSERT INTO ${table} (${names.map(quoteId).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) RETURNING *`;
     try {
-      return this.#shape((await write(db, (q) => q.get(sql, values)))!, db.dialect);
+      return this.#shape((await write(db, sql, values, true))!, db.dialect);
     } catch (err) {
       throw this.#translate(err, db);
     }
@@ -251,7 +268,7 @@ export class Model extends ElementBase {
       : `UPDATE ${table} SET ${names.map((n) => `${quoteId(n)} = ?`).join(", ")} WHERE ${where} RETURNING *`;
     let raw: Record<string, unknown> | undefined;
     try {
-      raw = await write(db, (q) => q.get(sql, [...values, key]));
+      raw = names.length === 0 ? await reader(db).get(sql, [key]) : await write(db, sql, [...values, key], true);
     } catch (err) {
       throw this.#translate(err, db);
     }
@@ -262,7 +279,7 @@ export class Model extends ElementBase {
   async deleteByPK(pk: unknown): Promise<{ deleted: 0 | 1 }> {
     const db = this.#ready ?? (await this.#db());
     const key = this.#pkParam(pk, db.dialect);
-    const { changes } = await write(db, (q) => q.run(`DELETE FROM ${quoteId(this.schema.table)} WHERE ${quoteId(this.schema.pk.name)} = ?`, [key]));
+    const { changes } = await write(db, `DELETE FROM ${quoteId(this.schema.table)} WHERE ${quoteId(this.schema.pk.name)} = ?`, [key], false);
     return { deleted: changes > 0 ? 1 : 0 };
   }
 
