@@ -9,7 +9,9 @@ import { appsLabel, consoleLine } from "./serve.ts";
  * `jit dev`: the development loop in one command. The fake WeChat server (knowing every
  * served mini program's AppID and AppSecret), `jit serve --console` for every app of the root
  * (or those `--app a,b` names), and a watcher on `apps/` and `elements/`: a saved file reloads
- * the apps it affects in place (runtime/dev/reloader.ts). One line per event on stdout.
+ * the apps it affects in place (runtime/dev/reloader.ts), running the families' start-up work
+ * first (a changed model's safe migration steps; an unsafe one keeps the last good version
+ * serving). One line per event on stdout.
  */
 export function register(program: Command, kit: CliKit): void {
   program
@@ -109,9 +111,12 @@ async function dev(kit: CliKit, opts: DevFlags): Promise<number> {
   });
 
   const { Reloader } = await import("../../runtime/dev/reloader.ts");
+  const { familiesPrepareStep } = await import("../../runtime/dev/prepareStep.ts");
   const reloader = new Reloader({
     apps,
     load,
+    // What the families' start-up work did for the new version (a model's migration step applied, say).
+    steps: [familiesPrepareStep((appId, line) => say(`app ${appId}: ${line}`))],
     replace: (app) => serving.replace(app),
     setStatus: (appId, status) => serving.host.setStatus(appId, status),
     report: (event: ReloadEvent) => {

@@ -314,9 +314,11 @@ export class App implements AppContext {
   /**
    * Start-up work of the app's families before a server answers (FamilyDefinition.prepare:
    * a family's tables brought up to date, say), in family order. A failure stops the start.
+   * `context`: what the hooks see as the app, this one unless given (a reload in `jit dev`
+   * hands a view of the new version on the serving version's databases, runtime/dev/prepareStep.ts).
    */
-  async prepare(): Promise<void> {
-    for (const family of this.families.list) await family.definition.prepare?.(this);
+  async prepare(context: AppContext = this): Promise<void> {
+    for (const family of this.families.list) await family.definition.prepare?.(context);
   }
 
   /** Closes the store and the database the app opened itself (an injected store belongs to its owner). Idempotent. */
