@@ -6,8 +6,10 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post, removeDir, TEST_MASTER_KEY } from "./helpers/http.ts";
+import { runJit } from "./helpers/cliRun.ts";
 import { JIT_BIN, startChild, type Child } from "./helpers/httpChild.ts";
 
 const MODEL = "apps/shop/elements/models/NoteModel/e.json";
@@ -129,5 +131,27 @@ describe("jit dev: a changed model", () => {
       apps: { appId: string; problems: { code: string }[] }[];
     };
     expect(overview.apps.find((a) => a.appId === "shop")!.problems).toEqual([expect.objectContaining({ code: "MIGRATION_UNSAFE" })]);
+  }, 40_000);
+
+  it("once the step is confirmed with jit migrate, the next save serves the new version", async () => {
+    const confirmed = await runJit(["--root", root, "migrate", "--db", path.join(root, ".jit", "shop.sqlite"), "--confirm", "models.NoteModel.stars"], { JIT_MASTER_KEY: TEST_MASTER_KEY });
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    await write(root, { [MODEL]: noteModel([{ name: "stars", title: "Stars", dataType: "Stext", default: "3" }]) });
+    const output = await nextReport();
+    expect(output).toMatch(/jit dev: app shop reloaded: version 3 serves from the next request \(\d+ ms\); the problems are fixed/);
+    // The new column starts with its default; the old numbers stay in the kept column.
+    expect(await call("list")).toEqual([
+      { id: 1, text: "first", stars: "3" },
+      { id: 2, text: "second", stars: "3" },
+    ]);
+    const file = new Database(path.join(root, ".jit", "shop.sqlite"), { readonly: true });
+    try {
+      expect(file.prepare("SELECT id, stars__wasNumeric AS was FROM \"models.NoteModel\" ORDER BY id").all()).toEqual([
+        { id: 1, was: 3 },
+        { id: 2, was: 3 },
+      ]);
+    } finally {
+      file.close();
+    }
   }, 40_000);
 });
