@@ -144,9 +144,16 @@ async function dev(kit: CliKit, opts: DevFlags): Promise<number> {
 
   const add = async (app: App) => {
     if (!serving) {
+      // The server installs its own graceful shutdown once it listens.
       process.off("SIGINT", stopEarly);
       process.off("SIGTERM", stopEarly);
-      await startServing([app]);
+      try {
+        await startServing([app]);
+      } catch (err) {
+        process.once("SIGINT", stopEarly);
+        process.once("SIGTERM", stopEarly);
+        throw err;
+      }
       void serving!.stopped.then(settle);
       return;
     }
