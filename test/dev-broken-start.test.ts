@@ -112,7 +112,7 @@ describe("jit dev with an app that does not load at start", () => {
 
     await fs.writeFile(file, good);
     const base = (await child.waitFor(/app shop listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000))[1]!;
-    expect(child.stdout()).toMatch(/jit dev: app shop loaded: served from the next request/);
+    await child.waitFor(/jit dev: app shop loaded: served from the next request/);
     expect((await loginCodeAt(base, fakeUrl, "shop", "o-first")).status).toBe(200);
 
     child.kill("SIGTERM");
