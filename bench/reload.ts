@@ -10,7 +10,8 @@
  *    Node keeps every module it imported for the life of the process).
  *
  * Run: node cli/run-ts.js bench/reload.ts (builds dist/ first; BENCH_NO_BUILD=1 skips that).
- * BENCH_RELOADS sets the reloads of part 2 (default 200), BENCH_RUNS the timed saves (15).
+ * BENCH_RELOADS sets the reloads of part 2 (default 200), BENCH_RUNS the timed saves (15),
+ * BENCH_IDLE_MS the idle time before each RSS reading (15000).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -200,8 +201,9 @@ const leakRun = execFileSync(process.execPath, ["--expose-gc", path.join(REPO, "
   maxBuffer: 16 * 1024 * 1024,
 });
 await fs.rm(leakRoot, { recursive: true, force: true });
-type Reading = { rssMb: number; heapMb: number };
-const leak = JSON.parse(leakRun.trim().split("\n").pop()!) as { first: Reading; afterConfigs: Reading; afterModules: Reading };
+type Reading = { rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number };
+type Series = Record<string, Reading>;
+const leak = JSON.parse(leakRun.trim().split("\n").pop()!) as { first: Reading; afterConfigs: Reading; afterModules: Reading; configs: Series; modules: Series };
 
 const results = {
   date: new Date().toISOString(),
@@ -229,5 +231,14 @@ console.log(
     `${leak.afterModules.rssMb.toFixed(1)} MB after ${RELOADS} module reloads more (${pct(leak.afterModules.rssMb, leak.first.rssMb)}); ` +
     `heap ${leak.first.heapMb.toFixed(1)} → ${leak.afterConfigs.heapMb.toFixed(1)} → ${leak.afterModules.heapMb.toFixed(1)} MB`,
 );
+// The series: a plateau is warm-up; a slope that lasts past reload 100 is what each reload keeps.
+for (const [kind, series] of [["config", leak.configs], ["module", leak.modules]] as const) {
+  console.log(
+    `  after ${kind} reload ` +
+      Object.entries(series)
+        .map(([n, r]) => `${n}: RSS ${r.rssMb.toFixed(0)} MB, heap ${r.heapMb.toFixed(1)} MB`)
+        .join("; "),
+  );
+}
 mkdirSync(path.join(REPO, "bench", "results"), { recursive: true });
 writeFileSync(path.join(REPO, "bench", "results", "reload.json"), `${JSON.stringify(results, null, 2)}\n`);

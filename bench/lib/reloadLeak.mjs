@@ -1,11 +1,15 @@
 // The memory half of bench/reload.ts, run as `node --expose-gc bench/lib/reloadLeak.mjs <root> <reloads>`
 // against the compiled runtime (dist/), as `jit dev` runs it: the app served, then reloaded
 // <reloads> times after a saved config and <reloads> times after a saved module (new content
-// each time), one request answered by each version. Each reading follows 15 s idle (as a
+// each time), one request answered by each version. Readings after reload 1, 50, 100, 200, …
+// of each kind (up to <reloads>), each after BENCH_IDLE_MS idle (default 15 s, as a
 // developer's server is between saves: V8 returns heap it no longer needs when idle) and a
-// full GC, so the figures are what stays alive, not garbage or heap not yet given back.
+// full GC, so the figures are what stays alive, not garbage or heap not yet given back: a
+// plateau is warm-up, a steady slope is what each reload keeps. BENCH_SNAPSHOTS=<dir> also
+// writes heap snapshots after config reloads 100 and 200 (compare them in Chrome DevTools).
 // Prints one JSON line.
 import { writeFileSync } from "node:fs";
+import { writeHeapSnapshot } from "node:v8";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,8 +42,8 @@ const reading = async () => {
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.BENCH_IDLE_MS ?? 15_000)));
   globalThis.gc();
   globalThis.gc();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20 };
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, heapTotalMb: heapTotal / 2 ** 20, externalMb: external / 2 ** 20 };
 };
 const moduleText = (mark) => `export default (Parent: any) => class extends Parent {
   hello(): string { return ${JSON.stringify(mark)} + ": " + String(this.config.greeting); }
@@ -53,11 +57,19 @@ const reload = async (file, content, expected) => {
   if (answer !== expected) throw new Error(`expected ${expected}, got ${answer}`);
 };
 
-await reload("greeter.json", JSON.stringify({ greeting: "first" }), "m0: first");
-const first = await reading();
-for (let i = 0; i < reloads; i++) await reload("greeter.json", JSON.stringify({ greeting: `c${i}` }), `m0: c${i}`);
-const afterConfigs = await reading();
-for (let i = 0; i < reloads; i++) await reload("index.ts", moduleText(`m${i + 1}`), `m${i + 1}: c${reloads - 1}`);
-const afterModules = await reading();
+const checkpoints = new Set([1, 50, 100, 200, 400, 800].filter((n) => n < reloads).concat([reloads]));
+const snapshots = process.env.BENCH_SNAPSHOTS;
+const configs = {};
+for (let i = 1; i <= reloads; i++) {
+  await reload("greeter.json", JSON.stringify({ greeting: `c${i}` }), `m0: c${i}`);
+  if (checkpoints.has(i)) configs[i] = await reading();
+  if (snapshots && (i === 100 || i === 200)) writeHeapSnapshot(path.join(snapshots, `config-${i}.heapsnapshot`));
+}
+const modules = {};
+for (let i = 1; i <= reloads; i++) {
+  await reload("index.ts", moduleText(`m${i}`), `m${i}: c${reloads}`);
+  if (checkpoints.has(i)) modules[i] = await reading();
+}
 await serving.stop();
-process.stdout.write(`${JSON.stringify({ first, afterConfigs, afterModules })}\n`);
+// first/afterConfigs/afterModules: the readings bench/reload.ts has always printed.
+process.stdout.write(`${JSON.stringify({ first: configs[1], afterConfigs: configs[reloads], afterModules: modules[reloads], configs, modules })}\n`);

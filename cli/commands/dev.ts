@@ -59,13 +59,17 @@ async function dev(kit: CliKit, opts: DevFlags): Promise<number> {
     const dbFile = databases.find((d) => d.appId === appId)?.dbFile;
     return loadApp({ root, appId, env, sqliteWriter, reloadable: true, ...(dbFile ? { dbFile } : {}) });
   };
+  const { Reloader, problemsOf } = await import("../../runtime/dev/reloader.ts");
+  // An app that does not load at start is reported and watched like a broken reload: the
+  // others are served meanwhile, and it is served once a saved file makes it load.
   const apps: App[] = [];
-  try {
-    for (const { appId } of databases) apps.push(await load(appId));
-  } catch (err) {
-    await Promise.all(apps.map((app) => app.close()));
-    await fake.close();
-    throw err;
+  const pending: Array<{ appId: string; problems: ReturnType<typeof problemsOf> }> = [];
+  for (const { appId } of databases) {
+    try {
+      apps.push(await load(appId));
+    } catch (err) {
+      pending.push({ appId, problems: problemsOf(err) });
+    }
   }
   const warned = new Map<string, string>();
   const warn = (app: App) => {
@@ -77,70 +81,124 @@ async function dev(kit: CliKit, opts: DevFlags): Promise<number> {
     teach(app);
     warn(app);
   }
+  for (const { appId, problems } of pending) {
+    const n = problems.length;
+    say(`app ${appId} NOT loaded: ${n} problem${n === 1 ? "" : "s"}; it is served once a saved file fixes ${n === 1 ? "it" : "them"}`, problemLines(problems));
+  }
 
   const { serveApp } = await import("../../runtime/http/listen.ts");
   const { resolveAdminToken } = await import("../../runtime/http/console/adminToken.ts");
   const { sharedRateStore } = await import("./serve.ts");
   const adminToken = resolveAdminToken(process.env);
   const { loadedDatabases } = await import("../../runtime/app/appDatabases.ts");
-  const loaded = loadedDatabases(apps);
   try {
-    refuseSharedDatabases(loaded);
+    refuseSharedDatabases(loadedDatabases(apps));
   } catch (err) {
     await Promise.all(apps.map((app) => app.close()));
     await fake.close();
     throw err;
   }
-  const rateStore = await sharedRateStore(loaded, (appId) => serving.host.apps().find((a) => a.appId === appId)!);
+  const ids = databases.map((d) => d.appId);
   let closeWatcher = () => {};
-  const serving = await serveApp({
-    apps,
-    port,
-    host: opts.host,
-    env,
-    docs: true,
-    console: { adminToken },
-    ...(rateStore ? { rateStore } : {}),
-    after: async () => {
-      closeWatcher();
-      await fake.close();
-    },
-  }).catch(async (err: unknown) => {
-    await fake.close();
-    throw err;
-  });
+  let serving: Awaited<ReturnType<typeof serveApp>> | undefined;
+  const startServing = async (first: App[]) => {
+    const rateStore = await sharedRateStore(loadedDatabases(first), (appId) => serving!.host.apps().find((a) => a.appId === appId)!);
+    serving = await serveApp({
+      apps: first,
+      port,
+      host: opts.host,
+      env,
+      docs: true,
+      console: { adminToken },
+      ...(rateStore ? { rateStore } : {}),
+      after: async () => {
+        closeWatcher();
+        await fake.close();
+      },
+    });
+    // serveApp's options hold `first`; emptied, they keep no replaced version alive.
+    const served = first.map((a) => a.appId);
+    first.length = 0;
+    say(`${appsLabel(served)} listening on ${serving.url} (POST ${serving.url}/api/${ids.length === 1 ? ids[0] : "<appId>"}/...)`);
+    say(consoleLine(serving.url, adminToken.takeGenerated()).replace(/^jit serve: /, ""));
+    return serving;
+  };
 
-  const { Reloader } = await import("../../runtime/dev/reloader.ts");
   const { familiesPrepareStep } = await import("../../runtime/dev/prepareStep.ts");
+  // Until a server runs (no app loaded at start), Ctrl-C stops the fake and the watcher here;
+  // once one runs, its graceful shutdown does (and then the `after` above).
+  let settle!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => (settle = resolve));
+  const stopEarly = () => {
+    closeWatcher();
+    void fake.close().then(() => settle(0));
+  };
+  say(`fake WeChat server on ${fake.url} (mint a login code: POST ${fake.url}/__fake/codes {"appId":"…","openId":"…"})`);
+  if (apps.length > 0) {
+    await startServing([...apps]).catch(async (err: unknown) => {
+      await fake.close();
+      throw err;
+    });
+    void serving!.stopped.then(settle);
+  } else {
+    process.once("SIGINT", stopEarly);
+    process.once("SIGTERM", stopEarly);
+  }
+
+  const add = async (app: App) => {
+    if (!serving) {
+      // The server installs its own graceful shutdown once it listens.
+      process.off("SIGINT", stopEarly);
+      process.off("SIGTERM", stopEarly);
+      try {
+        await startServing([app]);
+      } catch (err) {
+        process.once("SIGINT", stopEarly);
+        process.once("SIGTERM", stopEarly);
+        throw err;
+      }
+      void serving!.stopped.then(settle);
+      return;
+    }
+    refuseSharedDatabases(loadedDatabases([...serving.host.apps().map((a) => a as unknown as App), app]));
+    await serving.add(app);
+  };
   const reloader = new Reloader({
     apps,
+    pending,
     load,
     // What the families' start-up work did for the new version (a model's migration step applied, say).
     steps: [familiesPrepareStep((appId, line) => say(`app ${appId}: ${line}`))],
-    replace: (app) => serving.replace(app),
-    setStatus: (appId, status) => serving.host.setStatus(appId, status),
+    replace: (app) => serving!.replace(app),
+    add,
+    setStatus: (appId, status) => serving?.host.setStatus(appId, status),
     report: (event: ReloadEvent) => {
       if (event.kind === "reloaded") {
-        const app = reloader.current(event.appId);
+        const app = reloader.current(event.appId)!;
         teach(app);
-        say(`app ${event.appId} reloaded: version ${event.version} serves from the next request (${Math.round(event.ms)} ms)${event.fixed ? "; the problems are fixed" : ""}`);
+        if (event.version === 1) say(`app ${event.appId} loaded: served from the next request (${Math.round(event.ms)} ms); the problems are fixed`);
+        else say(`app ${event.appId} reloaded: version ${event.version} serves from the next request (${Math.round(event.ms)} ms)${event.fixed ? "; the problems are fixed" : ""}`);
         warn(app);
       } else {
         const n = event.problems.length;
-        say(`app ${event.appId} NOT reloaded: ${n} problem${n === 1 ? "" : "s"}; version ${event.version} keeps serving until fixed`, problemLines(event.problems));
+        const keeps = event.version === 0 ? "it is served once fixed" : `version ${event.version} keeps serving until fixed`;
+        say(`app ${event.appId} NOT ${event.version === 0 ? "loaded" : "reloaded"}: ${n} problem${n === 1 ? "" : "s"}; ${keeps}`, problemLines(event.problems));
       }
     },
   });
-  // Ids, not the first versions: nothing here may keep a replaced version alive.
-  const ids = apps.map((a) => a.appId);
   const { affectedApps, watchRoot } = await import("../../runtime/dev/watcher.ts");
   const watcher = watchRoot({
     root,
     onChange: (files) => {
-      const affected = affectedApps(
-        files,
-        ids.map((id) => reloader.current(id)),
-      );
+      // An app that never loaded has no known lookup order (its app.json may be the broken
+      // file): any saved file may be the fix.
+      const known = ids.flatMap((id) => {
+        const app = reloader.current(id);
+        return app ? [app] : [];
+      });
+      const unloaded = ids.filter((id) => !reloader.current(id));
+      const hit = new Set([...affectedApps(files, known), ...(files.some((f) => /^(apps|elements)[\\/]/.test(f)) ? unloaded : [])]);
+      const affected = ids.filter((id) => hit.has(id));
       // An editor's temporary files (gone by now, or no file a load reads) are not named; the
       // reload still runs, as the save may have been a rename of one onto a watched file.
       const named = files.filter((f) => /\.(json|ts|mts|js|mjs)$/.test(f));
@@ -155,13 +213,10 @@ async function dev(kit: CliKit, opts: DevFlags): Promise<number> {
     },
   });
   closeWatcher = () => watcher.close();
-  // The first versions were handed over (server, reloader); this list, which serveApp's
-  // options also hold, must not keep them alive once replaced.
+  // The first versions were handed over (server, reloader); this list must not keep them
+  // alive once replaced.
   apps.length = 0;
 
-  say(`fake WeChat server on ${fake.url} (mint a login code: POST ${fake.url}/__fake/codes {"appId":"…","openId":"…"})`);
-  say(`${appsLabel(ids)} listening on ${serving.url} (POST ${serving.url}/api/${ids.length === 1 ? ids[0] : "<appId>"}/...)`);
-  say(consoleLine(serving.url, adminToken.takeGenerated()).replace(/^jit serve: /, ""));
   say(`watching ${path.join(root, "apps")} and ${path.join(root, "elements")} for changes (Ctrl-C to stop)`);
-  return serving.stopped;
+  return stopped;
 }

@@ -16,6 +16,9 @@ import type { Database } from "../database/types.ts";
  * with file and JSON path) and stay on the app's status, shown by the console, until a later
  * change loads cleanly. Reloads of one app run one at a time; changes saved meanwhile are
  * taken by one more reload once the running one ends.
+ *
+ * An app that did not load at start has no version yet: a reload loads it and, once it loads
+ * cleanly, `add` serves it (no reload steps: there is no previous version to migrate from).
  */
 
 /**
@@ -41,10 +44,14 @@ export type ReloadEvent =
 
 export interface ReloaderOptions {
   apps: App[];
+  /** Apps that did not load at start: served (`add`) once a change makes them load. */
+  pending?: Array<{ appId: string; problems: ReloadProblem[] }>;
   /** Loads the app again from disk (loadApp with the same options and `reloadable`). */
   load(appId: string): Promise<App>;
   /** Serves the new version from the next request on (Serving.replace). */
   replace(app: App): Promise<void>;
+  /** Serves an app that had no version yet (Serving.add). */
+  add?(app: App): Promise<void>;
   /** Shown by the console (AppHost.setStatus). */
   setStatus?(appId: string, status: AppStatus): void;
   steps?: ReloadStep[];
@@ -52,14 +59,16 @@ export interface ReloaderOptions {
 }
 
 interface Slot {
-  app: App;
+  appId: string;
+  /** Null until an app that did not load at start loads. */
+  app: App | null;
   version: number;
   broken: boolean;
   running: Promise<void> | null;
   again: boolean;
 }
 
-function problemsOf(err: unknown): ReloadProblem[] {
+export function problemsOf(err: unknown): ReloadProblem[] {
   if (isJitError(err)) {
     if (err.problems.length > 0) {
       return err.problems.map((p) => ({ code: p.code, message: p.message, ...(p.file ? { file: p.file } : {}), ...(p.pointer !== undefined ? { pointer: p.pointer } : {}) }));
@@ -76,12 +85,13 @@ export class Reloader {
 
   constructor(options: ReloaderOptions) {
     this.#options = options;
-    for (const app of options.apps) this.#slots.set(app.appId, { app, version: 1, broken: false, running: null, again: false });
+    for (const app of options.apps) this.#slots.set(app.appId, { appId: app.appId, app, version: 1, broken: false, running: null, again: false });
+    for (const { appId } of options.pending ?? []) this.#slots.set(appId, { appId, app: null, version: 0, broken: true, running: null, again: false });
   }
 
-  /** The version serving now. */
-  current(appId: string): App {
-    return this.#slot(appId).app;
+  /** The version serving now; undefined while the app has never loaded. */
+  current(appId: string): App | undefined {
+    return this.#slot(appId).app ?? undefined;
   }
 
   /** Reloads the app; resolves once it reflects every change saved before the call. */
@@ -108,23 +118,29 @@ export class Reloader {
   }
 
   async #reloadOnce(slot: Slot): Promise<void> {
-    const appId = slot.app.appId;
+    const { appId } = slot;
     const started = performance.now();
     let next: App | undefined;
     let adopted = false;
     try {
       next = await this.#options.load(appId);
       const previous = slot.app;
-      const steps = this.#options.steps ?? [];
-      if (steps.length > 0) {
-        const database = await previous.getDatabase();
-        for (const step of steps) await step({ previous, next, database });
+      if (previous) {
+        const steps = this.#options.steps ?? [];
+        if (steps.length > 0) {
+          const database = await previous.getDatabase();
+          for (const step of steps) await step({ previous, next, database });
+        }
+        next.adopt(previous);
+        adopted = true;
+        await this.#options.replace(next);
+      } else {
+        if (!this.#options.add) throw new TypeError(`app ${appId} cannot be added to the server`);
+        await this.#options.add(next);
       }
-      next.adopt(previous);
-      adopted = true;
-      await this.#options.replace(next);
     } catch (err) {
-      // Not adopted, it opened nothing, and closing it leaves the serving version untouched.
+      // Not adopted, it opened nothing the serving version uses, and closing it leaves that
+      // version untouched (a first version refused by the server closes what it opened).
       // Adopted (the server refused its routes), it holds the database the serving version
       // reaches through it, so it stays open.
       if (next && !adopted) await next.close().catch(() => undefined);

@@ -46,6 +46,8 @@ export interface Serving {
    * The old version is not closed: the new one took over its database (App.adopt).
    */
   replace(app: ServableApp): Promise<void>;
+  /** Serves one more app (see AppHost.add), with its own purge; its master key is loaded first. */
+  add(app: ServableApp): Promise<void>;
 }
 
 export async function serveApp(options: ServeOptions): Promise<Serving> {
@@ -129,6 +131,22 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
     async replace(app) {
       handLogger(app);
       await host.replace(app);
+    },
+    async add(app) {
+      const { appId } = app;
+      // As at start: a bad database or master key is refused before any request reaches it.
+      await (await app.getStore()).ping();
+      await app.getMasterKey();
+      handLogger(app);
+      await host.add(app);
+      purgers.push(
+        await startPurging({
+          getStore: () => current(appId).getStore(),
+          ...(app.clock ? { clock: app.clock } : {}),
+          intervalMs,
+          log: server.log,
+        }),
+      );
     },
   };
 }

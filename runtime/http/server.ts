@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { FastifyInstance } from "fastify";
-import { HttpError } from "../errors/index.ts";
+import { ConfigError, HttpError } from "../errors/index.ts";
 import { createAppServer } from "./appServer.ts";
 import { registerConsole, type ConsoleOptions } from "./console/index.ts";
 import { registerApiDocs } from "./docs.ts";
@@ -54,6 +54,12 @@ export interface AppHost {
   /** The served versions, in the order given. */
   apps(): ServedApp[];
   replace(app: ServedApp): Promise<void>;
+  /**
+   * Serves one more app from the next request on (`jit dev`, an app that did not load at
+   * start once fixed). Refused when its families declare secrets the server's request log
+   * was not built to redact (the log's redaction is fixed when the server starts).
+   */
+  add(app: ServedApp): Promise<void>;
   /** What `jit dev` reports about an app (last reload's problems), shown in the console. */
   status(appId: string): AppStatus;
   setStatus(appId: string, status: AppStatus): void;
@@ -206,6 +212,20 @@ export async function createHost(options: CreateServerOptions): Promise<AppHost>
       // Closing stops its routes from taking new requests (none reach it any more); requests
       // already inside finish, and nothing of it is referenced afterwards.
       await current.routes.close();
+    },
+    async add(app) {
+      if (served.has(app.appId)) throw new TypeError(`app ${app.appId} is already served`);
+      const known = new Set(base.secrets.map((s) => JSON.stringify(s)));
+      const unknown = (app.families?.secrets ?? []).filter((s) => !known.has(JSON.stringify(s)));
+      if (unknown.length > 0) {
+        const names = unknown.flatMap((s) => [...(s.fields ?? []), ...(s.args ?? []), ...(s.paths ?? [])]).join(", ");
+        throw new ConfigError("CONFIG_INVALID", {
+          source: `app ${app.appId}`,
+          reason: `its families declare secrets (${names}) the running server's request log was not started to redact; restart to serve it`,
+        });
+      }
+      served.set(app.appId, { app, routes: await build(app) });
+      docs.refresh();
     },
     status: (appId) => statuses.get(appId) ?? OK,
     setStatus(appId, status) {
