@@ -66,22 +66,21 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
   const current = (appId: string) => host.apps().find((a) => a.appId === appId) as ServableApp;
   const purgers: Purger[] = [];
   const intervalMs = resolvePurgeInterval(options.purgeIntervalMs, options.env ?? process.env);
+  // Reads the current version's store (after a reload, the new one, which holds the same
+  // store) by app id: the purger must not keep a replaced version alive.
+  const startPurgingFor = (app: ServableApp) =>
+    startPurging({
+      getStore: () => current(app.appId).getStore(),
+      ...(app.clock ? { clock: app.clock } : {}),
+      intervalMs,
+      log: server.log,
+    });
   try {
     // Start-up checks for every caller: the first purge opens the database, then the master
     // key is loaded, so a bad --db, JIT_MASTER_KEY or master.key file fails here (exit 1),
     // not on the first request or login. Each app has its own database and purge.
     for (const app of initial) {
-      const { appId } = app;
-      purgers.push(
-        await startPurging({
-          // The current version's: after a reload, the new one (which holds the same store).
-          // By id: the purger must not keep a replaced version alive.
-          getStore: () => current(appId).getStore(),
-          ...(app.clock ? { clock: app.clock } : {}),
-          intervalMs,
-          log: server.log,
-        }),
-      );
+      purgers.push(await startPurgingFor(app));
       await app.getMasterKey();
       // The families' start-up work (a model's pending migration): refused here, not on a request.
       await (app as { prepare?: () => Promise<void> }).prepare?.();
@@ -133,20 +132,12 @@ export async function serveApp(options: ServeOptions): Promise<Serving> {
       await host.replace(app);
     },
     async add(app) {
-      const { appId } = app;
       // As at start: a bad database or master key is refused before any request reaches it.
       await (await app.getStore()).ping();
       await app.getMasterKey();
       handLogger(app);
       await host.add(app);
-      purgers.push(
-        await startPurging({
-          getStore: () => current(appId).getStore(),
-          ...(app.clock ? { clock: app.clock } : {}),
-          intervalMs,
-          log: server.log,
-        }),
-      );
+      purgers.push(await startPurgingFor(app));
     },
   };
 }
