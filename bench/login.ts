@@ -4,7 +4,7 @@
  * process on its own copy of the database, rounds interleaved so machine noise hits all alike:
  *
  * - hand-written: a bare node:http handler doing by hand the work getLoginCode does (the same
- *   got call to jscode2session, the same reads, the same two writes durable before the answer,
+ *   undici call to jscode2session, the same reads, the same two writes durable before the answer,
  *   the same AES-GCM seal, a hashed random login code; bench/lib/handLogin.ts). The ratio to it
  *   is the runtime's overhead. Targets: throughput ≥ 0.8×, p99 ≤ 1.5×.
  * - Fastify + node-easywechat 3.x: the server a Node developer writes today, doing the same
@@ -12,7 +12,7 @@
  * - the same Fastify server with better-sqlite3's default for WAL (synchronous = NORMAL: no
  *   fsync before the answer, durable against a crash of the process but not of the machine):
  *   what a developer gets by default. jit serve stays durable against both; target ≥ 1.0×.
- * - read-only: the old baseline (the got call and one lookup, no writes), kept for history.
+ * - read-only: the old baseline (the WeChat call and one lookup, no writes), kept for history.
  *
  * A second `jit serve` writes inline (JIT_SQLITE_WRITER=inline) to show what the writer thread
  * buys. The fake WeChat server answers on loopback from its own process.

@@ -1,6 +1,6 @@
 /**
  * The login bench's fair baseline, in its own process: a bare node:http handler doing by hand
- * the work getLoginCode does (handLogin.ts) after the same jscode2session call with got.
+ * the work getLoginCode does (handLogin.ts) after the same jscode2session call with undici.
  * Env: BENCH_DB, WECHAT_API_BASE. Prints "ready <url>".
  */
 import { BENCH_APP, BENCH_LOGIN_TYPE, MASTER_KEY } from "./loginHarness.ts";
