@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benches = ["startup.ts", "registry.ts", "login.ts", "scale.ts", "cluster.ts", "models.ts"].filter((name) => existsSync(path.join(here, name)));
+const benches = ["startup.ts", "registry.ts", "wechatCall.ts", "login.ts", "scale.ts", "cluster.ts", "models.ts"].filter((name) => existsSync(path.join(here, name)));
 const failed: string[] = [];
 for (const name of benches) {
   console.log(`\n=== bench/${name}`);

@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import { createWeChatHttp } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
-import { BENCH_APP, envInt, startProc } from "./lib/loginHarness.ts";
+import { BENCH_APP, envInt, startProc, writeResult } from "./lib/loginHarness.ts";
 
 const CALLS = envInt("BENCH_CALLS", 20_000);
 const ROUNDS = envInt("BENCH_ROUNDS", 3);
@@ -80,3 +80,4 @@ for (const [name, runs] of Object.entries(results)) {
 }
 const ratio = median(results["createWeChatHttp (undici)"]!.map((r) => r.cpuMicros)) / median(results["node:http by hand"]!.map((r) => r.cpuMicros));
 console.log(`client CPU per call, createWeChatHttp / node:http by hand: ${ratio.toFixed(2)}×`);
+console.log(`results in ${writeResult("wechatCall", { calls: CALLS, rounds: ROUNDS, inFlight: IN_FLIGHT, cpus: os.cpus().length, ratio, results })}`);
