@@ -19,7 +19,7 @@ export type { Logger } from "../logging/logger.ts";
 export type * from "../database/types.ts";
 export type { SqliteDatabase } from "../database/sqlite/SqliteDatabase.ts";
 export type { SqliteOpenOptions, SqliteWriter } from "../database/sqlite/open.ts";
-export type { PostgresDatabase } from "../database/postgres/PostgresDatabase.ts";
+export type { PostgresDatabase, PostgresTransaction } from "../database/postgres/PostgresDatabase.ts";
 export { openDatabase, databaseLabel, type OpenDatabaseOptions } from "../database/open.ts";
 export { provideStore, type AppStore, type StoreOpener } from "../database/stores.ts";
 export { sqlState, toStoreError } from "../database/postgres/errors.ts";

@@ -20,6 +20,9 @@ import { PG_TYPES } from "./types.ts";
 
 type Params = readonly unknown[] | undefined;
 type Client = Pick<pg.PoolClient, "query">;
+
+/** A transaction on PostgreSQL: also `query`, the rows and the count changed from one statement (a write with RETURNING). */
+export type PostgresTransaction = Transaction & Pick<PostgresDatabase, "query">;
 interface Statement {
   name?: string;
   text: string;
@@ -67,11 +70,6 @@ export class PostgresDatabase implements DatabaseHandle {
     return this.#config.preparedStatements;
   }
 
-  /** The pool itself, for a family that tunes its hot path on one dialect (e.g. data-modifying CTEs written for PostgreSQL). */
-  get pool(): pg.Pool {
-    return this.#pool;
-  }
-
   // --- statements ---
 
   async all<R = Row>(sql: string, params?: Params): Promise<R[]> {
@@ -113,7 +111,7 @@ export class PostgresDatabase implements DatabaseHandle {
    * BEGIN … COMMIT on one pooled client (released in finally). A client whose connection
    * broke is destroyed rather than put back in the pool.
    */
-  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
     this.#open();
     let client: pg.PoolClient;
     try {
@@ -142,7 +140,7 @@ export class PostgresDatabase implements DatabaseHandle {
     }
   }
 
-  #on(client: Client): Transaction & { query<R>(sql: string, params?: Params): Promise<{ rows: R[]; changes: number }> } {
+  #on(client: Client): PostgresTransaction {
     const query = <R>(sql: string, params?: Params) => runOn<R>(client, this.statement(sql), params);
     return {
       query,

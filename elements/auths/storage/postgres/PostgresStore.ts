@@ -1,6 +1,5 @@
 import { ElementError, StoreError, sqlState, toStoreError, type PostgresDatabase } from "jit-runtime/element";
 import { LoginError } from "../../loginTypes/Meta/errors.ts";
-import type pg from "pg";
 import type {
   AdminSessionView,
   AdminUserQuery,
@@ -56,19 +55,13 @@ import {
 } from "../rows.ts";
 import { PG_SQL } from "./sql.ts";
 
-type Statements = { readonly [K in keyof typeof PG_SQL]: { readonly name?: string; readonly text: string } };
-
 /**
- * Every statement as a named prepared statement: each pooled connection parses and plans it
- * once, then runs it with new parameters (a login runs about seven). Measured on the login
- * bench: about 30% less PostgreSQL CPU per login. `prepared_statements=off` in the URL sends
- * them unnamed instead, for a pooler that cannot keep them (PgBouncer in transaction mode
- * before 1.21, or without max_prepared_statements).
+ * What the store sends statements through: the handle, or one of its transactions. The
+ * handle sends each as a named prepared statement (each pooled connection parses and plans
+ * it once; about 30% less PostgreSQL CPU per login on the login bench), or unnamed with
+ * `prepared_statements=off` in the URL, for a pooler that cannot keep them.
  */
-const NAMED: Statements = Object.fromEntries(Object.entries(PG_SQL).map(([key, text]) => [key, { name: `jit_${key}`, text }])) as Statements;
-const UNNAMED: Statements = Object.fromEntries(Object.entries(PG_SQL).map(([key, text]) => [key, { text }])) as Statements;
-
-type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
+type Queryable = Pick<PostgresDatabase, "query">;
 
 /** Returned from a transaction's work to roll it back and still answer a value. */
 class Rollback<T> {
@@ -79,7 +72,7 @@ const UNIQUE_VIOLATION = "23505";
 const FOREIGN_KEY_VIOLATION = "23503";
 
 /**
- * The Store port on PostgreSQL through a pg pool, for several `jit serve` processes on one
+ * The Store port on PostgreSQL through the database handle, for several `jit serve` processes on one
  * database. The guarantees are the SQLite store's:
  *
  * - a single-use code is spent by one guarded UPDATE (sql.ts), whichever process asks;
@@ -98,10 +91,7 @@ export class PostgresStore implements Store {
   readonly commitsTurnTogether = false;
   /** `host:port/database`: what messages name. */
   readonly label: string;
-  readonly #pool: pg.Pool;
   #closing: Promise<void> | undefined;
-
-  readonly #sql: Statements;
 
   readonly #db: PostgresDatabase;
   readonly #ownsDatabase: boolean;
@@ -113,9 +103,7 @@ export class PostgresStore implements Store {
    */
   constructor(db: PostgresDatabase, ownsDatabase: boolean) {
     this.#db = db;
-    this.#pool = db.pool;
     this.label = db.label;
-    this.#sql = db.preparedStatements ? NAMED : UNNAMED;
     this.#ownsDatabase = ownsDatabase;
   }
 
@@ -128,9 +116,9 @@ export class PostgresStore implements Store {
 
   async createUser(input: { name?: string | null; corpId?: string | null }, now: number): Promise<UserRecord> {
     return this.#run(async (db) => {
-      if (!input.corpId) return toUser((await db.query<UserRow>(this.#sql.insertUser, [input.name ?? null, now])).rows[0]!);
+      if (!input.corpId) return toUser((await db.query<UserRow>(PG_SQL.insertUser, [input.name ?? null, now])).rows[0]!);
       try {
-        return toUser((await db.query<UserRow>(this.#sql.insertUserInCorp, [input.name ?? null, now, input.corpId])).rows[0]!);
+        return toUser((await db.query<UserRow>(PG_SQL.insertUserInCorp, [input.name ?? null, now, input.corpId])).rows[0]!);
       } catch (err) {
         if (sqlState(err) !== FOREIGN_KEY_VIOLATION) throw err;
         throw new ElementError("ARGUMENT_INVALID", { argument: "corpId", function: "createUser", reason: `organisation ${input.corpId} does not exist` });
@@ -140,19 +128,19 @@ export class PostgresStore implements Store {
 
   async getUser(userId: number): Promise<UserRecord | null> {
     return this.#run(async (db) => {
-      const row = (await db.query<UserRow>(this.#sql.getUser, [userId])).rows[0];
+      const row = (await db.query<UserRow>(PG_SQL.getUser, [userId])).rows[0];
       return row ? toUser(row) : null;
     });
   }
 
   async upsertCorp(corp: CorpRecord): Promise<void> {
-    await this.#run((db) => db.query(this.#sql.upsertCorp, [corp.corpId, corp.corpName]));
+    await this.#run((db) => db.query(PG_SQL.upsertCorp, [corp.corpId, corp.corpName]));
   }
 
   async addCorpMember(corpId: string, userId: number, now: number): Promise<void> {
     await this.#run(async (db) => {
       try {
-        await db.query(this.#sql.addMember, [corpId, userId, now]);
+        await db.query(PG_SQL.addMember, [corpId, userId, now]);
       } catch (err) {
         if (sqlState(err) !== FOREIGN_KEY_VIOLATION) throw err;
         if (constraintOf(err) === "corp_members_user_fk") throw new LoginError("USER_NOT_FOUND", { userId });
@@ -163,7 +151,7 @@ export class PostgresStore implements Store {
 
   async listUserCorps(userId: number): Promise<CorpRecord[]> {
     return this.#run(async (db) => {
-      const { rows } = await db.query<{ corp_id: string; corp_name: string }>(this.#sql.listUserCorps, [userId]);
+      const { rows } = await db.query<{ corp_id: string; corp_name: string }>(PG_SQL.listUserCorps, [userId]);
       return rows.map((r) => ({ corpId: r.corp_id, corpName: r.corp_name }));
     });
   }
@@ -179,7 +167,7 @@ export class PostgresStore implements Store {
   }
 
   async findUserIdByUnionId(unionId: string): Promise<number | null> {
-    return this.#run(async (db) => (await db.query<{ user_id: number }>(this.#sql.userIdByUnionId, [unionId])).rows[0]?.user_id ?? null);
+    return this.#run(async (db) => (await db.query<{ user_id: number }>(PG_SQL.userIdByUnionId, [unionId])).rows[0]?.user_id ?? null);
   }
 
   async createBinding(binding: Omit<BindingRecord, "createdAt">, now: number): Promise<BindingRecord> {
@@ -190,13 +178,13 @@ export class PostgresStore implements Store {
       for (let attempt = 0; ; attempt++) {
         let row: BindingRow | undefined;
         try {
-          row = (await db.query<BindingRow>(this.#sql.insertBinding, [b.appId, b.openId, b.unionId ?? null, b.userId, now])).rows[0];
+          row = (await db.query<BindingRow>(PG_SQL.insertBinding, [b.appId, b.openId, b.unionId ?? null, b.userId, now])).rows[0];
         } catch (err) {
           if (sqlState(err) === FOREIGN_KEY_VIOLATION) throw new LoginError("USER_NOT_FOUND", { userId: b.userId });
           throw err;
         }
         if (row) return toBinding(row);
-        if ((await db.query(this.#sql.getUser, [b.userId])).rowCount === 0) throw new LoginError("USER_NOT_FOUND", { userId: b.userId });
+        if ((await db.query(PG_SQL.getUser, [b.userId])).changes === 0) throw new LoginError("USER_NOT_FOUND", { userId: b.userId });
         const byOpenId = await this.#bindingByOpenId(db, b.appId, b.openId);
         if (byOpenId && byOpenId.userId === b.userId) throw new LoginError("ALREADY_BOUND", { userId: b.userId, appId: b.appId });
         if (byOpenId) throw new LoginError("WECHAT_ALREADY_BOUND", { appId: b.appId });
@@ -207,17 +195,17 @@ export class PostgresStore implements Store {
   }
 
   async deleteBinding(appId: string, userId: number, now: number): Promise<boolean> {
-    return this.#run(async (db) => (await db.query(this.#sql.deleteBinding, [appId, userId, now])).rowCount === 1);
+    return this.#run(async (db) => (await db.query(PG_SQL.deleteBinding, [appId, userId, now])).changes === 1);
   }
 
   async wasUnbound(appId: string, openId: string): Promise<boolean> {
-    return this.#run(async (db) => (await db.query(this.#sql.wasUnbound, [appId, openId])).rowCount === 1);
+    return this.#run(async (db) => (await db.query(PG_SQL.wasUnbound, [appId, openId])).changes === 1);
   }
 
   // --- single-use codes ---
 
   async saveBindCode(hash: string, record: BindCodeRecord, now: number): Promise<void> {
-    await this.#run((db) => db.query(this.#sql.insertBindCode, [hash, record.appId, record.openId, record.unionId ?? null, record.expiresAt, now]));
+    await this.#run((db) => db.query(PG_SQL.insertBindCode, [hash, record.appId, record.openId, record.unionId ?? null, record.expiresAt, now]));
   }
 
   async saveLoginCode(hash: string, record: LoginCodeRecord, now: number): Promise<void> {
@@ -243,7 +231,7 @@ export class PostgresStore implements Store {
         const code = consumed.record;
         let user: UserRecord;
         try {
-          user = toUser((await client.query<UserRow>(this.#sql.insertBoundUser, [options.name ?? null, now, code.appId, code.openId, code.unionId])).rows[0]!);
+          user = toUser((await client.query<UserRow>(PG_SQL.insertBoundUser, [options.name ?? null, now, code.appId, code.openId, code.unionId])).rows[0]!);
         } catch (err) {
           // The user is new, so only the identity can be taken; the transaction (and the
           // code's use) rolls back.
@@ -258,7 +246,7 @@ export class PostgresStore implements Store {
           user.phone = options.phone;
         }
         if (options.corp) {
-          await client.query(this.#sql.joinCorp, [options.corp.corpId, options.corp.corpName, user.userId, now]);
+          await client.query(PG_SQL.joinCorp, [options.corp.corpId, options.corp.corpName, user.userId, now]);
         }
         if (options.loginCode) {
           const { hash: loginHash, expiresAt, loginType } = options.loginCode;
@@ -279,17 +267,17 @@ export class PostgresStore implements Store {
         const corpId = session.corpId ?? null;
         const row =
           corpId === null
-            ? (await client.query<LoginCodeRow>(this.#sql.consumeLoginCode, [now, hash])).rows[0]
-            : (await client.query<LoginCodeRow>(this.#sql.consumeLoginCodeInCorp, [now, hash, corpId])).rows[0];
+            ? (await client.query<LoginCodeRow>(PG_SQL.consumeLoginCode, [now, hash])).rows[0]
+            : (await client.query<LoginCodeRow>(PG_SQL.consumeLoginCodeInCorp, [now, hash, corpId])).rows[0];
         if (!row) {
           // Not taken: unknown or used, or live and held back by the corp condition.
-          const held = corpId !== null && (await client.query(this.#sql.loginCodeUnused, [hash])).rowCount === 1;
+          const held = corpId !== null && (await client.query(PG_SQL.loginCodeUnused, [hash])).changes === 1;
           return { status: held ? "not_member" : "invalid" };
         }
         const consumedCode = consumed(toLoginCode(row), now);
         if (consumedCode.status !== "ok") return { status: "expired" };
         const { userId, origin } = consumedCode.record;
-        const sessionCorp = corpId ?? (await client.query<{ corp_id: string }>(this.#sql.firstCorpOf, [userId])).rows[0]?.corp_id ?? null;
+        const sessionCorp = corpId ?? (await client.query<{ corp_id: string }>(PG_SQL.firstCorpOf, [userId])).rows[0]?.corp_id ?? null;
         const record: SessionRecord = { userId, corpId: sessionCorp, createdAt: now, expiresAt: session.expiresAt, origin: origin ?? null };
         await this.#insertSession(client, session.tokenHash, record, now);
         return { status: "ok", session: record };
@@ -301,14 +289,14 @@ export class PostgresStore implements Store {
 
   async findPasswordCredential(realm: string, username: string): Promise<PasswordCredentialRecord | null> {
     return this.#run(async (db) => {
-      const row = (await db.query<PasswordRow>(this.#sql.passwordByUsername, [realm, username])).rows[0];
+      const row = (await db.query<PasswordRow>(PG_SQL.passwordByUsername, [realm, username])).rows[0];
       return row ? toPassword(row) : null;
     });
   }
 
   async findPasswordCredentialByUser(realm: string, userId: number): Promise<PasswordCredentialRecord | null> {
     return this.#run(async (db) => {
-      const row = (await db.query<PasswordRow>(this.#sql.passwordByUser, [userId, realm])).rows[0];
+      const row = (await db.query<PasswordRow>(PG_SQL.passwordByUser, [userId, realm])).rows[0];
       return row ? toPassword(row) : null;
     });
   }
@@ -318,13 +306,13 @@ export class PostgresStore implements Store {
       this.#transaction<UserRecord>(async (client) => {
         let user: UserRecord;
         try {
-          user = toUser((await client.query<UserRow>(this.#sql.insertPasswordUser, [input.name ?? null, now, input.realm, input.username, input.passwordHash])).rows[0]!);
+          user = toUser((await client.query<UserRow>(PG_SQL.insertPasswordUser, [input.name ?? null, now, input.realm, input.username, input.passwordHash])).rows[0]!);
         } catch (err) {
           // The user is new, so only the username can be taken; the transaction rolls back.
           if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "identities_subject") throw usernameTaken(input.realm);
           throw err;
         }
-        if (input.corp) await client.query(this.#sql.joinCorp, [input.corp.corpId, input.corp.corpName, user.userId, now]);
+        if (input.corp) await client.query(PG_SQL.joinCorp, [input.corp.corpId, input.corp.corpName, user.userId, now]);
         const { hash, expiresAt, loginType } = input.loginCode;
         const origin = { loginType, appId: input.realm, openId: input.username };
         await this.#insertLoginCode(client, hash, { appId: input.realm, userId: user.userId, expiresAt, origin }, now);
@@ -336,14 +324,14 @@ export class PostgresStore implements Store {
   async createPasswordCredential(c: Omit<PasswordCredentialRecord, "createdAt" | "updatedAt">, now: number): Promise<PasswordCredentialRecord> {
     return this.#run(async (db) => {
       try {
-        await db.query(this.#sql.insertPassword, [c.realm, c.username, c.userId, c.passwordHash, now]);
+        await db.query(PG_SQL.insertPassword, [c.realm, c.username, c.userId, c.passwordHash, now]);
       } catch (err) {
         if (sqlState(err) === FOREIGN_KEY_VIOLATION) throw new LoginError("USER_NOT_FOUND", { userId: c.userId });
         if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "identities_user") {
           throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
         }
         if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "identities_subject") {
-          const holder = (await db.query<{ user_id: number }>(this.#sql.passwordByUsername, [c.realm, c.username])).rows[0];
+          const holder = (await db.query<{ user_id: number }>(PG_SQL.passwordByUsername, [c.realm, c.username])).rows[0];
           if (holder?.user_id === c.userId) throw new LoginError("PASSWORD_ALREADY_SET", { userId: c.userId, fullName: c.realm });
           throw usernameTaken(c.realm);
         }
@@ -356,12 +344,12 @@ export class PostgresStore implements Store {
   async updatePasswordHash(realm: string, userId: number, passwordHash: string, now: number, options: { endSessions?: boolean; keepTokenHash?: string | null } = {}): Promise<boolean> {
     return this.#run(async (db) => {
       const params = [passwordHash, now, userId, realm, options.endSessions === true, options.keepTokenHash ?? null];
-      return (await db.query(this.#sql.updatePassword, params)).rowCount === 1;
+      return (await db.query(PG_SQL.updatePassword, params)).changes === 1;
     });
   }
 
   async deletePasswordCredential(realm: string, userId: number, now: number): Promise<boolean> {
-    return this.#run(async (db) => (await db.query(this.#sql.deletePassword, [userId, realm, now])).rowCount === 1);
+    return this.#run(async (db) => (await db.query(PG_SQL.deletePassword, [userId, realm, now])).changes === 1);
   }
 
   // --- login sessions ---
@@ -372,13 +360,13 @@ export class PostgresStore implements Store {
 
   async getSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
     return this.#run(async (db) => {
-      const row = (await db.query<SessionRow>(this.#sql.getSession, [tokenHash, now])).rows[0];
+      const row = (await db.query<SessionRow>(PG_SQL.getSession, [tokenHash, now])).rows[0];
       return row ? toSession(row) : null;
     });
   }
 
   async deleteSession(tokenHash: string): Promise<boolean> {
-    return this.#run(async (db) => ((await db.query(this.#sql.deleteSession, [tokenHash])).rowCount ?? 0) > 0);
+    return this.#run(async (db) => ((await db.query(PG_SQL.deleteSession, [tokenHash])).changes) > 0);
   }
 
   // --- admin reads and actions (the console) ---
@@ -393,19 +381,19 @@ export class PostgresStore implements Store {
 
   async deleteUserSession(userId: number, sessionId: string): Promise<boolean> {
     if (!SESSION_ID.test(sessionId)) return false;
-    return this.#run(async (db) => ((await db.query(ADMIN_PG.deleteUserSession, [userId, sessionId])).rowCount ?? 0) > 0);
+    return this.#run(async (db) => ((await db.query(ADMIN_PG.deleteUserSession, [userId, sessionId])).changes) > 0);
   }
 
 
   // --- WeChat session keys ---
 
   async putSessionKey(appId: string, openId: string, sealed: string, now: number): Promise<void> {
-    await this.#run((db) => db.query(this.#sql.putSessionKey, [appId, openId, sealed, now]));
+    await this.#run((db) => db.query(PG_SQL.putSessionKey, [appId, openId, sealed, now]));
   }
 
   async getSessionKey(appId: string, openId: string): Promise<{ sealed: string; updatedAt: number } | null> {
     return this.#run(async (db) => {
-      const row = (await db.query<{ sealed: string; updated_at: number }>(this.#sql.getSessionKey, [appId, openId])).rows[0];
+      const row = (await db.query<{ sealed: string; updated_at: number }>(PG_SQL.getSessionKey, [appId, openId])).rows[0];
       return row ? { sealed: row.sealed, updatedAt: row.updated_at } : null;
     });
   }
@@ -417,32 +405,32 @@ export class PostgresStore implements Store {
   }
 
   async findUserIdByPhone(phone: string): Promise<number | null> {
-    return this.#run(async (db) => (await db.query<{ user_id: number }>(this.#sql.userIdByPhone, [phone])).rows[0]?.user_id ?? null);
+    return this.#run(async (db) => (await db.query<{ user_id: number }>(PG_SQL.userIdByPhone, [phone])).rows[0]?.user_id ?? null);
   }
 
   // --- WeChat access tokens ---
 
   async getAccessToken(appId: string): Promise<AccessTokenRecord | null> {
     return this.#run(async (db) => {
-      const row = (await db.query<{ sealed: string | null; expires_at: number; lease_owner: string | null; lease_until: number }>(this.#sql.getAccessToken, [appId])).rows[0];
+      const row = (await db.query<{ sealed: string | null; expires_at: number; lease_owner: string | null; lease_until: number }>(PG_SQL.getAccessToken, [appId])).rows[0];
       return row ? { sealed: row.sealed, expiresAt: row.expires_at, leaseOwner: row.lease_owner, leaseUntil: row.lease_until } : null;
     });
   }
 
   async claimAccessTokenFetch(appId: string, owner: string, now: number, leaseUntil: number, staleAt: number): Promise<boolean> {
-    return this.#run(async (db) => (await db.query(this.#sql.claimTokenFetch, [appId, owner, leaseUntil, now, staleAt])).rowCount === 1);
+    return this.#run(async (db) => (await db.query(PG_SQL.claimTokenFetch, [appId, owner, leaseUntil, now, staleAt])).changes === 1);
   }
 
   async saveAccessToken(appId: string, owner: string, sealed: string | null, expiresAt: number): Promise<void> {
-    await this.#run((db) => db.query(this.#sql.saveAccessToken, [appId, owner, sealed, expiresAt]));
+    await this.#run((db) => db.query(PG_SQL.saveAccessToken, [appId, owner, sealed, expiresAt]));
   }
 
   async invalidateAccessToken(appId: string, sealed: string): Promise<boolean> {
-    return this.#run(async (db) => (await db.query(this.#sql.invalidateAccessToken, [appId, sealed])).rowCount === 1);
+    return this.#run(async (db) => (await db.query(PG_SQL.invalidateAccessToken, [appId, sealed])).changes === 1);
   }
 
   async claimForceRefresh(appId: string, now: number, rule: ForceRefreshRule): Promise<boolean> {
-    return this.#run(async (db) => (await db.query(this.#sql.claimForceRefresh, [appId, rule.day, now, now - rule.minIntervalMs, rule.maxPerDay])).rowCount === 1);
+    return this.#run(async (db) => (await db.query(PG_SQL.claimForceRefresh, [appId, rule.day, now, now - rule.minIntervalMs, rule.maxPerDay])).changes === 1);
   }
 
 
@@ -454,9 +442,9 @@ export class PostgresStore implements Store {
       // The read after a refused claim may find no row when a purge removed the entry in
       // between: the claim is then simply tried again (it inserts).
       for (;;) {
-        const taken = (await db.query<{ holder: string }>(this.#sql.claimWxCode, params)).rows[0];
+        const taken = (await db.query<{ holder: string }>(PG_SQL.claimWxCode, params)).rows[0];
         if (taken?.holder === claim.holder) return { status: "claimed" };
-        const row = (await db.query<WxCodeRow>(this.#sql.getWxCode, [hash])).rows[0];
+        const row = (await db.query<WxCodeRow>(PG_SQL.getWxCode, [hash])).rows[0];
         if (row) return wxCodeState(row);
       }
     });
@@ -464,12 +452,12 @@ export class PostgresStore implements Store {
 
   async settleWxCode(hash: string, holder: string, outcome: WxCodeOutcome, expiresAt: number): Promise<boolean> {
     const sealed = outcome.state === "answered" ? outcome.sealed : null;
-    return this.#run(async (db) => (await db.query(this.#sql.settleWxCode, [outcome.state, sealed, expiresAt, hash, holder])).rowCount === 1);
+    return this.#run(async (db) => (await db.query(PG_SQL.settleWxCode, [outcome.state, sealed, expiresAt, hash, holder])).changes === 1);
   }
 
   async hitRateWindow(key: string, windowMs: number, now: number): Promise<{ count: number; resetAt: number }> {
     return this.#run(async (db) => {
-      const row = (await db.query<{ count: number; reset_at: number }>(this.#sql.hitRateWindow, [key, now, windowMs])).rows[0]!;
+      const row = (await db.query<{ count: number; reset_at: number }>(PG_SQL.hitRateWindow, [key, now, windowMs])).rows[0]!;
       return { count: row.count, resetAt: row.reset_at };
     });
   }
@@ -479,7 +467,7 @@ export class PostgresStore implements Store {
   async loginFailureState(keys: string[], now: number): Promise<LoginFailureState> {
     const checked = requireLoginFailureKeys("loginFailureState", keys, now);
     return this.#run(async (db) => {
-      const { rows } = await db.query<LoginFailureDbRow & { key_hash: string }>(this.#sql.loginFailures, [checked]);
+      const { rows } = await db.query<LoginFailureDbRow & { key_hash: string }>(PG_SQL.loginFailures, [checked]);
       return loginFailureStateOf(new Map(rows.map((r) => [r.key_hash, toLoginFailure(r)])), now);
     });
   }
@@ -494,10 +482,10 @@ export class PostgresStore implements Store {
     const keys = checked.map((r) => r.key);
     return this.#run(() =>
       this.#transaction(async (client) => {
-        const { rows } = await client.query<LoginFailureDbRow & { key_hash: string }>(this.#sql.lockLoginFailures, [keys]);
+        const { rows } = await client.query<LoginFailureDbRow & { key_hash: string }>(PG_SQL.lockLoginFailures, [keys]);
         const stored = new Map(rows.map((r) => [r.key_hash, toLoginFailure(r)]));
         const next = checked.map(({ key, ...rule }) => afterFailure(stored.get(key), rule, now));
-        await client.query(this.#sql.putLoginFailures, [keys, next.map((n) => n.failures), next.map((n) => n.lockedUntil), next.map((n) => n.forgetAt)]);
+        await client.query(PG_SQL.putLoginFailures, [keys, next.map((n) => n.failures), next.map((n) => n.lockedUntil), next.map((n) => n.forgetAt)]);
         return Math.max(0, ...next.map((n) => n.lockedUntil));
       }),
     );
@@ -505,13 +493,13 @@ export class PostgresStore implements Store {
 
   async clearLoginFailures(keys: string[]): Promise<void> {
     const checked = requireLoginFailureKeys("clearLoginFailures", keys);
-    await this.#run((db) => db.query(this.#sql.clearLoginFailures, [checked]));
+    await this.#run((db) => db.query(PG_SQL.clearLoginFailures, [checked]));
   }
 
   async purgeExpired(now: number): Promise<PurgeCounts> {
     return this.#run(async (db) => {
       type Counts = { bind_codes: number; login_codes: number; sessions: number; wx_codes: number; rate_windows: number; login_failures: number };
-      const row = (await db.query<Counts>(this.#sql.purge, [now])).rows[0]!;
+      const row = (await db.query<Counts>(PG_SQL.purge, [now])).rows[0]!;
       return {
         bindCodes: row.bind_codes,
         loginCodes: row.login_codes,
@@ -524,7 +512,7 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.#run((db) => db.query(this.#sql.ping));
+    await this.#run((db) => db.query(PG_SQL.ping));
   }
 
   /** Ends the pool: idle connections now, busy ones as their queries finish. Idempotent. */
@@ -539,37 +527,26 @@ export class PostgresStore implements Store {
   async #run<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
     if (this.#closing) throw new StoreError("STORE_CLOSED", { file: this.label });
     try {
-      return await work(this.#pool);
+      return await work(this.#db);
     } catch (err) {
       throw toStoreError(err, this.label);
     }
   }
 
   /**
-   * BEGIN … COMMIT on one pooled client. A thrown error rolls back; so does a Rollback
-   * result, whose value is then returned. A client whose connection broke is destroyed
-   * rather than put back in the pool.
+   * The handle's transaction (BEGIN … COMMIT on one pooled client). A thrown error rolls
+   * back; so does a Rollback result, whose value is then returned.
    */
-  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T | Rollback<T>>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    // A checked-out client has no listener of the pool's: a connection lost now would be an
-    // unheard 'error' event, which ends the process. The query in progress fails with it too.
-    const onError = (err: Error) => (broken = err);
-    client.on("error", onError);
+  async #transaction<T>(work: (tx: Queryable) => Promise<T | Rollback<T>>): Promise<T> {
     try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query(result instanceof Rollback ? "ROLLBACK" : "COMMIT");
-      return result instanceof Rollback ? result.value : result;
-    } catch (err) {
-      await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      return await this.#db.transaction(async (tx) => {
+        const result = await work(tx);
+        if (result instanceof Rollback) throw result;
+        return result;
       });
+    } catch (err) {
+      if (err instanceof Rollback) return err.value as T;
       throw err;
-    } finally {
-      client.off("error", onError);
-      client.release(broken);
     }
   }
 
@@ -577,7 +554,7 @@ export class PostgresStore implements Store {
   async #setPhone(db: Queryable, userId: number, phone: string): Promise<void> {
     let changed: number;
     try {
-      changed = (await db.query(this.#sql.setUserPhone, [phone, userId])).rowCount ?? 0;
+      changed = (await db.query(PG_SQL.setUserPhone, [phone, userId])).changes;
     } catch (err) {
       if (sqlState(err) === UNIQUE_VIOLATION && constraintOf(err) === "users_phone_unique") throw new LoginError("PHONE_TAKEN");
       throw err;
@@ -586,12 +563,12 @@ export class PostgresStore implements Store {
   }
 
   async #bindingByOpenId(db: Queryable, appId: string, openId: string): Promise<BindingRecord | null> {
-    const row = (await db.query<BindingRow>(this.#sql.bindingByOpenId, [appId, openId])).rows[0];
+    const row = (await db.query<BindingRow>(PG_SQL.bindingByOpenId, [appId, openId])).rows[0];
     return row ? toBinding(row) : null;
   }
 
   async #bindingByUser(db: Queryable, appId: string, userId: number): Promise<BindingRecord | null> {
-    const row = (await db.query<BindingRow>(this.#sql.bindingByUser, [appId, userId])).rows[0];
+    const row = (await db.query<BindingRow>(PG_SQL.bindingByUser, [appId, userId])).rows[0];
     return row ? toBinding(row) : null;
   }
 
@@ -602,13 +579,13 @@ export class PostgresStore implements Store {
       throw new ElementError("ARGUMENT_INVALID", { argument: "record.origin.appId", function: "saveLoginCode", reason: "must equal record.appId" });
     }
     const params = [hash, record.appId, record.userId, record.expiresAt, now, origin?.loginType ?? null, origin?.openId ?? null];
-    await this.#referencingUser(record.userId, db.query(this.#sql.insertLoginCode, params));
+    await this.#referencingUser(record.userId, db.query(PG_SQL.insertLoginCode, params));
   }
 
   async #insertSession(db: Queryable, tokenHash: string, record: Omit<SessionRecord, "createdAt">, now: number): Promise<void> {
     const origin = record.origin ?? null;
     const params = [tokenHash, record.userId, record.corpId ?? null, now, record.expiresAt, origin?.loginType ?? null, origin?.appId ?? null, origin?.openId ?? null];
-    await this.#referencingUser(record.userId, db.query(this.#sql.insertSession, params));
+    await this.#referencingUser(record.userId, db.query(PG_SQL.insertSession, params));
   }
 
   /** Rows that reference a user (login codes, sessions): a missing user is USER_NOT_FOUND. */
@@ -622,12 +599,12 @@ export class PostgresStore implements Store {
   }
 
   async #consumeBind(db: Queryable, hash: string, now: number): Promise<ConsumeResult<BindCodeRecord>> {
-    const row = (await db.query<BindCodeRow>(this.#sql.consumeBindCode, [now, hash])).rows[0];
+    const row = (await db.query<BindCodeRow>(PG_SQL.consumeBindCode, [now, hash])).rows[0];
     return row ? consumed(toBindCode(row), now) : { status: "invalid" };
   }
 
   async #consumeLogin(db: Queryable, hash: string, now: number): Promise<ConsumeResult<LoginCodeRecord>> {
-    const row = (await db.query<LoginCodeRow>(this.#sql.consumeLoginCode, [now, hash])).rows[0];
+    const row = (await db.query<LoginCodeRow>(PG_SQL.consumeLoginCode, [now, hash])).rows[0];
     return row ? consumed(toLoginCode(row), now) : { status: "invalid" };
   }
 }

@@ -1,8 +1,8 @@
-import type pg from "pg";
+import type { PostgresDatabase } from "jit-runtime/element";
 import type { AdminSessionView, AdminUserQuery, AdminUserView, CorpRecord } from "../Store.ts";
 import { toBinding, toUser, type BindingRow, type UserRow } from "../rows.ts";
 
-type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
+type Queryable = Pick<PostgresDatabase, "query">;
 
 /**
  * The console's reads on PostgreSQL (the SQLite store's sqlite/adminReads.ts, same answers).
