@@ -18,6 +18,7 @@ import path from "node:path";
 import pg from "pg";
 import { openStore } from "../elements/auths/storage/openStore.ts";
 import { BENCH_APP, envInt, percentile, printTable, runLoad, seedDatabase, startFake, startJitServe, timedLogin, writeResult, type LoadResult, type Proc } from "./lib/loginHarness.ts";
+import { median } from "./lib/median.ts";
 
 const USERS = envInt("BENCH_USERS", 10_000);
 const REQUESTS = envInt("BENCH_REQUESTS", 3_000);
@@ -29,7 +30,6 @@ const WARMUP = 500;
 const PREFIX = "cluster-user-";
 const ADMIN = process.env.JIT_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const created: string[] = [];
 
 async function admin<T>(database: string | null, work: (c: pg.Client) => Promise<T>): Promise<T> {

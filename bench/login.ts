@@ -30,6 +30,7 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { envInt, printTable, runLoad, seedDatabase, startBaseline, startFake, startJitServe, writeResult, type LoadResult, type Proc } from "./lib/loginHarness.ts";
+import { median } from "./lib/median.ts";
 
 const USERS = envInt("BENCH_USERS", 10_000);
 const REQUESTS = envInt("BENCH_REQUESTS", 6_000);
@@ -38,7 +39,6 @@ const ROUNDS = envInt("BENCH_ROUNDS", 5);
 const WARMUP = Math.min(1_000, REQUESTS);
 const PREFIX = "bench-user-";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function summarise(runs: LoadResult[]) {
   return {

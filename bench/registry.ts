@@ -10,6 +10,7 @@ import { loadApp } from "../runtime/index.ts";
 import { silentLogger } from "../runtime/logging/logger.ts";
 import { baselineLoad } from "./lib/baseline.ts";
 import { generateApp } from "./lib/generate.ts";
+import { median } from "./lib/median.ts";
 
 // Small loads are short and noisy: measure them more often.
 const runsFor = (size: number) => Number(process.env.BENCH_RUNS ?? (size < 5_000 ? 15 : 7));
@@ -17,7 +18,6 @@ const SIZES = [1_000, 10_000];
 const TARGET_RATIO = 1.5;
 const TARGET_RATE = 5_000_000;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "./lib/median.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 9);
@@ -28,7 +29,6 @@ const commands: Array<{ name: string; args: string[] }> = [
   { name: "jit from sources via tsx (cli/bin.js)", args: [path.join(REPO, "cli/bin.js"), "--app", "demo", "elements"] },
 ];
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const hasTime = existsSync(TIME);
 
 function once(args: string[]): { wallMs: number; cpuMs: number | undefined } {

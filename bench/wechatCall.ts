@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { createWeChatHttp } from "../elements/auths/loginTypes/WeChatMiniType/wechat/index.ts";
 import { BENCH_APP, envInt, startProc, writeResult } from "./lib/loginHarness.ts";
+import { median } from "./lib/median.ts";
 
 const CALLS = envInt("BENCH_CALLS", 20_000);
 const ROUNDS = envInt("BENCH_ROUNDS", 3);
@@ -60,7 +61,6 @@ async function round(call: () => Promise<unknown>, calls: number): Promise<{ cpu
   return { cpuMicros: (used.user + used.system) / calls, callsPerSecond: calls / ((performance.now() - t) / 1000) };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const targets = { "node:http by hand": handCall, "createWeChatHttp (undici)": familyCall };
 const results: Record<string, Array<{ cpuMicros: number; callsPerSecond: number }>> = {};
 try {
