@@ -1,4 +1,4 @@
-import { ElementError, StoreError, sqlState, toStoreError, type PostgresDatabase } from "jit-runtime/element";
+import { ElementError, StoreError, sqlState, type PostgresDatabase } from "jit-runtime/element";
 import { LoginError } from "../../loginTypes/Meta/errors.ts";
 import type {
   AdminSessionView,
@@ -366,7 +366,7 @@ export class PostgresStore implements Store {
   }
 
   async deleteSession(tokenHash: string): Promise<boolean> {
-    return this.#run(async (db) => ((await db.query(PG_SQL.deleteSession, [tokenHash])).changes) > 0);
+    return this.#run(async (db) => (await db.query(PG_SQL.deleteSession, [tokenHash])).changes > 0);
   }
 
   // --- admin reads and actions (the console) ---
@@ -381,7 +381,7 @@ export class PostgresStore implements Store {
 
   async deleteUserSession(userId: number, sessionId: string): Promise<boolean> {
     if (!SESSION_ID.test(sessionId)) return false;
-    return this.#run(async (db) => ((await db.query(ADMIN_PG.deleteUserSession, [userId, sessionId])).changes) > 0);
+    return this.#run(async (db) => (await db.query(ADMIN_PG.deleteUserSession, [userId, sessionId])).changes > 0);
   }
 
 
@@ -523,14 +523,13 @@ export class PostgresStore implements Store {
 
   // --- helpers ---
 
-  /** Runs one method's database work: STORE_CLOSED after close, STORE_UNAVAILABLE when the database does not answer. */
+  /**
+   * Runs one method's database work: STORE_CLOSED after close. The handle already answers
+   * STORE_UNAVAILABLE when the database does not (its query and transaction).
+   */
   async #run<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
     if (this.#closing) throw new StoreError("STORE_CLOSED", { file: this.label });
-    try {
-      return await work(this.#db);
-    } catch (err) {
-      throw toStoreError(err, this.label);
-    }
+    return work(this.#db);
   }
 
   /**

@@ -18,9 +18,7 @@ export type WeChatHttp = (path: string, call: WeChatCall) => Promise<Record<stri
 const NEVER_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
 
 /** Our deadline for one call (undici's own timeouts are per phase, not for the whole call). */
-class DeadlineError extends Error {
-  override readonly name = "TimeoutError";
-}
+class DeadlineError extends Error {}
 
 /**
  * A short, secret-free reason for a network failure. Never undici's message or the URL: the
