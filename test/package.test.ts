@@ -9,6 +9,7 @@ import { post } from "./helpers/http.ts";
 import { installPacked, packOnce } from "./helpers/packedPackage.ts";
 import { startChild, type Child } from "./helpers/httpChild.ts";
 import { REPO_ROOT } from "./helpers/loginFixture.ts";
+import { ORDER_MODEL } from "./models/fixture.ts";
 
 /*
  * The package as an app developer gets it: `npm pack` of this repository (which builds dist/
@@ -108,20 +109,7 @@ console.log(JSON.stringify({ greeting: await app.getElement("auths.loginTypes.vi
 await app.close();
 `;
 
-// The issue's shop: a model, and a service whose functions know the caller.
-const SHOP_MODEL = {
-  type: "models.NormalType",
-  title: "Order",
-  fields: [
-    { name: "id", title: "ID", dataType: "AutoInt", primaryKey: true },
-    { name: "userId", title: "Buyer", dataType: "Numeric", required: true, dbIndex: true },
-    { name: "item", title: "Item", dataType: "Stext", maxLength: 64, required: true },
-    { name: "qty", title: "Quantity", dataType: "Numeric", default: 1 },
-    { name: "note", title: "Note", dataType: "Ltext" },
-    { name: "createdAt", title: "Created", dataType: "Datetime" },
-  ],
-  unionUniqueList: [],
-};
+// The issue's shop: its OrderModel (the models suite's), and a service whose functions know the caller.
 const SHOP_SERVICE = {
   type: "services.NormalType",
   title: "Orders",
@@ -362,7 +350,7 @@ describe("the packed package in an app developer's own folder", () => {
   }, 120_000);
 
   it("the shop: a model and a service knowing the current user, typed by jit types; each user's orders are their own across a restart", { timeout: 300_000 }, async () => {
-    await writeJson("apps/shop/elements/models/OrderModel/e.json", SHOP_MODEL);
+    await writeJson("apps/shop/elements/models/OrderModel/e.json", ORDER_MODEL);
     await writeJson("apps/shop/elements/services/OrderSvc/e.json", SHOP_SERVICE);
     await writeFile(path.join(project, "apps/shop/elements/services/OrderSvc/index.mts"), SHOP_SERVICE_CODE);
     const types = await jit(["--app", "shop", "types"]);
