@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post, removeDir, TEST_MASTER_KEY } from "./helpers/http.ts";
 import { runJit } from "./helpers/cliRun.ts";
 import { JIT_BIN, startChild, type Child } from "./helpers/httpChild.ts";
+import { writeTree } from "./helpers/appFixture.ts";
 
 const MODEL = "apps/shop/elements/models/NoteModel/e.json";
 const SERVICE = "apps/shop/elements/services/NoteSvc";
@@ -46,13 +47,6 @@ const files: Record<string, unknown> = {
 `,
 };
 
-async function write(root: string, tree: Record<string, unknown>): Promise<void> {
-  for (const [rel, content] of Object.entries(tree)) {
-    await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await fs.writeFile(path.join(root, rel), typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
-  }
-}
-
 describe("jit dev: a changed model", () => {
   let root: string;
   let child: Child;
@@ -60,7 +54,7 @@ describe("jit dev: a changed model", () => {
 
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), "jit-dev-models-"));
-    await write(root, files);
+    await writeTree(root, files);
     child = startChild([JIT_BIN, "--root", root, "dev", "--port", "0"], {
       JIT_DB: undefined,
       DATABASE_URL: undefined,
@@ -103,7 +97,7 @@ describe("jit dev: a changed model", () => {
     await call("add", { text: "first" });
     expect(await call("list")).toEqual([{ id: 1, text: "first" }]);
 
-    await write(root, { [MODEL]: noteModel([{ name: "stars", title: "Stars", dataType: "Numeric", default: 3 }]) });
+    await writeTree(root, { [MODEL]: noteModel([{ name: "stars", title: "Stars", dataType: "Numeric", default: 3 }]) });
     const output = await nextReport();
     expect(output).toMatch(/jit dev: app shop: migrated: add column stars Numeric to \S+ \(existing rows get the default 3\)\n/);
     expect(output).toMatch(/jit dev: app shop reloaded: version 2 serves from the next request/);
@@ -116,7 +110,7 @@ describe("jit dev: a changed model", () => {
   }, 40_000);
 
   it("a changed data type is unsafe: named with the command that confirms it, and the last good version keeps serving", async () => {
-    await write(root, { [MODEL]: noteModel([{ name: "stars", title: "Stars", dataType: "Stext", default: "3" }]) });
+    await writeTree(root, { [MODEL]: noteModel([{ name: "stars", title: "Stars", dataType: "Stext", default: "3" }]) });
     const output = await nextReport();
     expect(output).toContain("jit dev: app shop NOT reloaded: 1 problem; version 2 keeps serving until fixed");
     expect(output).toMatch(/  MIGRATION_UNSAFE .*models\.NoteModel\.stars: change stars from Numeric to Stext/);
@@ -136,7 +130,7 @@ describe("jit dev: a changed model", () => {
   it("once the step is confirmed with jit migrate, the next save serves the new version", async () => {
     const confirmed = await runJit(["--root", root, "migrate", "--db", path.join(root, ".jit", "shop.sqlite"), "--confirm", "models.NoteModel.stars"], { JIT_MASTER_KEY: TEST_MASTER_KEY });
     expect(confirmed.code, confirmed.stderr).toBe(0);
-    await write(root, { [MODEL]: noteModel([{ name: "stars", title: "Stars", dataType: "Stext", default: "3" }]) });
+    await writeTree(root, { [MODEL]: noteModel([{ name: "stars", title: "Stars", dataType: "Stext", default: "3" }]) });
     const output = await nextReport();
     expect(output).toMatch(/jit dev: app shop reloaded: version 3 serves from the next request \(\d+ ms\); the problems are fixed/);
     // The new column starts with its default; the old numbers stay in the kept column.

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { post, removeDir, TEST_MASTER_KEY } from "./helpers/http.ts";
 import { JIT_BIN, startChild, type Child } from "./helpers/httpChild.ts";
 import { makeTwoAppRoot, MINI } from "./helpers/twoApps.ts";
+import { writeTree } from "./helpers/appFixture.ts";
 
 const ADMIN = "dev-test-admin-token-0123456789abcdef";
 const GREETER = "apps/shop/elements/shop/greeter";
@@ -39,13 +40,6 @@ export default (Parent: any) => class extends Parent {
 `,
 });
 
-async function write(root: string, files: Record<string, unknown>): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await fs.writeFile(path.join(root, rel), typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
-  }
-}
-
 describe("jit dev", () => {
   let root: string;
   let child: Child;
@@ -54,7 +48,7 @@ describe("jit dev", () => {
 
   beforeAll(async () => {
     root = await makeTwoAppRoot();
-    await write(root, greeterFiles("hello"));
+    await writeTree(root, greeterFiles("hello"));
     child = startChild([JIT_BIN, "--root", root, "dev", "--port", "0"], {
       JIT_DB: undefined,
       DATABASE_URL: undefined,
@@ -109,7 +103,7 @@ describe("jit dev", () => {
 
     const inFlight = post(base, "/api/shop/shop/greeter/slowHello");
     await new Promise((resolve) => setTimeout(resolve, 200)); // inside the old version now
-    await write(root, { [`${GREETER}/greeter.json`]: { greeting: "bonjour" } });
+    await writeTree(root, { [`${GREETER}/greeter.json`]: { greeting: "bonjour" } });
     expect(await nextReport()).toMatch(/jit dev: app shop reloaded: version 2 serves from the next request \(\d+ ms\)/);
     expect(child.stdout()).toContain(`${path.join("apps", "shop", "elements", "shop", "greeter", "greeter.json")} changed: reloading app shop`);
     expect(await hello()).toEqual({ data: "v1: bonjour" });
@@ -148,7 +142,7 @@ describe("jit dev", () => {
     await fs.writeFile(index, (await fs.readFile(index, "utf8")).replace('prefix + ": "', 'prefix + " | "'));
     await nextReport();
     expect(await hello()).toEqual({ data: "v1 | bonjour" });
-    await write(root, { [`${GREETER}/prefix.ts`]: `export const prefix = "v2";\n` });
+    await writeTree(root, { [`${GREETER}/prefix.ts`]: `export const prefix = "v2";\n` });
     await nextReport();
     expect(await hello()).toEqual({ data: "v2 | bonjour" });
     // A module that fails to load keeps the version serving.

@@ -6,15 +6,16 @@ import { loadApp, type App, type LoadAppOptions } from "../../runtime/index.ts";
 /** Files to write: relative path → JSON value (written indented) or raw text. */
 export type Tree = Record<string, unknown>;
 
-/** Writes real files under `root`; strings are written as-is, anything else as JSON. */
+/**
+ * Writes real files under `root`; strings are written as-is, anything else as JSON. One after
+ * another, in the tree's order, so a watcher (jit dev) sees them in that order.
+ */
 export async function writeTree(root: string, tree: Tree): Promise<void> {
-  await Promise.all(
-    Object.entries(tree).map(async ([rel, content]) => {
-      const file = path.join(root, rel);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
-    }),
-  );
+  for (const [rel, content] of Object.entries(tree)) {
+    const file = path.join(root, rel);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
+  }
 }
 
 /**
